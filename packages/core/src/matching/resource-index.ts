@@ -1,0 +1,136 @@
+import type { FallbackTemplate } from '../fallback.js';
+import type { Guard } from '../strategies/guard.js';
+import type { ResourcePattern } from './resource-pattern.js';
+
+/** One (target, strategy) pair of one rule, ready to check. */
+export interface Binding {
+  readonly pattern: ResourcePattern;
+  readonly guard: Guard;
+  /** The rule's fallback; `undefined` means the default for whichever strategy blocked. */
+  readonly fallback: FallbackTemplate | undefined;
+  /** `FaultToleranceRule/name`, for events and errors. */
+  readonly rule: string;
+}
+
+/** Bindings of one path, per method, each list merged with the any-method ones and sorted. */
+interface MethodTable {
+  readonly any: readonly Binding[] | undefined;
+  readonly byMethod: ReadonlyMap<string, readonly Binding[]>;
+}
+
+interface TrieNode {
+  readonly literals: Map<string, TrieNode>;
+  param: TrieNode | undefined;
+  end: Binding[] | undefined;
+  rest: Binding[] | undefined;
+  endTable?: MethodTable;
+  restTable?: MethodTable;
+}
+
+const node = (): TrieNode => ({ literals: new Map(), param: undefined, end: undefined, rest: undefined });
+
+function merge(lists: readonly (readonly Binding[])[]): readonly Binding[] {
+  const seen = new Set<Guard>();
+  const out: Binding[] = [];
+  for (const list of lists) {
+    for (const binding of list) {
+      if (seen.has(binding.guard)) continue;
+      seen.add(binding.guard);
+      out.push(binding);
+    }
+  }
+  // stable: same-order checks keep rule order
+  return Object.freeze(out.sort((a, b) => a.guard.order - b.guard.order));
+}
+
+function table(bindings: readonly Binding[]): MethodTable {
+  const anyList = bindings.filter((b) => b.pattern.method === undefined);
+  const methods = new Set(bindings.flatMap((b) => (b.pattern.method ? [b.pattern.method] : [])));
+  const byMethod = new Map<string, readonly Binding[]>();
+  for (const method of methods) {
+    byMethod.set(method, merge([bindings.filter((b) => b.pattern.method === method), anyList]));
+  }
+  // Frameworks answer HEAD with the GET handler, so GET rules guard HEAD too.
+  const get = byMethod.get('GET');
+  if (get && !byMethod.has('HEAD')) byMethod.set('HEAD', get);
+  return { any: anyList.length ? merge([anyList]) : undefined, byMethod };
+}
+
+function pick(t: MethodTable, method: string): readonly Binding[] | undefined {
+  return t.byMethod.get(method) ?? t.any;
+}
+
+/**
+ * Finds the bindings of a request by method and normalised path: static targets by one map
+ * lookup, parameterised ones (`{id}`, `:id`, `*`, `**`) by a segment trie. The cost depends on
+ * the path, never on how many rules exist for other resources.
+ */
+export class ResourceIndex {
+  private readonly statics = new Map<string, MethodTable>();
+  private readonly root: TrieNode | undefined;
+
+  constructor(bindings: readonly Binding[]) {
+    const staticGroups = new Map<string, Binding[]>();
+    let root: TrieNode | undefined;
+    for (const binding of bindings) {
+      const pattern = binding.pattern;
+      if (pattern.isStatic) {
+        const group = staticGroups.get(pattern.path) ?? [];
+        group.push(binding);
+        staticGroups.set(pattern.path, group);
+        continue;
+      }
+      root ??= node();
+      let at = root;
+      for (const segment of pattern.segments) {
+        if (segment.type === 'param') at = at.param ??= node();
+        else {
+          let next = at.literals.get(segment.value);
+          if (!next) at.literals.set(segment.value, (next = node()));
+          at = next;
+        }
+      }
+      if (pattern.rest) (at.rest ??= []).push(binding);
+      else (at.end ??= []).push(binding);
+    }
+    for (const [path, group] of staticGroups) this.statics.set(path, table(group));
+    if (root) finalise(root);
+    this.root = root;
+  }
+
+  /** The bindings guarding `method path`, sorted by check order; `undefined` when none. */
+  lookup(method: string, path: string): readonly Binding[] | undefined {
+    const exact = this.statics.get(path);
+    const first = exact ? pick(exact, method) : undefined;
+    if (!this.root) return first;
+    const found: (readonly Binding[])[] = first ? [first] : [];
+    const segments = path === '/' ? [] : path.slice(1).split('/');
+    walk(this.root, segments, 0, method, found);
+    if (found.length <= 1) return found[0];
+    return merge(found);
+  }
+}
+
+function finalise(at: TrieNode): void {
+  if (at.end) at.endTable = table(at.end);
+  if (at.rest) at.restTable = table(at.rest);
+  for (const child of at.literals.values()) finalise(child);
+  if (at.param) finalise(at.param);
+}
+
+function walk(at: TrieNode, segments: readonly string[], i: number, method: string, found: (readonly Binding[])[]): void {
+  if (at.restTable) {
+    const list = pick(at.restTable, method);
+    if (list) found.push(list);
+  }
+  if (i === segments.length) {
+    if (at.endTable) {
+      const list = pick(at.endTable, method);
+      if (list) found.push(list);
+    }
+    return;
+  }
+  const literal = at.literals.get(segments[i]!);
+  if (literal) walk(literal, segments, i + 1, method, found);
+  if (at.param) walk(at.param, segments, i + 1, method, found);
+}

@@ -1,0 +1,44 @@
+import type { OpenSergoError } from '../errors.js';
+
+/**
+ * One OpenSergo document as parsed from YAML or decoded from the control plane, with a way
+ * to find where any of its fields was written.
+ */
+export interface LocatedDocument {
+  /** Plain data, as `yaml` would produce it (objects, arrays, strings, numbers, booleans, null). */
+  readonly value: unknown;
+  /** A file path, or a pseudo-file such as `control-plane:10.0.0.1:10246`. */
+  readonly file: string;
+  /** 1-based position of the document in its file. */
+  readonly index: number;
+  /**
+   * Line and column (1-based) of the value at `path` (e.g. `['spec', 'strategies', 0, 'name']`),
+   * or of its nearest ancestor that exists.
+   */
+  locate(path: readonly (string | number)[]): { line: number; column: number };
+}
+
+/** What a rule source is told about the fate of its update. */
+export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonly error: OpenSergoError };
+
+/**
+ * Where a rule source delivers documents. Each call replaces everything this source said
+ * before (never a merge). A rejected update leaves the source's previous documents in force.
+ */
+export interface RuleSourceSink {
+  update(documents: readonly LocatedDocument[], info?: { readonly version?: string }): UpdateResult;
+  /** The source reached its origin (file readable, stream open). */
+  connected(detail?: string): void;
+  /** The source lost its origin; its last good documents stay in force. */
+  disconnected(reason: string): void;
+  /** A problem that did not change the rules in force (unreadable file, garbled push). */
+  error(error: Error): void;
+}
+
+/** A feed of documents (a watched file, the control plane). */
+export interface RuleSource {
+  /** Unique among the sources of one engine, e.g. `file:./opensergo.yaml`. */
+  readonly name: string;
+  start(sink: RuleSourceSink): void;
+  close(): Promise<void>;
+}
