@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Engine } from './engine.js';
+import { OpenSergoError, isOpenSergoError, rulesInvalid } from './errors.js';
+import { consoleLogger, silentLogger } from './logger.js';
+import { env, type OpenSergoOptions } from './options.js';
+import { compileRules, documentsFromValues, parseRulesText } from './rules/load.js';
+import type { LocatedDocument } from './rules/source.js';
+import type { RuleProblem, RuleSet, Scope } from './rules/types.js';
+
+const DEFAULT_RULES_FILE = 'opensergo.yaml';
+
+/** Parses YAML and compiles it, reporting syntax and rule problems together. */
+export function compileText(text: string, file: string, scope: Scope): { documents: LocatedDocument[]; ruleSet: RuleSet } {
+  const { documents, problems } = parseRulesText(text, file);
+  let ruleSet: RuleSet | undefined;
+  let more: readonly RuleProblem[] = [];
+  try {
+    ruleSet = compileRules(documents, scope);
+  } catch (error) {
+    if (!isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')) throw error;
+    more = error.problems;
+  }
+  if (problems.length || !ruleSet) throw rulesInvalid([...problems, ...more]);
+  return { documents, ruleSet };
+}
+
+/** Reads a rules file synchronously (start-up must be able to fail synchronously). */
+export function readRulesFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new OpenSergoError(
+      'ERR_OPENSERGO_RULES_FILE_UNREADABLE',
+      `Cannot read the OpenSergo rules file ${resolve(file)}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+/** Where the rules come from when the options do not say (DESIGN.md). */
+export function defaultRulesFile(options: OpenSergoOptions): string | undefined {
+  if (options.rulesFile !== undefined) return options.rulesFile;
+  const fromEnv = env('OPENSERGO_RULES_FILE');
+  if (fromEnv !== undefined) return fromEnv;
+  return existsSync(DEFAULT_RULES_FILE) ? DEFAULT_RULES_FILE : undefined;
+}
+
+/**
+ * Creates the governance engine: loads and validates the rules (throwing
+ * `ERR_OPENSERGO_RULES_INVALID` with every problem when they are wrong, so a service never
+ * starts half-configured), then decides requests with `engine.enter`.
+ *
+ * Rules come from `rules` (inline YAML or documents), else `rulesFile`, else the
+ * `OPENSERGO_RULES_FILE` variable, else `./opensergo.yaml` when it exists, else none.
+ *
+ * @example
+ * ```ts
+ * import { createEngine } from '@opensergo/core';
+ * const engine = createEngine({ rulesFile: './opensergo.yaml', app: 'my-app' });
+ * ```
+ */
+export function createEngine(options: OpenSergoOptions = {}): Engine {
+  if (options.engine) return options.engine;
+  const logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
+  const scope: Scope = {
+    app: options.app ?? env('OPENSERGO_APP'),
+    namespace: options.namespace ?? env('OPENSERGO_NAMESPACE'),
+  };
+  let source: string;
+  let loaded: { documents: readonly LocatedDocument[]; ruleSet: RuleSet };
+  if (options.rules !== undefined) {
+    source = 'inline';
+    if (typeof options.rules === 'string') loaded = compileText(options.rules, 'inline', scope);
+    else {
+      const documents = documentsFromValues(options.rules, 'inline');
+      loaded = { documents, ruleSet: compileRules(documents, scope) };
+    }
+  } else {
+    const file = defaultRulesFile(options);
+    if (file === undefined) {
+      source = 'none';
+      logger.info(`no rules: no rulesFile option, no OPENSERGO_RULES_FILE, no ./${DEFAULT_RULES_FILE}; every request passes`);
+      loaded = { documents: [], ruleSet: compileRules([], scope) };
+    } else {
+      source = `file:${file}`;
+      loaded = compileText(readRulesFile(file), file, scope);
+    }
+  }
+  const rules = loaded.ruleSet.faultToleranceRules.length + loaded.ruleSet.trafficLabelRules.length;
+  if (rules > 0 && scope.app === undefined) {
+    logger.info('no app set (option `app` or OPENSERGO_APP): rules of every app apply to this process');
+  }
+  return new Engine({ ...options, logger }, scope, { source, ...loaded });
+}

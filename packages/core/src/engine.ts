@@ -1,0 +1,225 @@
+import { systemClock, type Clock } from './clock.js';
+import { EngineEvents } from './events.js';
+import { defaultFallback, type FallbackResponse } from './fallback.js';
+import { GuardRegistry, type CompiledRules } from './guard-registry.js';
+import { consoleLogger, silentLogger, type Logger } from './logger.js';
+import type { Binding } from './matching/resource-index.js';
+import { normalisePath } from './matching/normalise-path.js';
+import type { OpenSergoOptions } from './options.js';
+import type { RequestView } from './request-view.js';
+import { RuleSources, type EngineStatus } from './rule-sources.js';
+import type { RuleSet, StrategyKind } from './rules/types.js';
+import type { LocatedDocument, RuleSource, UpdateResult } from './rules/source.js';
+import { createMemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
+import type { Scope } from './rules/types.js';
+import { Block, type GuardResult, type Outcome, type Ticket } from './strategies/guard.js';
+
+/** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
+export interface RequestContext {
+  /** The matched target resource name (as written in the rule), else the normalised path. */
+  readonly resource: string;
+  /** The primary traffic label (the first), if any. */
+  readonly trafficLabel: string | undefined;
+  /** Every traffic label, incoming first, then matched rules in file order. */
+  readonly trafficLabels: readonly string[];
+}
+
+/** An admitted request's handle: report how it ended, once (later calls are ignored). */
+export interface Entry {
+  exit(outcome: Outcome): void;
+}
+
+/** The engine's answer for one request. A block is a value, never an exception. */
+export type Decision =
+  | { readonly type: 'pass'; readonly context: RequestContext; readonly entry: Entry | undefined }
+  | {
+      readonly type: 'block';
+      readonly context: RequestContext;
+      readonly response: FallbackResponse;
+      /** Which strategy kind refused, and in which rule. */
+      readonly kind: StrategyKind;
+      readonly rule: string;
+    };
+
+class RequestEntry implements Entry {
+  private done = false;
+  constructor(
+    private readonly tickets: readonly Ticket[],
+    private readonly enteredAt: number,
+    private readonly clock: Clock,
+  ) {}
+
+  exit(outcome: Outcome): void {
+    if (this.done) return;
+    this.done = true;
+    const now = this.clock.now();
+    for (const ticket of this.tickets) if (ticket.tracksOutcome) ticket.exit(outcome, this.enteredAt, now);
+  }
+}
+
+const isPromise = (value: unknown): value is Promise<GuardResult> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * The framework-neutral governance engine. Adapters call `enter` for each request and
+ * `entry.exit` when it ends; everything else (rules, sources, state) lives here.
+ *
+ * @example
+ * ```ts
+ * import { createEngine, requestView } from '@opensergo/core';
+ * const engine = createEngine({ rules: yamlText });
+ * const decision = engine.enter(requestView('GET', '/foo', {}));
+ * if (!(decision instanceof Promise) && decision.type === 'block') console.log(decision.response.statusCode);
+ * ```
+ */
+export class Engine {
+  readonly events = new EngineEvents();
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The store in use (the default memory store, or the one passed in options). */
+  readonly store: Store;
+  private current: CompiledRules;
+  private readonly registry: GuardRegistry;
+  private readonly sources: RuleSources;
+  private closed = false;
+  private readonly ownedStore: boolean;
+
+  /** Use `createEngine`. */
+  constructor(
+    options: OpenSergoOptions,
+    scope: Scope,
+    initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
+  ) {
+    this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
+    this.clock = options.clock ?? systemClock;
+    this.ownedStore = options.store === undefined;
+    const store = options.store ?? createMemoryStore();
+    this.registry = new GuardRegistry({
+      clock: this.clock,
+      store,
+      logger: this.logger,
+      events: this.events,
+      caseSensitive: options.caseSensitive ?? false,
+      trustIncomingLabels: options.trustIncomingLabels ?? true,
+    });
+    this.store = store;
+    const first = this.registry.compile(initial.ruleSet);
+    first.commit();
+    this.current = first.compiled;
+    this.sources = new RuleSources(this, scope, initial);
+  }
+
+
+  /** The rules in force. */
+  get rules(): RuleSet {
+    return this.current.ruleSet;
+  }
+
+  /** Decides one request. Synchronous unless a strategy must wait (throttling, remote store). */
+  enter(view: RequestView): Decision | Promise<Decision> {
+    const compiled = this.current;
+    const path = normalisePath(view.url, compiled.foldCase);
+    const bindings = compiled.index.lookup(view.method, path);
+    const labels = compiled.labeler.labels(view, path);
+    const context: RequestContext = {
+      resource: bindings ? bindings[0]!.pattern.raw : path,
+      trafficLabel: labels[0],
+      trafficLabels: labels,
+    };
+    if (!bindings) return { type: 'pass', context, entry: undefined };
+    return this.check(bindings, 0, this.clock.now(), context, undefined);
+  }
+
+  private check(
+    bindings: readonly Binding[],
+    start: number,
+    enteredAt: number,
+    context: RequestContext,
+    tickets: Ticket[] | undefined,
+  ): Decision | Promise<Decision> {
+    for (let i = start; i < bindings.length; i++) {
+      const binding = bindings[i]!;
+      const result = binding.guard.enter(i === start ? enteredAt : this.clock.now());
+      if (isPromise(result)) return this.resume(result, bindings, i, enteredAt, context, tickets);
+      if (result instanceof Block) return this.block(binding, result, context, tickets, enteredAt);
+      (tickets ??= []).push(result);
+    }
+    return this.pass(context, tickets, enteredAt);
+  }
+
+  private async resume(
+    pending: Promise<GuardResult>,
+    bindings: readonly Binding[],
+    i: number,
+    enteredAt: number,
+    context: RequestContext,
+    tickets: Ticket[] | undefined,
+  ): Promise<Decision> {
+    let result: GuardResult;
+    try {
+      result = await pending;
+    } catch (error) {
+      // A guard must resolve; if one fails anyway, fail open rather than turn it into a 500.
+      this.logger.error(`a ${bindings[i]!.rule} check failed; the request was admitted: ${String(error)}`);
+      return this.check(bindings, i + 1, enteredAt, context, tickets);
+    }
+    if (result instanceof Block) return this.block(bindings[i]!, result, context, tickets, enteredAt);
+    (tickets ??= []).push(result);
+    return this.check(bindings, i + 1, enteredAt, context, tickets);
+  }
+
+  private pass(context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
+    if (!tickets || !tickets.some((t) => t.tracksOutcome)) return { type: 'pass', context, entry: undefined };
+    return { type: 'pass', context, entry: new RequestEntry(tickets, enteredAt, this.clock) };
+  }
+
+  private block(
+    binding: Binding,
+    block: Block,
+    context: RequestContext,
+    tickets: Ticket[] | undefined,
+    enteredAt: number,
+  ): Decision {
+    if (tickets) {
+      const now = this.clock.now();
+      for (const ticket of tickets) ticket.cancel(enteredAt, now);
+    }
+    const fallback = binding.fallback ?? defaultFallback(block.kind);
+    return { type: 'block', context, response: fallback.respond(block), kind: block.kind, rule: binding.rule };
+  }
+
+  /**
+   * Replaces the documents of one source and swaps in the union of all sources, keeping the
+   * state of unchanged (target, strategy) pairs. On invalid rules nothing changes.
+   */
+  update(source: string, documents: readonly LocatedDocument[], info?: { readonly version?: string }): UpdateResult {
+    return this.sources.update(source, documents, info);
+  }
+
+  /** Adds a live rule source (a watched file, the control plane) and starts it. */
+  addSource(source: RuleSource): void {
+    this.sources.add(source);
+  }
+
+  /** Sources, versions and last errors. */
+  status(): EngineStatus {
+    return this.sources.status();
+  }
+
+  /** @internal Swaps in a validated rule set (used by the rule sources). */
+  apply(ruleSet: RuleSet): void {
+    const next = this.registry.compile(ruleSet);
+    this.current = next.compiled;
+    next.commit();
+  }
+
+  /** Stops sources, timers and (if the engine created it) the store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sources.close();
+    this.registry.disposeAll();
+    if (this.ownedStore) await this.store.close();
+  }
+}

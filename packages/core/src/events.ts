@@ -1,0 +1,22 @@
+import { EventEmitter } from 'node:events';
+import type { OpenSergoError } from './errors.js';
+
+/** Every event the engine emits, with its payload. */
+export interface EngineEventMap {
+  /** A rule set was compiled and swapped in. */
+  'rules:loaded': [{ readonly source: string; readonly version: string | undefined; readonly rules: number }];
+  /** A source delivered documents that failed validation; the last good rules stay. */
+  'rules:rejected': [{ readonly source: string; readonly error: OpenSergoError }];
+  'source:connected': [{ readonly source: string; readonly detail: string | undefined }];
+  'source:disconnected': [{ readonly source: string; readonly reason: string }];
+  'source:error': [{ readonly source: string; readonly error: Error }];
+  /** A circuit breaker changed state. */
+  'breaker:state': [{ readonly target: string; readonly strategy: string; readonly state: 'open' | 'half-open' | 'closed' }];
+  /** Adaptive overload protection started or stopped shedding. */
+  'overload:state': [{ readonly strategy: string; readonly shedding: boolean; readonly value: number }];
+  /** A shared store stopped or resumed answering; enforcement fell back to local or resumed. */
+  'store:state': [{ readonly store: string; readonly available: boolean; readonly reason?: string }];
+}
+
+/** The engine's typed event emitter. */
+export class EngineEvents extends EventEmitter<EngineEventMap> {}

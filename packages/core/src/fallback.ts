@@ -1,0 +1,68 @@
+import type { HttpRequestFallbackAction, StrategyKind } from './rules/types.js';
+import type { Block } from './strategies/guard.js';
+
+/** What the adapter writes for a blocked request. Header names are lower-case. */
+export interface FallbackResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** A prepared response: fixed parts computed once at load, Retry-After added per block. */
+export interface FallbackTemplate {
+  /** The fallback action's `Kind/name`, or `default`. */
+  readonly source: string;
+  respond(block: Block): FallbackResponse;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+function retryAfterSeconds(block: Block): string {
+  return String(Math.max(1, Math.ceil(block.retryAfterMs / 1000)));
+}
+
+function template(source: string, statusCode: number, body: string, headers: Record<string, string>): FallbackTemplate {
+  const fixed: Record<string, string> = { 'content-type': TEXT, ...headers };
+  fixed['content-length'] = String(Buffer.byteLength(body));
+  // Retry-After is added for "come back later" statuses unless the action sets it itself.
+  const wantsRetryAfter = (statusCode === 429 || statusCode === 503) && !('retry-after' in fixed);
+  const frozen = Object.freeze(fixed);
+  return {
+    source,
+    respond(block) {
+      if (!wantsRetryAfter) return { statusCode, headers: frozen, body };
+      return { statusCode, headers: { ...frozen, 'retry-after': retryAfterSeconds(block) }, body };
+    },
+  };
+}
+
+/** The response of an `HttpRequestFallbackAction` (SPEC §5). */
+export function fallbackFromAction(action: HttpRequestFallbackAction): FallbackTemplate {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of action.headers) {
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+  }
+  return template(`HttpRequestFallbackAction/${action.name}`, action.statusCode, action.body, headers);
+}
+
+const DEFAULTS = {
+  tooMany: template('default', 429, 'Too Many Requests\n', {}),
+  unavailable: template('default', 503, 'Service Unavailable\n', {}),
+};
+
+/**
+ * Without a fallbackAction: 429 + Retry-After for rate limit, throttling and concurrency;
+ * 503 + Retry-After for circuit breaker and adaptive overload protection.
+ */
+export function defaultFallback(kind: StrategyKind): FallbackTemplate {
+  switch (kind) {
+    case 'RateLimitStrategy':
+    case 'ThrottlingStrategy':
+    case 'ConcurrencyLimitStrategy':
+      return DEFAULTS.tooMany;
+    case 'CircuitBreakerStrategy':
+    case 'AdaptiveOverloadProtectionStrategy':
+      return DEFAULTS.unavailable;
+  }
+}

@@ -1,0 +1,134 @@
+import { fallbackFromAction, type FallbackTemplate } from './fallback.js';
+import type { EngineEvents } from './events.js';
+import type { Logger } from './logger.js';
+import type { Clock } from './clock.js';
+import { TrafficLabeler } from './labels/traffic-labels.js';
+import { ResourceIndex, type Binding } from './matching/resource-index.js';
+import { parseResourcePattern } from './matching/resource-pattern.js';
+import type { HttpRequestFallbackAction, RuleSet, Strategy } from './rules/types.js';
+import type { Store } from './store/store.js';
+import type { Guard, GuardFactory } from './strategies/guard.js';
+import { GUARD_FACTORIES } from './strategies/registry.js';
+
+/** A rule set made ready for the hot path. Immutable; swapped in whole. */
+export interface CompiledRules {
+  readonly ruleSet: RuleSet;
+  readonly index: ResourceIndex;
+  readonly labeler: TrafficLabeler;
+  readonly foldCase: boolean;
+}
+
+export interface RegistryOptions {
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly events: EngineEvents;
+  readonly caseSensitive: boolean;
+  readonly trustIncomingLabels: boolean;
+}
+
+/** Identity of a strategy's definition, without where it was written. */
+function fingerprint(strategy: Strategy): string {
+  const { location: _location, ...definition } = strategy;
+  return JSON.stringify(definition);
+}
+
+/**
+ * Owns the guards (the state of every (target, strategy) pair) across rule reloads: a pair
+ * whose definition did not change keeps its guard, and so its counters, permits and breaker
+ * state; a changed pair gets a fresh guard; a removed pair's guard is disposed.
+ */
+export class GuardRegistry {
+  private guards = new Map<string, Guard>();
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  /** Compiles `ruleSet`; call `commit()` on the result once it is in force. */
+  compile(ruleSet: RuleSet): { readonly compiled: CompiledRules; commit(): void } {
+    const { caseSensitive, trustIncomingLabels } = this.options;
+    const next = new Map<string, Guard>();
+    const bindings: Binding[] = [];
+    const fallbacks = new Map<HttpRequestFallbackAction, FallbackTemplate>();
+    for (const rule of ruleSet.faultToleranceRules) {
+      const action = rule.fallbackAction;
+      let fallback: FallbackTemplate | undefined;
+      if (action) {
+        fallback = fallbacks.get(action) ?? fallbackFromAction(action);
+        fallbacks.set(action, fallback);
+      }
+      for (const target of rule.targets) {
+        const pattern = parseResourcePattern(target, caseSensitive);
+        if (typeof pattern === 'string') continue; // the loader already rejected it
+        for (const strategy of rule.strategies) {
+          const guard = this.guardFor(strategy, `${pattern.method ?? '*'}:${pattern.path}`, target, next);
+          if (guard) bindings.push({ pattern, guard, fallback, rule: `FaultToleranceRule/${rule.name}` });
+        }
+      }
+    }
+    const compiled: CompiledRules = {
+      ruleSet,
+      index: new ResourceIndex(bindings),
+      labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels),
+      foldCase: !caseSensitive,
+    };
+    return {
+      compiled,
+      commit: () => {
+        for (const [key, guard] of this.guards) if (next.get(key) !== guard) guard.dispose();
+        this.guards = next;
+      },
+    };
+  }
+
+  /** Number of live (target, strategy) pairs. */
+  get size(): number {
+    return this.guards.size;
+  }
+
+  /** Disposes every guard (engine close). */
+  disposeAll(): void {
+    for (const guard of this.guards.values()) guard.dispose();
+    this.guards = new Map();
+  }
+
+  private guardFor(strategy: Strategy, targetKey: string, target: string, next: Map<string, Guard>): Guard | undefined {
+    const factory = GUARD_FACTORIES[strategy.kind] as GuardFactory | undefined;
+    const id = `${strategy.kind}/${strategy.namespace ?? ''}/${strategy.name}`;
+    if (!factory) {
+      this.warnOnce(id, `${strategy.kind}/${strategy.name} is not enforced by this version; requests pass it`);
+      return undefined;
+    }
+    const key = `${targetKey}\u0000${id}\u0000${fingerprint(strategy)}`;
+    const existing = next.get(key) ?? this.guards.get(key);
+    if (existing) {
+      next.set(key, existing);
+      return existing;
+    }
+    const { store } = this.options;
+    if ('limitMode' in strategy && strategy.limitMode !== 'Local' && !store.shared) {
+      this.warnOnce(
+        `${id}:mode`,
+        `${strategy.kind}/${strategy.name} has limitMode ${strategy.limitMode} but the store (${store.name}) is not shared: ` +
+          'it is enforced for this process alone. Pass a shared store (e.g. @opensergo/redis) to enforce it across instances.',
+      );
+    }
+    const guard = factory(strategy, {
+      clock: this.options.clock,
+      store,
+      logger: this.options.logger,
+      events: this.options.events,
+      key: `${strategy.namespace ?? '_'}/${strategy.name}/${targetKey}`,
+      target,
+    });
+    next.set(key, guard);
+    return guard;
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.options.logger.warn(message);
+  }
+}
+

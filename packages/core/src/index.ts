@@ -1,0 +1,60 @@
+// @opensergo/core: the framework-neutral engine. Adapters use only:
+// createEngine, Engine, Decision, RequestContext, OpenSergoOptions, requestView,
+// exitWhenResponseCloses, FallbackResponse.
+
+export { createEngine } from './create-engine.js';
+export { Engine } from './engine.js';
+export type { Decision, Entry, RequestContext } from './engine.js';
+export type { OpenSergoOptions } from './options.js';
+export { requestView } from './request-view.js';
+export type { HeaderBag, RequestView } from './request-view.js';
+export { exitWhenResponseCloses } from './response-outcome.js';
+export type { ResponseLike } from './response-outcome.js';
+export type { FallbackResponse } from './fallback.js';
+
+export { propagationHeaders, incomingLabels, BAGGAGE_KEY, LABEL_HEADER } from './labels/traffic-labels.js';
+export { normalisePath } from './matching/normalise-path.js';
+export { parseResourcePattern } from './matching/resource-pattern.js';
+export type { ResourcePattern, PatternSegment } from './matching/resource-pattern.js';
+
+export { OpenSergoError, isOpenSergoError, formatProblems } from './errors.js';
+export type { OpenSergoErrorCode } from './errors.js';
+export { EngineEvents } from './events.js';
+export type { EngineEventMap } from './events.js';
+export type { EngineStatus, SourceStatus } from './rule-sources.js';
+
+export { systemClock, FakeClock } from './clock.js';
+export type { Clock, Timer } from './clock.js';
+export { consoleLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+
+export { createMemoryStore } from './store/memory-store.js';
+export type { Store } from './store/store.js';
+export { Block, CHECK_ORDER } from './strategies/guard.js';
+export type { Guard, GuardContext, GuardFactory, GuardResult, Outcome, Ticket } from './strategies/guard.js';
+export { SlidingWindow } from './strategies/sliding-window.js';
+export { createLocalRateLimitGuard } from './strategies/rate-limit.js';
+export { createLocalConcurrencyGuard } from './strategies/concurrency-limit.js';
+
+export { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText } from './rules/load.js';
+export type { LocatedDocument, RuleSource, RuleSourceSink, UpdateResult } from './rules/source.js';
+export type {
+  AdaptiveOverloadProtectionStrategy,
+  CircuitBreakerStrategy,
+  ConcurrencyLimitStrategy,
+  FaultToleranceRule,
+  HttpRequestFallbackAction,
+  LabelMatch,
+  LimitMode,
+  OpenSergoKind,
+  RateLimitStrategy,
+  RuleProblem,
+  RuleSet,
+  Scope,
+  Strategy,
+  StrategyKind,
+  ThrottlingStrategy,
+  TrafficLabelRule,
+  TrafficRouter,
+  WorkloadLabelRule,
+} from './rules/types.js';

@@ -1,0 +1,39 @@
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store/store.js';
+import type { Engine } from './engine.js';
+
+/**
+ * Options of `createEngine` and of every adapter's `opensergo(options)` (one type for all).
+ */
+export interface OpenSergoOptions {
+  /** Path of a YAML rules file. Default: `OPENSERGO_RULES_FILE`, else `./opensergo.yaml` if it exists. */
+  readonly rulesFile?: string;
+  /** Rules given inline: YAML text, or already-parsed documents. Used instead of a file. */
+  readonly rules?: string | readonly unknown[];
+  /** This process's app (SPEC §2). Default: `OPENSERGO_APP`. Without one, every rule applies. */
+  readonly app?: string;
+  /** This process's namespace. Default: `OPENSERGO_NAMESPACE`. */
+  readonly namespace?: string;
+  /** Where `Global` limits keep state. Default: in-process memory. */
+  readonly store?: Store;
+  /** An engine made with `createEngine`, to share one between apps; other options are then ignored. */
+  readonly engine?: Engine;
+  /** Match resource paths case-sensitively. Default `false` (as Express routes). */
+  readonly caseSensitive?: boolean;
+  /**
+   * Keep labels a request arrives with (`baggage` / `x-opensergo-traffic`). Set `false` at the
+   * edge, where an outside client must not choose its own lane. Default `true`.
+   */
+  readonly trustIncomingLabels?: boolean;
+  /** Where log lines go; `false` for none. Default: the console, prefixed `[opensergo]`. */
+  readonly logger?: Logger | false;
+  /** Time source (tests pass a `FakeClock`). */
+  readonly clock?: Clock;
+}
+
+/** Reads an environment variable, treating empty as unset. */
+export function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}

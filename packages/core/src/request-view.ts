@@ -1,0 +1,85 @@
+/** Node-style headers: lower-case names, repeated headers as arrays. */
+export interface HeaderBag {
+  readonly [name: string]: string | readonly string[] | undefined;
+}
+
+/**
+ * What the engine reads of a request. Adapters build it from the framework's request;
+ * query and cookies are parsed only if a rule asks for them.
+ */
+export interface RequestView {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The request target as received (path, maybe query); the engine normalises it. */
+  readonly url: string;
+  /** A header by lower-case name; repeated headers joined with `, `. */
+  header(name: string): string | undefined;
+  /** The first value of a query parameter. */
+  query(name: string): string | undefined;
+  /** A cookie's value. */
+  cookie(name: string): string | undefined;
+}
+
+class HttpRequestView implements RequestView {
+  private queryCache: URLSearchParams | undefined;
+  private cookieCache: Map<string, string> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    private readonly headers: HeaderBag,
+  ) {}
+
+  header(name: string): string | undefined {
+    const value = this.headers[name];
+    return typeof value === 'string' || value === undefined ? value : value.join(', ');
+  }
+
+  query(name: string): string | undefined {
+    if (!this.queryCache) {
+      const q = this.url.indexOf('?');
+      const end = this.url.indexOf('#', q);
+      this.queryCache = new URLSearchParams(q === -1 ? '' : this.url.slice(q + 1, end === -1 ? undefined : end));
+    }
+    return this.queryCache.get(name) ?? undefined;
+  }
+
+  cookie(name: string): string | undefined {
+    if (!this.cookieCache) this.cookieCache = parseCookies(this.header('cookie'));
+    return this.cookieCache.get(name);
+  }
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const pair of header.split(/;\s*/)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    if (cookies.has(name)) continue; // the first one wins, as browsers send the most specific first
+    let value = pair.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // keep the raw value when it is not valid percent-encoding
+    }
+    cookies.set(name, value);
+  }
+  return cookies;
+}
+
+/**
+ * Builds the engine's view of a Node HTTP request.
+ *
+ * @example
+ * ```ts
+ * import { requestView } from '@opensergo/core';
+ * const view = requestView('GET', '/foo?x=1', { 'x-user-id': '12345' });
+ * view.query('x'); // '1'
+ * ```
+ */
+export function requestView(method: string, url: string, headers: HeaderBag): RequestView {
+  return new HttpRequestView(method, url, headers);
+}

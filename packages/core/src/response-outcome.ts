@@ -1,0 +1,27 @@
+import type { Entry } from './engine.js';
+
+/** The part of Node's `http.ServerResponse` the engine needs. */
+export interface ResponseLike {
+  readonly statusCode: number;
+  readonly writableFinished: boolean;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * Reports the end of a Node HTTP response to `entry`: `finished` with its status when the
+ * response was fully written, `abandoned` when the connection closed first. Node emits
+ * `close` on every response, so one listener covers both and the entry exits exactly once
+ * (with whatever the adapter reported first, e.g. a handler failure).
+ *
+ * @example
+ * ```ts
+ * import { exitWhenResponseCloses } from '@opensergo/core';
+ * // in an adapter, after a pass decision with an entry:
+ * // exitWhenResponseCloses(res, decision.entry);
+ * ```
+ */
+export function exitWhenResponseCloses(res: ResponseLike, entry: Entry): void {
+  res.once('close', () => {
+    entry.exit(res.writableFinished ? { type: 'finished', statusCode: res.statusCode } : { type: 'abandoned' });
+  });
+}

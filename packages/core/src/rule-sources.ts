@@ -1,0 +1,147 @@
+import type { OpenSergoError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { EngineEvents } from './events.js';
+import { compileRules } from './rules/load.js';
+import type { LocatedDocument, RuleSource, UpdateResult } from './rules/source.js';
+import type { RuleSet, Scope } from './rules/types.js';
+
+/** What `engine.status()` reports. */
+export interface EngineStatus {
+  readonly rules: {
+    /** Version of the last applied update (the source's own version when it gives one). */
+    readonly version: string | undefined;
+    /** Wall-clock time (ISO 8601) the rules in force were applied. */
+    readonly appliedAt: string;
+    /** Which source's update produced the rules in force. */
+    readonly source: string;
+    readonly faultToleranceRules: number;
+    readonly trafficLabelRules: number;
+  };
+  readonly sources: readonly SourceStatus[];
+}
+
+export interface SourceStatus {
+  readonly name: string;
+  readonly connected: boolean;
+  readonly documents: number;
+  readonly version: string | undefined;
+  readonly updatedAt: string | undefined;
+  readonly lastError: string | undefined;
+}
+
+interface SourceState {
+  documents: readonly LocatedDocument[];
+  connected: boolean;
+  version: string | undefined;
+  updatedAt: string | undefined;
+  lastError: string | undefined;
+  source: RuleSource | undefined;
+}
+
+interface Host {
+  readonly events: EngineEvents;
+  readonly logger: Logger;
+  apply(ruleSet: RuleSet): void;
+}
+
+/**
+ * The engine's rule sources: each keeps its last good documents; the rules in force are the
+ * union of all, compiled together (so a name defined by two sources is reported, never
+ * silently shadowed). An update that fails validation changes nothing.
+ */
+export class RuleSources {
+  private readonly states = new Map<string, SourceState>();
+  private applied: { version: string | undefined; at: string; source: string; ruleSet: RuleSet };
+
+  constructor(
+    private readonly host: Host,
+    private readonly scope: Scope,
+    initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
+  ) {
+    this.states.set(initial.source, this.fresh(initial.documents, true));
+    this.applied = { version: undefined, at: new Date().toISOString(), source: initial.source, ruleSet: initial.ruleSet };
+  }
+
+  update(name: string, documents: readonly LocatedDocument[], info?: { readonly version?: string }): UpdateResult {
+    const state = this.states.get(name) ?? this.fresh([], false);
+    this.states.set(name, state);
+    const all: LocatedDocument[] = [];
+    for (const [other, s] of this.states) all.push(...(other === name ? documents : s.documents));
+    let ruleSet: RuleSet;
+    try {
+      ruleSet = compileRules(all, this.scope);
+    } catch (error) {
+      const err = error as OpenSergoError;
+      state.lastError = err.message;
+      this.host.logger.error(`rules from ${name} rejected; the previous rules stay in force.\n${err.message}`);
+      this.host.events.emit('rules:rejected', { source: name, error: err });
+      return { ok: false, error: err };
+    }
+    state.documents = documents;
+    state.version = info?.version;
+    state.updatedAt = new Date().toISOString();
+    state.lastError = undefined;
+    this.host.apply(ruleSet);
+    this.applied = { version: info?.version, at: state.updatedAt, source: name, ruleSet };
+    const count = ruleSet.faultToleranceRules.length + ruleSet.trafficLabelRules.length;
+    this.host.events.emit('rules:loaded', { source: name, version: info?.version, rules: count });
+    return { ok: true };
+  }
+
+  add(source: RuleSource): void {
+    if (this.states.get(source.name)?.source) throw new Error(`a rule source named ${source.name} is already added`);
+    const state = this.states.get(source.name) ?? this.fresh([], false);
+    state.source = source;
+    this.states.set(source.name, state);
+    const { events, logger } = this.host;
+    source.start({
+      update: (documents, info) => this.update(source.name, documents, info),
+      connected: (detail) => {
+        state.connected = true;
+        events.emit('source:connected', { source: source.name, detail });
+      },
+      disconnected: (reason) => {
+        state.connected = false;
+        logger.warn(`${source.name} disconnected (${reason}); its last good rules stay in force`);
+        events.emit('source:disconnected', { source: source.name, reason });
+      },
+      error: (error) => {
+        state.lastError = error.message;
+        logger.error(`${source.name}: ${error.message}`);
+        events.emit('source:error', { source: source.name, error });
+      },
+    });
+  }
+
+  status(): {
+    rules: EngineStatus['rules'];
+    sources: SourceStatus[];
+  } {
+    const { ruleSet } = this.applied;
+    return {
+      rules: {
+        version: this.applied.version,
+        appliedAt: this.applied.at,
+        source: this.applied.source,
+        faultToleranceRules: ruleSet.faultToleranceRules.length,
+        trafficLabelRules: ruleSet.trafficLabelRules.length,
+      },
+      sources: [...this.states].map(([name, s]) => ({
+        name,
+        connected: s.connected,
+        documents: s.documents.length,
+        version: s.version,
+        updatedAt: s.updatedAt,
+        lastError: s.lastError,
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.states.values()].map((s) => s.source?.close()));
+  }
+
+  private fresh(documents: readonly LocatedDocument[], connected: boolean): SourceState {
+    return { documents, connected, version: undefined, updatedAt: undefined, lastError: undefined, source: undefined };
+  }
+}

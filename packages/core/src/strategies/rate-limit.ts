@@ -1,0 +1,59 @@
+import type { RateLimitStrategy } from '../rules/types.js';
+import { Block, type Guard, type GuardContext, type GuardFactory, type Ticket } from './guard.js';
+import { SlidingWindow } from './sliding-window.js';
+
+/**
+ * RateLimitStrategy: at most `threshold` admissions in any `statDuration` (SPEC §5).
+ * `Local` counts in this process; `GlobalToLocal` divides the threshold by the store's live
+ * instance count, locally; `Global` is delegated to the store.
+ */
+export const createRateLimitGuard: GuardFactory<RateLimitStrategy> = (strategy, context) => {
+  switch (strategy.limitMode) {
+    case 'Local':
+      return createLocalRateLimitGuard(strategy, context, () => strategy.threshold);
+    case 'GlobalToLocal':
+      return createLocalRateLimitGuard(
+        strategy,
+        context,
+        () => strategy.threshold / Math.max(1, context.store.instanceCount()),
+      );
+    case 'Global':
+      return context.store.globalRateLimit(strategy, context);
+  }
+};
+
+/** A per-process sliding-window limiter whose threshold may change (GlobalToLocal). */
+export function createLocalRateLimitGuard(
+  strategy: RateLimitStrategy,
+  _context: GuardContext,
+  threshold: () => number,
+): Guard {
+  return new LocalRateLimit(strategy.statDurationMs, threshold);
+}
+
+class LocalRateLimit implements Guard, Ticket {
+  readonly order = 2;
+  readonly tracksOutcome = false;
+  private readonly window: SlidingWindow;
+
+  constructor(
+    windowMs: number,
+    private readonly threshold: () => number,
+  ) {
+    this.window = new SlidingWindow(windowMs);
+  }
+
+  enter(now: number): Ticket | Block {
+    const limit = this.threshold();
+    if (this.window.tryAdmit(now, limit)) return this;
+    return new Block('RateLimitStrategy', limit < 1 ? this.window.windowMs : this.window.waitMs(now, limit));
+  }
+
+  exit(): void {}
+
+  cancel(enteredAt: number): void {
+    this.window.undo(enteredAt);
+  }
+
+  dispose(): void {}
+}

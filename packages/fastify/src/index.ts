@@ -1,0 +1,86 @@
+// Fastify adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
+// and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  createEngine,
+  exitWhenResponseCloses,
+  requestView,
+  type Decision,
+  type Engine,
+  type Entry,
+  type OpenSergoOptions,
+  type RequestContext,
+} from '@opensergo/core';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `@opensergo/fastify`: the request's resource and traffic labels. */
+    opensergo: RequestContext | null;
+    opensergoEntry: Entry | null;
+  }
+  interface FastifyInstance {
+    /** The engine deciding for this instance (for `status()` and events). */
+    opensergoEngine: Engine;
+  }
+}
+
+type HookDone = (error?: Error) => void;
+
+function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply, done: HookDone): void {
+  request.opensergo = decision.context;
+  if (decision.type === 'block') {
+    const { statusCode, headers, body } = decision.response;
+    reply.code(statusCode).headers(headers).send(body);
+    return;
+  }
+  if (decision.entry) {
+    request.opensergoEntry = decision.entry;
+    exitWhenResponseCloses(reply.raw, decision.entry);
+  }
+  done();
+}
+
+const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, pluginDone) => {
+  let engine: Engine;
+  try {
+    engine = createEngine(options);
+  } catch (error) {
+    pluginDone(error as Error);
+    return;
+  }
+  fastify.decorate('opensergoEngine', engine);
+  fastify.decorateRequest('opensergo', null);
+  fastify.decorateRequest('opensergoEntry', null);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const decision = engine.enter(requestView(request.method, request.url, request.headers));
+    if (decision instanceof Promise) decision.then((d) => apply(d, request, reply, done), done);
+    else apply(decision, request, reply, done);
+  });
+  fastify.addHook('onError', (request, _reply, error, done) => {
+    request.opensergoEntry?.exit({ type: 'failed', error });
+    done();
+  });
+  // An engine passed in by the user is theirs to close; one made here closes with the server.
+  if (!options.engine) fastify.addHook('onClose', (_instance, done) => void engine.close().then(() => done(), done));
+  pluginDone();
+};
+
+/**
+ * OpenSergo governance for Fastify 4 and 5. `register` rejects with
+ * `ERR_OPENSERGO_RULES_INVALID` when the rules are wrong, so the server never starts
+ * half-configured.
+ *
+ * @example
+ * ```js
+ * import Fastify from 'fastify';
+ * import { opensergo } from '@opensergo/fastify';
+ * const app = Fastify();
+ * await app.register(opensergo, { rulesFile: './opensergo.yaml' });
+ * app.get('/foo', async (request) => ({ label: request.opensergo.trafficLabel }));
+ * ```
+ */
+export const opensergo = fp(plugin, { fastify: '4.x || 5.x', name: '@opensergo/fastify' });
+export default opensergo;
+
+export type { OpenSergoOptions, RequestContext } from '@opensergo/core';
