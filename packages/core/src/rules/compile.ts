@@ -1,0 +1,184 @@
+import { rulesInvalid } from '../errors.js';
+import { identify } from './identify.js';
+import { rec, str, textAt, report, type Ctx, type Meta, type Rec } from './normalise-common.js';
+import * as ft from './normalise-fault-tolerance.js';
+import * as traffic from './normalise-traffic.js';
+import { expandLists } from './parse-yaml.js';
+import type { ProblemSink } from './problems.js';
+import { dropDuplicates, resolveReference, type Definition } from './resolve.js';
+import type { LocatedDocument } from './source.js';
+import type {
+  FaultToleranceRule,
+  HttpRequestFallbackAction,
+  OpenSergoKind,
+  ResourceMeta,
+  RuleProblem,
+  RuleSet,
+  Scope,
+  Strategy,
+  TrafficLabelRule,
+  TrafficRouter,
+  WorkloadLabelRule,
+} from './types.js';
+import { validateDocument } from './validate.js';
+
+type Normalised = TrafficLabelRule | WorkloadLabelRule | TrafficRouter | Strategy | HttpRequestFallbackAction | ft.FaultToleranceRuleDraft;
+
+const NORMALISERS: Readonly<Record<OpenSergoKind, (c: Ctx, meta: Meta, spec: Rec) => Normalised>> = {
+  TrafficLabelRule: traffic.normaliseTrafficLabelRule,
+  WorkloadLabelRule: traffic.normaliseWorkloadLabelRule,
+  TrafficRouter: traffic.normaliseTrafficRouter,
+  FaultToleranceRule: ft.normaliseFaultToleranceRule,
+  RateLimitStrategy: ft.normaliseRateLimitStrategy,
+  ThrottlingStrategy: ft.normaliseThrottlingStrategy,
+  ConcurrencyLimitStrategy: ft.normaliseConcurrencyLimitStrategy,
+  CircuitBreakerStrategy: ft.normaliseCircuitBreakerStrategy,
+  AdaptiveOverloadProtectionStrategy: ft.normaliseAdaptiveOverloadProtectionStrategy,
+  HttpRequestFallbackAction: ft.normaliseHttpRequestFallbackAction,
+};
+
+interface Entry {
+  readonly kind: OpenSergoKind;
+  readonly meta: Meta;
+  readonly sink: ProblemSink;
+  readonly value: Normalised;
+}
+
+/** The outcome of compiling: a RuleSet, or every problem found. */
+export type CompileResult = { readonly ok: true; readonly ruleSet: RuleSet } | { readonly ok: false; readonly problems: readonly RuleProblem[] };
+
+/**
+ * Like {@link compileRules}, but returns the problems instead of throwing. `earlier` are
+ * problems found before (YAML syntax errors), reported together with these.
+ *
+ * @example
+ * ```ts
+ * const result = tryCompileRules(documents, { app: 'my-app', namespace: undefined });
+ * if (!result.ok) console.error(result.problems.length);
+ * ```
+ */
+export function tryCompileRules(
+  documents: readonly LocatedDocument[],
+  scope: Scope,
+  earlier: readonly RuleProblem[] = [],
+): CompileResult {
+  const sinks: ProblemSink[] = [];
+  const entries: Entry[] = [];
+  for (const doc of documents.flatMap(expandLists)) {
+    const identity = identify(doc);
+    if (identity.type === 'skip') continue;
+    sinks.push(identity.sink);
+    if (identity.type === 'broken') continue;
+    const { kind, sink } = identity;
+    validateDocument(kind, doc.value, sink);
+    const c: Ctx = { doc, sink };
+    const head = rec(doc.value);
+    const metadata = rec(head['metadata']);
+    const spec = rec(head['spec']);
+    const meta: Meta = {
+      name: str(metadata['name']) ?? '',
+      namespace: str(metadata['namespace']),
+      app: appOf(c, metadata, spec),
+      location: { file: doc.file, ...doc.locate([]) },
+    };
+    entries.push({ kind, meta, sink, value: NORMALISERS[kind](c, meta, spec) });
+  }
+
+  const definitions = (kinds: readonly string[]) =>
+    dropDuplicates(
+      entries
+        .filter((e) => kinds.includes(e.kind))
+        .map((e): Definition<Normalised> => ({ kind: e.kind, ...e.meta, value: e.sink.problems.length === 0 ? e.value : undefined, sink: e.sink })),
+    );
+  const strategyPool = definitions(['RateLimitStrategy', 'ThrottlingStrategy', 'ConcurrencyLimitStrategy', 'CircuitBreakerStrategy', 'AdaptiveOverloadProtectionStrategy']);
+  const fallbackPool = definitions(['HttpRequestFallbackAction']);
+  definitions(['FaultToleranceRule', 'TrafficLabelRule', 'WorkloadLabelRule', 'TrafficRouter']);
+
+  const resolved = new Map<Entry, Normalised | FaultToleranceRule>();
+  for (const entry of entries) {
+    if (entry.kind !== 'FaultToleranceRule') {
+      resolved.set(entry, entry.value);
+      continue;
+    }
+    const draft = entry.value as ft.FaultToleranceRuleDraft;
+    const ns = draft.meta.namespace;
+    const strategies = draft.strategies.map((ref) => resolveReference(ref, ns, strategyPool, 'strategy', entry.sink) as Strategy | undefined);
+    const fallbackAction =
+      draft.fallbackAction === undefined
+        ? undefined
+        : (resolveReference(draft.fallbackAction, ns, fallbackPool, 'fallback', entry.sink) as HttpRequestFallbackAction | undefined);
+    const rule: FaultToleranceRule = {
+      ...draft.meta,
+      kind: 'FaultToleranceRule',
+      targets: draft.targets,
+      strategies: strategies.filter((s): s is Strategy => s !== undefined),
+      fallbackAction,
+    };
+    resolved.set(entry, rule);
+  }
+
+  const problems = sortProblems([...earlier, ...sinks.flatMap((s) => s.problems)]);
+  if (problems.length > 0) return { ok: false, problems };
+
+  const inScope = entries.filter((e) => applies(e.meta, scope));
+  const of = <K extends OpenSergoKind>(...kinds: K[]) =>
+    inScope.filter((e) => (kinds as OpenSergoKind[]).includes(e.kind)).map((e) => resolved.get(e)!) as Extract<Normalised | FaultToleranceRule, { kind: K }>[];
+  const ruleSet: RuleSet = {
+    trafficLabelRules: of('TrafficLabelRule'),
+    workloadLabelRules: of('WorkloadLabelRule'),
+    trafficRouters: of('TrafficRouter'),
+    faultToleranceRules: of('FaultToleranceRule'),
+    strategies: of('RateLimitStrategy', 'ThrottlingStrategy', 'ConcurrencyLimitStrategy', 'CircuitBreakerStrategy', 'AdaptiveOverloadProtectionStrategy'),
+    fallbackActions: of('HttpRequestFallbackAction'),
+  };
+  return { ok: true, ruleSet: deepFreeze(ruleSet) };
+}
+
+/**
+ * Validates, normalises and resolves documents (SPEC §1–5), then keeps what applies to
+ * `scope` (SPEC §2). Every document is checked whatever its scope; every problem is
+ * collected and thrown as one ERR_OPENSERGO_RULES_INVALID error.
+ *
+ * @example
+ * ```ts
+ * const { documents } = parseRulesText(yamlText, 'opensergo.yaml');
+ * const rules = compileRules(documents, { app: 'my-app', namespace: 'prod' });
+ * rules.faultToleranceRules[0]?.strategies[0]?.kind; // 'RateLimitStrategy'
+ * ```
+ */
+export function compileRules(documents: readonly LocatedDocument[], scope: Scope): RuleSet {
+  const result = tryCompileRules(documents, scope);
+  if (!result.ok) throw rulesInvalid(result.problems);
+  return result.ruleSet;
+}
+
+/** `spec.selector.app` or `metadata.labels.app` (SPEC §2); both given must agree. */
+function appOf(c: Ctx, metadata: Rec, spec: Rec): string | undefined {
+  const fromSelector = textAt(c, ['spec', 'selector', 'app'], rec(spec['selector'])['app']);
+  const label = rec(metadata['labels'])['app'];
+  const fromLabel = textAt(c, ['metadata', 'labels', 'app'], label) ?? (typeof label === 'boolean' ? String(label) : undefined);
+  if (fromSelector !== undefined && fromLabel !== undefined && fromSelector !== fromLabel) {
+    report(c, ['spec', 'selector', 'app'], `"${fromSelector}" disagrees with metadata.labels.app "${fromLabel}"; name one app`);
+  }
+  return fromSelector ?? fromLabel;
+}
+
+function applies(meta: ResourceMeta | Meta, scope: Scope): boolean {
+  if (scope.app !== undefined && meta.app !== undefined && meta.app !== scope.app) return false;
+  if (scope.namespace !== undefined && meta.namespace !== undefined && meta.namespace !== scope.namespace) return false;
+  return true;
+}
+
+function sortProblems(problems: readonly RuleProblem[]): RuleProblem[] {
+  const files = [...new Set(problems.map((p) => p.file))];
+  return [...problems].sort(
+    (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.column - b.column,
+  );
+}
+
+function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  seen.add(value);
+  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key], seen);
+  return Object.freeze(value);
+}

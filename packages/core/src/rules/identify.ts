@@ -1,0 +1,75 @@
+import { describe } from './duration.js';
+import { closest, GROUPS, KIND_API_VERSION } from './kinds.js';
+import { rec, str } from './normalise-common.js';
+import { ProblemSink } from './problems.js';
+import type { LocatedDocument } from './source.js';
+import type { OpenSergoKind } from './types.js';
+
+/** What the head of a document (apiVersion, kind, metadata.name) says about it. */
+export type Identity =
+  | { readonly type: 'skip' }
+  | { readonly type: 'broken'; readonly sink: ProblemSink }
+  | { readonly type: 'resource'; readonly kind: OpenSergoKind; readonly sink: ProblemSink };
+
+/**
+ * Decides whether a document is an OpenSergo resource. Other API groups are skipped
+ * silently; an unknown kind or version inside an OpenSergo group, or an apiVersion that
+ * looks like a misspelt OpenSergo group, is a problem (a typo is never ignored).
+ *
+ * @example
+ * ```ts
+ * identify({ value: { apiVersion: 'apps/v1', kind: 'Deployment' }, file: 'a.yaml', index: 1, locate }); // { type: 'skip' }
+ * ```
+ */
+export function identify(doc: LocatedDocument): Identity {
+  const value = doc.value;
+  const head = rec(value);
+  const kind = str(head['kind']);
+  const name = str(rec(head['metadata'])['name']);
+  const sink = new ProblemSink(doc, kind && name ? `${kind}/${name}` : `document ${doc.index}`);
+  const broken = (path: string[], message: string, at: string[] = path): Identity => {
+    sink.add(path, message, at);
+    return { type: 'broken', sink };
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return broken([], `expected an OpenSergo resource (a mapping with apiVersion, kind, metadata, spec), got ${describe(value)}`);
+  }
+  const apiVersion = head['apiVersion'];
+  const knownKind = kind === undefined ? undefined : KIND_API_VERSION.get(kind);
+  if (typeof apiVersion !== 'string') {
+    const expected = knownKind ?? 'an API version such as fault-tolerance.opensergo.io/v1alpha1';
+    return apiVersion === undefined
+      ? broken(['apiVersion'], `missing; expected ${expected}`, [])
+      : broken(['apiVersion'], `expected ${expected}, got ${describe(apiVersion)}`);
+  }
+  const slash = apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  const known = GROUPS[group];
+  if (kind === 'List' || (known !== undefined && kind?.endsWith('List'))) {
+    return broken(['items'], `expected items: a list of resources, got ${describe(head['items'])}`, []);
+  }
+  if (known === undefined) {
+    const typo = group === '' ? undefined : closest(group, Object.keys(GROUPS));
+    if (typo !== undefined) return broken(['apiVersion'], `unknown API group "${group}" (did you mean "${typo}"?)`);
+    if (knownKind !== undefined && group.includes('opensergo')) {
+      return broken(['apiVersion'], `expected ${knownKind} for kind ${kind}, got ${describe(apiVersion)}`);
+    }
+    return { type: 'skip' };
+  }
+  if (!known.versions.includes(version)) {
+    return broken(['apiVersion'], `unknown version "${version}" of ${group}; expected ${known.versions.map((v) => `${group}/${v}`).join(' or ')}`);
+  }
+  if (kind === undefined) {
+    return head['kind'] === undefined
+      ? broken(['kind'], `missing; expected one of ${known.kinds.join(', ')}`, [])
+      : broken(['kind'], `expected one of ${known.kinds.join(', ')}, got ${describe(head['kind'])}`);
+  }
+  if (!(known.kinds as readonly string[]).includes(kind)) {
+    if (knownKind !== undefined) return broken(['apiVersion'], `kind ${kind} belongs to ${knownKind}, not ${apiVersion}`);
+    const guess = closest(kind, known.kinds);
+    const hint = guess ? `did you mean "${guess}"?` : `expected one of ${known.kinds.join(', ')}`;
+    return broken(['kind'], `unknown kind "${kind}" in ${group} (${hint})`);
+  }
+  return { type: 'resource', kind: kind as OpenSergoKind, sink };
+}

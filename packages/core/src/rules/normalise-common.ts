@@ -1,0 +1,94 @@
+import { describe, parseDuration, parseRatio } from './duration.js';
+import { hasScalarSource } from './parse-yaml.js';
+import type { Path, ProblemSink } from './problems.js';
+import type { LocatedDocument } from './source.js';
+
+/** A plain mapping read from a document. */
+export type Rec = Readonly<Record<string, unknown>>;
+
+/**
+ * What a normaliser works with. The schema has already checked shapes and recorded its
+ * problems; normalisers read defensively, add the checks a schema cannot express, and never
+ * report a field twice (a problem already recorded at or around a path wins).
+ */
+export interface Ctx {
+  readonly doc: LocatedDocument;
+  readonly sink: ProblemSink;
+}
+
+/** Records a problem unless one was already recorded for that field. */
+export function report(c: Ctx, path: Path, message: string, at: Path = path): void {
+  if (!c.sink.has(path)) c.sink.add(path, message, at);
+}
+
+/** The value as a mapping (an empty one when it is not). */
+export function rec(value: unknown): Rec {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : {};
+}
+
+/** The value as a list (an empty one when it is not). */
+export function arr(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The value if it is a string. */
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * A string, or a number as it was written in the YAML source (`007` stays `"007"`); for
+ * documents without source text, `String(number)`.
+ */
+export function textAt(c: Ctx, path: Path, value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'number') return undefined;
+  return (hasScalarSource(c.doc) ? c.doc.scalarSource(path) : undefined) ?? String(value);
+}
+
+/** Milliseconds of the duration at `path`; `min` is the smallest accepted value in ms. */
+export function durationAt(c: Ctx, path: Path, value: unknown, min: 0 | 1): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (typeof ms === 'string') return void report(c, path, ms);
+  if (ms < min) return void report(c, path, `expected a duration greater than 0, got ${describe(value)}`);
+  return ms;
+}
+
+/** The ratio at `path` as a number in [0, 1]. */
+export function ratioAt(c: Ctx, path: Path, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const ratio = parseRatio(value);
+  if (typeof ratio === 'string') return void report(c, path, ratio);
+  return ratio;
+}
+
+/** Compiles a whole-value regex, anchored as `^(?:…)$`. */
+export function regexAt(c: Ctx, path: Path, source: string | undefined, flags = ''): RegExp | undefined {
+  if (source === undefined) return undefined;
+  try {
+    return new RegExp(`^(?:${source})$`, flags);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+    return void report(c, path, `expected a valid regular expression, got ${JSON.stringify(source)} (${reason})`);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000A-\u001F\u007F]/;
+
+/** An HTTP header name (RFC 9110 token), or `undefined` after recording why not. */
+export function headerNameAt(c: Ctx, path: Path, name: string): string | undefined {
+  if (TOKEN.test(name)) return name;
+  return void report(c, path, `expected an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only), got ${describe(name)}`);
+}
+
+/** An HTTP header value without CR, LF or other control characters. */
+export function headerValueAt(c: Ctx, path: Path, value: string): string | undefined {
+  if (!CONTROL.test(value)) return value;
+  return void report(c, path, `expected a header value without CR, LF or other control characters, got ${describe(value)}`);
+}
+
+/** What every normalised resource carries, minus the kind each normaliser sets. */
+export type Meta = Omit<import('./types.js').ResourceMeta, 'kind'>;

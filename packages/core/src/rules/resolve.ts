@@ -1,0 +1,84 @@
+import { STRATEGY_KINDS } from './schemas/fault-tolerance.js';
+import type { Reference } from './normalise-fault-tolerance.js';
+import type { ProblemSink } from './problems.js';
+import type { SourceLocation } from './types.js';
+
+/** A named definition a reference may reach (its value is `undefined` when the document is broken). */
+export interface Definition<T> {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly location: SourceLocation;
+  readonly value: T | undefined;
+  readonly sink: ProblemSink;
+}
+
+/**
+ * Keeps the first definition of each kind + namespace + name and reports the others as
+ * defined twice (naming where the first one is, which may be another file or source).
+ */
+export function dropDuplicates<T>(definitions: readonly Definition<T>[]): Definition<T>[] {
+  const first = new Map<string, Definition<T>>();
+  const kept: Definition<T>[] = [];
+  for (const d of definitions) {
+    const key = `${d.kind}\u0000${d.namespace ?? ''}\u0000${d.name}`;
+    const earlier = first.get(key);
+    if (earlier === undefined) {
+      first.set(key, d);
+      kept.push(d);
+      continue;
+    }
+    const where = d.namespace === undefined ? 'without namespace' : `in namespace "${d.namespace}"`;
+    d.sink.add(['metadata', 'name'], `${d.kind} "${d.name}" is defined twice ${where}; the other definition is at ${at(earlier.location)}`);
+  }
+  return kept;
+}
+
+const FALLBACK_KINDS = ['HttpRequestFallbackAction'] as const;
+
+/**
+ * Resolves a reference from a rule in `namespace` (SPEC §1): by name, among definitions in
+ * the same namespace or without namespace (a rule without namespace reaches only definitions
+ * without namespace). Dangling and ambiguous references are recorded in `sink`.
+ */
+export function resolveReference<T>(
+  ref: Reference,
+  namespace: string | undefined,
+  pool: readonly Definition<T>[],
+  role: 'strategy' | 'fallback',
+  sink: ProblemSink,
+): T | undefined {
+  const kinds: readonly string[] = ref.kind !== undefined ? [ref.kind] : role === 'strategy' ? STRATEGY_KINDS : FALLBACK_KINDS;
+  const named = pool.filter((d) => d.name === ref.name);
+  const reachable = named.filter((d) => d.namespace === undefined || d.namespace === namespace);
+  const candidates = reachable.filter((d) => kinds.includes(d.kind));
+  const field = typeof ref.path.at(-1) === 'number' ? [...ref.path, 'name'] : ref.path;
+  const what = ref.kind ?? (role === 'strategy' ? 'strategy' : 'fallback action');
+  if (candidates.length === 1) return candidates[0]!.value;
+  if (candidates.length > 1) {
+    const list = candidates.map((d) => `${d.kind}/${d.name} ${d.namespace === undefined ? 'without namespace' : `in namespace "${d.namespace}"`} (${at(d.location)})`);
+    const sameKind = new Set(candidates.map((d) => d.kind)).size === 1;
+    const fix = sameKind ? 'rename one of them' : 'add kind to the reference';
+    sink.add(field, `"${ref.name}" is ambiguous: it could mean ${list.join(' or ')}; ${fix}`);
+    return undefined;
+  }
+  const where = namespace === undefined ? 'without namespace' : `in namespace "${namespace}" or without namespace`;
+  const hints: string[] = [];
+  const otherKind = reachable.find((d) => !kinds.includes(d.kind));
+  if (otherKind) hints.push(`there is a ${otherKind.kind} with that name`);
+  const otherNamespace = named.find((d) => kinds.includes(d.kind) && !reachable.includes(d));
+  if (otherNamespace) {
+    hints.push(
+      namespace === undefined
+        ? `one exists in namespace "${otherNamespace.namespace}", but a rule without namespace only reaches definitions without namespace`
+        : `one exists in namespace "${otherNamespace.namespace}"`,
+    );
+  }
+  const hint = hints.length > 0 ? ` (${hints.join('; ')})` : '';
+  sink.add(field, `no ${what} named "${ref.name}" ${where}${hint}`);
+  return undefined;
+}
+
+function at(location: SourceLocation): string {
+  return `${location.file}:${location.line}:${location.column}`;
+}

@@ -1,0 +1,90 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { describe } from './duration.js';
+import { closest } from './kinds.js';
+import type { Path, ProblemSink } from './problems.js';
+import type { Schema } from './schemas/common.js';
+import * as ft from './schemas/fault-tolerance.js';
+import * as traffic from './schemas/traffic.js';
+import type { OpenSergoKind } from './types.js';
+
+const SCHEMAS: Readonly<Record<OpenSergoKind, Schema>> = {
+  TrafficLabelRule: traffic.trafficLabelRule,
+  WorkloadLabelRule: traffic.workloadLabelRule,
+  TrafficRouter: traffic.trafficRouter,
+  FaultToleranceRule: ft.faultToleranceRule,
+  RateLimitStrategy: ft.rateLimitStrategy,
+  ThrottlingStrategy: ft.throttlingStrategy,
+  ConcurrencyLimitStrategy: ft.concurrencyLimitStrategy,
+  CircuitBreakerStrategy: ft.circuitBreakerStrategy,
+  AdaptiveOverloadProtectionStrategy: ft.adaptiveOverloadProtectionStrategy,
+  HttpRequestFallbackAction: ft.httpRequestFallbackAction,
+};
+
+let validators: ReadonlyMap<OpenSergoKind, ValidateFunction> | undefined;
+
+/** Compiles the ten schemas once per process, on first use. */
+function validatorFor(kind: OpenSergoKind): ValidateFunction {
+  if (validators === undefined) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    ajv.addKeyword('expected');
+    validators = new Map(Object.entries(SCHEMAS).map(([k, schema]) => [k as OpenSergoKind, ajv.compile(schema)]));
+  }
+  return validators.get(kind)!;
+}
+
+/**
+ * Validates a whole document against its kind's JSON Schema and records every violation
+ * in `sink`, in plain words (`expected a number ≥ 0, got "ten"`). Returns whether it passed.
+ *
+ * @example
+ * ```ts
+ * const ok = validateDocument('RateLimitStrategy', doc.value, sink);
+ * ```
+ */
+export function validateDocument(kind: OpenSergoKind, value: unknown, sink: ProblemSink): boolean {
+  const validate = validatorFor(kind);
+  if (validate(value)) return true;
+  for (const error of validate.errors ?? []) {
+    const { path, at, message } = translate(error);
+    if (!sink.has(path)) sink.add(path, message, at);
+  }
+  return false;
+}
+
+function translate(error: ErrorObject): { path: Path; at: Path; message: string } {
+  const at = pointerToPath(error.instancePath);
+  const schema = (error.parentSchema ?? {}) as { expected?: string; properties?: Record<string, { expected?: string }> };
+  switch (error.keyword) {
+    case 'required': {
+      const name = String(error.params['missingProperty']);
+      const child = schema.properties?.[name]?.expected;
+      return { path: [...at, name], at, message: child ? `missing; expected ${child}` : 'missing' };
+    }
+    case 'additionalProperties': {
+      const name = String(error.params['additionalProperty']);
+      const known = Object.keys(schema.properties ?? {});
+      const guess = closest(name, known);
+      const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? `; expected one of ${known.join(', ')}` : '';
+      return { path: [...at, name], at: [...at, name], message: `unknown field "${name}"${hint}` };
+    }
+    case 'enum': {
+      const allowed = (error.params['allowedValues'] as unknown[]).map(String);
+      const guess = typeof error.data === 'string' ? closest(error.data, allowed) : undefined;
+      const hint = guess ? ` (did you mean "${guess}"?)` : '';
+      return { path: at, at, message: `expected one of ${allowed.join(', ')}, got ${describe(error.data)}${hint}` };
+    }
+    default: {
+      const expected = schema.expected ?? error.message ?? 'a different value';
+      return { path: at, at, message: `expected ${expected}, got ${describe(error.data)}` };
+    }
+  }
+}
+
+function pointerToPath(pointer: string): Path {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : segment));
+}
