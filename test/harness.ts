@@ -62,6 +62,12 @@ function closer(server: Server): () => Promise<void> {
     });
 }
 
+/** A tiny router for the Koa apps (Koa has none built in): `:param` segments, case-insensitive. */
+function routePattern(path: string): RegExp {
+  const source = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+');
+  return new RegExp(`^${source}/?$`, 'i');
+}
+
 type ExpressFactory = typeof express5;
 
 function expressAdapter(name: string, express: ExpressFactory): AdapterUnderTest {
@@ -97,7 +103,8 @@ function koaAdapter(name: string, Koa: typeof Koa3): AdapterUnderTest {
       const governance = koaOpenSergo(options);
       app.use(governance as unknown as Parameters<typeof app.use>[0]);
       app.use(async (ctx) => {
-        const route = routes.find((r) => (r.method ?? 'GET') === (ctx.method === 'HEAD' ? 'GET' : ctx.method) && r.path.toLowerCase() === ctx.path.toLowerCase().replace(/\/$/, ''));
+        const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
+        const route = routes.find((r) => (r.method ?? 'GET') === method && routePattern(r.path).test(ctx.path));
         if (!route) {
           ctx.status = 404;
           return;

@@ -84,3 +84,25 @@ spec:
     });
   });
 });
+
+describe('createEngine options', () => {
+  it('rejects options it cannot honour, with ERR_OPENSERGO_OPTIONS_INVALID', async () => {
+    const { isOpenSergoError } = await import('../src/index.js');
+    const bad: unknown[] = [{ rules: 42 }, { rules: '', rulesFile: 'x.yaml' }, { rulesFile: '' }, { app: '' }];
+    for (const options of bad) {
+      assert.throws(
+        () => createEngine({ ...(options as object), logger: false }),
+        (e: unknown) => isOpenSergoError(e, 'ERR_OPENSERGO_OPTIONS_INVALID'),
+        JSON.stringify(options),
+      );
+    }
+  });
+
+  it('names the file it cannot read', async () => {
+    const { isOpenSergoError } = await import('../src/index.js');
+    assert.throws(
+      () => createEngine({ rulesFile: '/nonexistent/opensergo.yaml', logger: false }),
+      (e: unknown) => isOpenSergoError(e, 'ERR_OPENSERGO_RULES_FILE_UNREADABLE') && /\/nonexistent\/opensergo\.yaml/.test(e.message),
+    );
+  });
+});
