@@ -46,7 +46,11 @@ export function parseRulesText(text: string, file: string): { documents: Located
   parsed.forEach((doc, i) => {
     const index = i + 1;
     if (doc.errors.length > 0) {
+      const seen = new Set<number>();
       for (const error of doc.errors) {
+        // One problem per position: the errors that follow from the first one add nothing.
+        if (seen.has(error.pos[0])) continue;
+        seen.add(error.pos[0]);
         problems.push({
           file,
           ...at(error.pos[0]),

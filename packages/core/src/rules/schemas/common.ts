@@ -44,9 +44,12 @@ export function duration(): Schema {
   return { type: ['string', 'number'], pattern: DURATION_PATTERN, expected: DURATION_EXPECTED };
 }
 
-/** `"60%"` or a number in [0, 1] (a percentage over 100% is caught by the normaliser). */
+/**
+ * `"60%"` or a number in [0, 1]. Ranges are checked by the normaliser, which can say
+ * `did you mean "60%"?` for a 60.
+ */
 export function ratio(): Schema {
-  return { type: ['string', 'number'], pattern: RATIO_PATTERN, minimum: 0, maximum: 1, expected: RATIO_EXPECTED };
+  return { type: ['string', 'number'], pattern: RATIO_PATTERN, expected: RATIO_EXPECTED };
 }
 
 /** A list of at least `min` items. */
