@@ -84,6 +84,7 @@ export class Engine {
   private readonly sources: RuleSources;
   private closed = false;
   private readonly ownedStore: boolean;
+  private readonly detachStore: (() => void) | undefined;
 
   /** Use `createEngine`. */
   constructor(
@@ -95,6 +96,7 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.ownedStore = options.store === undefined;
     const store = options.store ?? createMemoryStore();
+    this.detachStore = store.attach?.({ app: scope.app, namespace: scope.namespace, events: this.events, logger: this.logger });
     this.registry = new GuardRegistry({
       clock: this.clock,
       store,
@@ -220,6 +222,7 @@ export class Engine {
     this.closed = true;
     await this.sources.close();
     this.registry.disposeAll();
+    this.detachStore?.();
     if (this.ownedStore) await this.store.close();
   }
 }

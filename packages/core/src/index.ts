@@ -29,7 +29,7 @@ export { consoleLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 
 export { createMemoryStore } from './store/memory-store.js';
-export type { Store } from './store/store.js';
+export type { Store, StoreHost } from './store/store.js';
 export { Block, CHECK_ORDER } from './strategies/guard.js';
 export type { Guard, GuardContext, GuardFactory, GuardResult, Outcome, Ticket } from './strategies/guard.js';
 export { SlidingWindow } from './strategies/sliding-window.js';

@@ -1,5 +1,17 @@
 import type { ConcurrencyLimitStrategy, RateLimitStrategy } from '../rules/types.js';
 import type { Guard, GuardContext } from '../strategies/guard.js';
+import type { EngineEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+
+/** What an engine tells the store it uses (see `Store.attach`). */
+export interface StoreHost {
+  /** The engine's app and namespace (SPEC §2), e.g. to register this instance under. */
+  readonly app: string | undefined;
+  readonly namespace: string | undefined;
+  /** Where to emit `store:state` and write transition lines. */
+  readonly events: EngineEvents;
+  readonly logger: Logger;
+}
 
 /**
  * Where `Global` limits keep their state. The default in-process store shares nothing, so
@@ -17,6 +29,13 @@ export interface Store {
   globalConcurrencyLimit(strategy: ConcurrencyLimitStrategy, context: GuardContext): Guard;
   /** Live instances of this app, for `GlobalToLocal` (1 when nothing is shared). */
   instanceCount(): number;
+  /**
+   * Optional: called once by each engine using this store, before it creates any guard, so a
+   * shared store knows the app/namespace to register under and where to report `store:state`
+   * even when no `Global` guard exists (only `GlobalToLocal`). Returns a detach function that
+   * the engine calls on close.
+   */
+  attach?(host: StoreHost): (() => void) | undefined;
   /** Stop timers, connections and heartbeats. */
   close(): Promise<void>;
 }
