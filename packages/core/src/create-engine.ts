@@ -6,6 +6,8 @@ import { consoleLogger, silentLogger } from './logger.js';
 import { env, type OpenSergoOptions } from './options.js';
 import { compileRules, documentsFromValues, parseRulesText } from './rules/load.js';
 import type { LocatedDocument } from './rules/source.js';
+import { attachControlPlane } from './sources/control-plane.js';
+import { createFileSource } from './sources/file-source.js';
 import type { RuleProblem, RuleSet, Scope } from './rules/types.js';
 
 const DEFAULT_RULES_FILE = 'opensergo.yaml';
@@ -86,7 +88,7 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
   };
   checkOptions(options);
   let source: string;
-  let loaded: { documents: readonly LocatedDocument[]; ruleSet: RuleSet };
+  let loaded: { documents: readonly LocatedDocument[]; ruleSet: RuleSet; text?: string };
   if (options.rules !== undefined) {
     source = 'inline';
     if (typeof options.rules === 'string') loaded = compileText(options.rules, 'inline', scope);
@@ -102,12 +104,20 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
       loaded = { documents: [], ruleSet: compileRules([], scope) };
     } else {
       source = `file:${file}`;
-      loaded = compileText(readRulesFile(file), file, scope);
+      const text = readRulesFile(file);
+      loaded = { ...compileText(text, file, scope), text };
     }
   }
   const rules = loaded.ruleSet.faultToleranceRules.length + loaded.ruleSet.trafficLabelRules.length;
   if (rules > 0 && scope.app === undefined) {
     logger.info('no app set (option `app` or OPENSERGO_APP): rules of every app apply to this process');
   }
-  return new Engine({ ...options, logger }, scope, { source, ...loaded });
+  const engine = new Engine({ ...options, logger }, scope, { source, ...loaded });
+  if (source.startsWith('file:') && options.watch !== false) {
+    const file = source.slice('file:'.length);
+    engine.addSource(createFileSource(file, { initialText: loaded.text }));
+  }
+  for (const extra of options.sources ?? []) engine.addSource(extra);
+  attachControlPlane(engine, options);
+  return engine;
 }

@@ -9,7 +9,7 @@ import type { OpenSergoOptions } from './options.js';
 import type { RequestView } from './request-view.js';
 import { RuleSources, type EngineStatus } from './rule-sources.js';
 import type { RuleSet, StrategyKind } from './rules/types.js';
-import type { LocatedDocument, RuleSource, UpdateResult } from './rules/source.js';
+import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import type { Scope } from './rules/types.js';
@@ -195,7 +195,7 @@ export class Engine {
    * Replaces the documents of one source and swaps in the union of all sources, keeping the
    * state of unchanged (target, strategy) pairs. On invalid rules nothing changes.
    */
-  update(source: string, documents: readonly LocatedDocument[], info?: { readonly version?: string }): UpdateResult {
+  update(source: string, documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult {
     return this.sources.update(source, documents, info);
   }
 

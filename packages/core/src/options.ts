@@ -2,6 +2,17 @@ import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store/store.js';
 import type { Engine } from './engine.js';
+import type { RuleSource } from './rules/source.js';
+
+/** Where the OpenSergo control plane is, and who this process is to it. */
+export interface ControlPlaneOptions {
+  /** `host:port` of the control plane (the reference one listens on 10246). */
+  readonly endpoint: string;
+  /** Default: the `namespace` option, else `OPENSERGO_NAMESPACE`, else `default`. */
+  readonly namespace?: string;
+  /** Default: the `app` option, else `OPENSERGO_APP`. Required one way or another. */
+  readonly app?: string;
+}
 
 /**
  * Options of `createEngine` and of every adapter's `opensergo(options)` (one type for all).
@@ -30,6 +41,19 @@ export interface OpenSergoOptions {
   readonly logger?: Logger | false;
   /** Time source (tests pass a `FakeClock`). */
   readonly clock?: Clock;
+  /**
+   * Reload the rules file when it changes (edits, atomic renames, ConfigMap symlink swaps).
+   * Default `true` when the rules come from a file.
+   */
+  readonly watch?: boolean;
+  /**
+   * Subscribe to the OpenSergo control plane (needs `@opensergo/control-plane` installed).
+   * Default: from `OPENSERGO_BOOTSTRAP_CONFIG` / `OPENSERGO_BOOTSTRAP` when set. `false` to
+   * ignore those variables.
+   */
+  readonly controlPlane?: ControlPlaneOptions | false;
+  /** More rule sources, fed into the same engine (their union applies). */
+  readonly sources?: readonly RuleSource[];
 }
 
 /** Reads an environment variable, treating empty as unset. */

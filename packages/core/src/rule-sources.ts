@@ -1,8 +1,9 @@
-import type { OpenSergoError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { EngineEvents } from './events.js';
 import { compileRules } from './rules/load.js';
-import type { LocatedDocument, RuleSource, UpdateResult } from './rules/source.js';
+import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
+import { isOpenSergoError, rulesInvalid } from './errors.js';
+import type { RuleProblem } from './rules/types.js';
 import type { RuleSet, Scope } from './rules/types.js';
 
 /** What `engine.status()` reports. */
@@ -62,16 +63,21 @@ export class RuleSources {
     this.applied = { version: undefined, at: new Date().toISOString(), source: initial.source, ruleSet: initial.ruleSet };
   }
 
-  update(name: string, documents: readonly LocatedDocument[], info?: { readonly version?: string }): UpdateResult {
+  update(name: string, documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult {
     const state = this.states.get(name) ?? this.fresh([], false);
     this.states.set(name, state);
     const all: LocatedDocument[] = [];
     for (const [other, s] of this.states) all.push(...(other === name ? documents : s.documents));
-    let ruleSet: RuleSet;
+    let ruleSet: RuleSet | undefined;
+    let problems: readonly RuleProblem[] = info?.problems ?? [];
     try {
       ruleSet = compileRules(all, this.scope);
     } catch (error) {
-      const err = error as OpenSergoError;
+      if (!isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')) throw error;
+      problems = [...problems, ...error.problems];
+    }
+    if (problems.length || !ruleSet) {
+      const err = rulesInvalid(problems);
       state.lastError = err.message;
       this.host.logger.error(`rules from ${name} rejected; the previous rules stay in force.\n${err.message}`);
       this.host.events.emit('rules:rejected', { source: name, error: err });

@@ -1,4 +1,5 @@
 import type { OpenSergoError } from '../errors.js';
+import type { RuleProblem } from './types.js';
 
 /**
  * One OpenSergo document as parsed from YAML or decoded from the control plane, with a way
@@ -18,6 +19,17 @@ export interface LocatedDocument {
   locate(path: readonly (string | number)[]): { line: number; column: number };
 }
 
+/** What a source may say about an update besides its documents. */
+export interface UpdateInfo {
+  /** The origin's version of these documents (a control-plane push's version). */
+  readonly version?: string;
+  /**
+   * Problems the source found before compiling (YAML syntax errors). The update is then
+   * rejected, with these and any other problems compiling finds, and nothing changes.
+   */
+  readonly problems?: readonly RuleProblem[];
+}
+
 /** What a rule source is told about the fate of its update. */
 export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonly error: OpenSergoError };
 
@@ -26,7 +38,7 @@ export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonl
  * before (never a merge). A rejected update leaves the source's previous documents in force.
  */
 export interface RuleSourceSink {
-  update(documents: readonly LocatedDocument[], info?: { readonly version?: string }): UpdateResult;
+  update(documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult;
   /** The source reached its origin (file readable, stream open). */
   connected(detail?: string): void;
   /** The source lost its origin; its last good documents stay in force. */

@@ -1,0 +1,89 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { parseRulesText } from '../rules/load.js';
+import type { RuleSource, RuleSourceSink } from '../rules/source.js';
+
+export interface FileSourceOptions {
+  /** The text already loaded at start-up, so an unchanged file is not reloaded. */
+  readonly initialText?: string | undefined;
+  /** Quiet time after the last change before reloading. Default 100 ms. */
+  readonly debounceMs?: number;
+}
+
+/**
+ * Watches a rules file and delivers its documents on every change. It watches the file's
+ * directory, not the file, so it sees in-place edits, atomic renames (`mv new.yaml
+ * opensergo.yaml`) and the Kubernetes ConfigMap swap of the `..data` symlink alike. Bursts
+ * of events are debounced, and a reload happens only when the content really changed. A
+ * deleted or unreadable file keeps the last good rules (and says so once); so does a file
+ * that fails validation (the engine reports it, once per distinct content).
+ *
+ * @example
+ * ```ts
+ * import { createEngine, createFileSource } from '@opensergo/core';
+ * const engine = createEngine({ rules: [], logger: false });
+ * engine.addSource(createFileSource('./extra-rules.yaml'));
+ * ```
+ */
+export function createFileSource(file: string, options: FileSourceOptions = {}): RuleSource {
+  const path = resolve(file);
+  const name = `file:${file}`;
+  const debounceMs = options.debounceMs ?? 100;
+  let lastText = options.initialText;
+  let missing = false;
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let reading: Promise<void> = Promise.resolve();
+
+  async function reload(sink: RuleSourceSink): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (!missing) {
+        missing = true;
+        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'was deleted' : `cannot be read (${(error as Error).message})`;
+        sink.disconnected(`${path} ${reason}`);
+      }
+      return;
+    }
+    if (missing) {
+      missing = false;
+      sink.connected(path);
+    }
+    if (text === lastText || closed) return;
+    lastText = text;
+    const { documents, problems } = parseRulesText(text, file);
+    sink.update(documents, { problems });
+  }
+
+  return {
+    name,
+    start(sink) {
+      sink.connected(path);
+      const schedule = (): void => {
+        if (closed) return;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          timer = undefined;
+          reading = reading.then(() => reload(sink)).catch((error: unknown) => sink.error(error as Error));
+        }, debounceMs);
+        timer.unref();
+      };
+      const target = basename(path);
+      watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+        // `..data` is the ConfigMap symlink swap; anything else in the directory is noise.
+        if (changed === null || changed === target || String(changed).startsWith('..')) schedule();
+      });
+      watcher.on('error', (error) => sink.error(error));
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      watcher?.close();
+      await reading;
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// Live rules from a watched file (issue 5): edits, atomic renames, ConfigMap symlink swaps,
+// broken files and deletions, with the state of unchanged strategies kept.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
+import { createEngine, FakeClock, requestView, type Engine } from '../src/index.js';
+
+const limit = (name: string, threshold: number): string => `
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: RateLimitStrategy
+metadata: { name: ${name} }
+spec: { metricType: RequestAmount, limitMode: Local, threshold: ${threshold}, statDuration: 1s }
+---
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: FaultToleranceRule
+metadata: { name: rule-${name} }
+spec:
+  targets: [{ targetResourceName: /${name} }]
+  strategies: [{ name: ${name} }]
+`;
+
+const engines: Engine[] = [];
+const dirs: string[] = [];
+// The watcher never keeps a process alive (by design); while a test awaits a file event,
+// this interval does.
+const hold = setInterval(() => {}, 1000);
+after(() => clearInterval(hold));
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(text: string): { dir: string; file: string; engine: Engine; clock: FakeClock; errors: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'opensergo-watch-'));
+  dirs.push(dir);
+  const file = join(dir, 'opensergo.yaml');
+  writeFileSync(file, text);
+  const clock = new FakeClock();
+  const errors: string[] = [];
+  const logger = { info() {}, warn() {}, error: (m: string) => errors.push(m) };
+  const engine = createEngine({ rulesFile: file, clock, logger });
+  engines.push(engine);
+  return { dir, file, engine, clock, errors };
+}
+
+function admitted(engine: Engine, path: string, attempts: number): number {
+  let n = 0;
+  for (let i = 0; i < attempts; i++) {
+    const d = engine.enter(requestView('GET', path, {}));
+    assert.ok(!(d instanceof Promise));
+    if (d.type === 'pass') n++;
+  }
+  return n;
+}
+
+describe('watched rules file', () => {
+  it('applies an edited threshold without a restart', async () => {
+    const { file, engine, clock } = setup(limit('foo', 10));
+    assert.equal(admitted(engine, '/foo', 30), 10);
+    const loaded = once(engine.events, 'rules:loaded');
+    writeFileSync(file, limit('foo', 20));
+    await loaded;
+    clock.advance(1000);
+    assert.equal(admitted(engine, '/foo', 30), 20);
+  });
+
+  it('keeps the last good rules when the file breaks, and reports it once with file and line', async () => {
+    const { file, engine, errors } = setup(limit('foo', 2));
+    const rejected = once(engine.events, 'rules:rejected');
+    writeFileSync(file, limit('foo', 2).replace('threshold: 2', 'threshold: two'));
+    const [event] = (await rejected) as [{ error: Error }];
+    assert.match(event.error.message, new RegExp(`${file.replace(/[.]/g, '\\.')}:5:\\d+ RateLimitStrategy/foo spec.threshold`));
+    assert.equal(admitted(engine, '/foo', 5), 2, 'the previous rules still apply');
+    assert.equal(errors.length, 1);
+    assert.equal(engine.status().sources[0]?.lastError?.includes('threshold'), true);
+    // a syntax error is reported the same way
+    const again = once(engine.events, 'rules:rejected');
+    writeFileSync(file, 'kind: [unclosed');
+    const [syntax] = (await again) as [{ error: Error }];
+    assert.match(syntax.error.message, /opensergo\.yaml:1:\d+/);
+  });
+
+  it('keeps a half-used window half used when an unrelated rule changes', async () => {
+    const { file, engine } = setup(limit('foo', 4) + '---' + limit('bar', 1));
+    assert.equal(admitted(engine, '/foo', 2), 2);
+    const loaded = once(engine.events, 'rules:loaded');
+    writeFileSync(file, limit('foo', 4) + '---' + limit('bar', 5));
+    await loaded;
+    assert.equal(admitted(engine, '/foo', 5), 2, 'two of four were already used');
+    assert.equal(admitted(engine, '/bar', 9), 5, 'the changed rule starts fresh');
+  });
+
+  it('sees atomic renames', async () => {
+    const { dir, file, engine } = setup(limit('foo', 1));
+    const loaded = once(engine.events, 'rules:loaded');
+    writeFileSync(join(dir, '.opensergo.yaml.tmp'), limit('foo', 3));
+    renameSync(join(dir, '.opensergo.yaml.tmp'), file);
+    await loaded;
+    assert.equal(admitted(engine, '/foo', 5), 3);
+  });
+
+  it('sees the Kubernetes ConfigMap symlink swap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opensergo-configmap-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, '..2026_11_23_1'));
+    writeFileSync(join(dir, '..2026_11_23_1', 'opensergo.yaml'), limit('foo', 1));
+    symlinkSync('..2026_11_23_1', join(dir, '..data'));
+    symlinkSync('..data/opensergo.yaml', join(dir, 'opensergo.yaml'));
+    const engine = createEngine({ rulesFile: join(dir, 'opensergo.yaml'), logger: false, clock: new FakeClock() });
+    engines.push(engine);
+    assert.equal(admitted(engine, '/foo', 3), 1);
+    const loaded = once(engine.events, 'rules:loaded');
+    mkdirSync(join(dir, '..2026_11_23_2'));
+    writeFileSync(join(dir, '..2026_11_23_2', 'opensergo.yaml'), limit('foo', 3));
+    symlinkSync('..2026_11_23_2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    await loaded;
+    assert.equal(admitted(engine, '/foo', 5), 3, 'the changed strategy starts fresh with its new threshold');
+  });
+
+  it('keeps the last good rules when the file is deleted, and says so', async () => {
+    const { file, engine } = setup(limit('foo', 1));
+    const gone = once(engine.events, 'source:disconnected');
+    unlinkSync(file);
+    const [event] = (await gone) as [{ reason: string }];
+    assert.match(event.reason, /deleted/);
+    assert.equal(admitted(engine, '/foo', 3), 1);
+    const back = once(engine.events, 'rules:loaded');
+    writeFileSync(file, limit('foo', 5));
+    await back;
+    assert.equal(engine.status().sources[0]?.connected, true);
+  });
+
+  it('does not watch with watch: false', () => {
+    const { file } = setup(limit('foo', 1));
+    const engine = createEngine({ rulesFile: file, watch: false, logger: false });
+    engines.push(engine);
+    assert.equal(engine.status().sources.length, 1);
+    assert.equal(engine.status().sources[0]?.connected, true);
+  });
+});
