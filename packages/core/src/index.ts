@@ -5,7 +5,9 @@
 export { createEngine } from './create-engine.js';
 export { Engine } from './engine.js';
 export type { Decision, Entry, RequestContext } from './engine.js';
-export type { OpenSergoOptions } from './options.js';
+export type { ControlPlaneOptions, OpenSergoOptions } from './options.js';
+export { createFileSource } from './sources/file-source.js';
+export type { FileSourceOptions } from './sources/file-source.js';
 export { requestView } from './request-view.js';
 export type { HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
@@ -37,7 +39,7 @@ export { createLocalRateLimitGuard } from './strategies/rate-limit.js';
 export { createLocalConcurrencyGuard } from './strategies/concurrency-limit.js';
 
 export { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText } from './rules/load.js';
-export type { LocatedDocument, RuleSource, RuleSourceSink, UpdateResult } from './rules/source.js';
+export type { LocatedDocument, RuleSource, RuleSourceSink, UpdateInfo, UpdateResult } from './rules/source.js';
 export type {
   AdaptiveOverloadProtectionStrategy,
   CircuitBreakerStrategy,
