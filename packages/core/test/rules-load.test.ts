@@ -294,3 +294,12 @@ describe('loadRulesFile', () => {
     assert.deepEqual(loadRulesFile(path, ANY), loadRulesText(readFileSync(path, 'utf8'), path, ANY));
   });
 });
+
+describe('file encodings', () => {
+  it('a byte-order mark and CRLF line endings change nothing', () => {
+    const text = '\uFEFFapiVersion: fault-tolerance.opensergo.io/v1alpha1\r\nkind: HttpRequestFallbackAction\r\nmetadata:\r\n  name: f\r\nspec:\r\n  behavior: ReturnProvidedResponse\r\n  behaviorDesc:\r\n    responseStatusCode: 429\r\n    responseAdditionalHeaders:\r\n      - { key: X-A, value: foo }\r\n';
+    const action = load(text).fallbackActions[0]!;
+    assert.deepEqual(action.location, { file: 'rules.yaml', line: 1, column: 1 });
+    assert.deepEqual(action.headers, [['X-A', 'foo']]);
+  });
+});

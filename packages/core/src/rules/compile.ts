@@ -5,7 +5,7 @@ import * as ft from './normalise-fault-tolerance.js';
 import * as traffic from './normalise-traffic.js';
 import { expandLists } from './parse-yaml.js';
 import type { ProblemSink } from './problems.js';
-import { dropDuplicates, resolveReference, type Definition } from './resolve.js';
+import { indexByName, resolveReference, type Definition } from './resolve.js';
 import type { LocatedDocument } from './source.js';
 import type {
   FaultToleranceRule,
@@ -85,7 +85,7 @@ export function tryCompileRules(
   }
 
   const definitions = (kinds: readonly string[]) =>
-    dropDuplicates(
+    indexByName(
       entries
         .filter((e) => kinds.includes(e.kind))
         .map((e): Definition<Normalised> => ({ kind: e.kind, ...e.meta, value: e.sink.problems.length === 0 ? e.value : undefined, sink: e.sink })),

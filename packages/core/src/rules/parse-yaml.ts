@@ -36,7 +36,9 @@ const NO_POSITION: Position = Object.freeze({ line: 1, column: 1 });
  */
 export function parseRulesText(text: string, file: string): { documents: LocatedDocument[]; problems: RuleProblem[] } {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // A byte-order mark would count as column 1 of line 1.
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const parsed = parseAllDocuments(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const documents: LocatedDocument[] = [];
   const problems: RuleProblem[] = [];
   const at = (offset: number): Position => {
@@ -63,7 +65,7 @@ export function parseRulesText(text: string, file: string): { documents: Located
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
-    documents.push(...expandLists(yamlDocument(doc, value, file, index, text, at)));
+    documents.push(...expandLists(yamlDocument(doc, value, file, index, source, at)));
   });
   return { documents, problems };
 }
@@ -143,7 +145,8 @@ function yamlDocument(
         // Point at a scalar or a flow collection itself, but at the key of a block collection
         // (whose own range starts on the next line) or of an empty value.
         const flow = (isMap(child) || isSeq(child)) && child.flow === true;
-        position = child !== null && (isScalar(child) || flow) ? (start(child) ?? keyPosition) : keyPosition;
+        const blank = isScalar(child) && child.value === null && !child.source;
+        position = child !== null && !blank && (isScalar(child) || flow) ? (start(child) ?? keyPosition) : keyPosition;
         node = child;
       } else if (isSeq(node) && typeof segment === 'number') {
         const item = (node.items[segment] ?? null) as Node | null;

@@ -14,24 +14,27 @@ export interface Definition<T> {
 }
 
 /**
- * Keeps the first definition of each kind + namespace + name and reports the others as
- * defined twice (naming where the first one is, which may be another file or source).
+ * Indexes definitions by name for {@link resolveReference}, keeping the first definition of
+ * each kind + namespace + name and reporting the others as defined twice (naming where the
+ * first one is, which may be another file or source).
  */
-export function dropDuplicates<T>(definitions: readonly Definition<T>[]): Definition<T>[] {
+export function indexByName<T>(definitions: readonly Definition<T>[]): Map<string, Definition<T>[]> {
   const first = new Map<string, Definition<T>>();
-  const kept: Definition<T>[] = [];
+  const byName = new Map<string, Definition<T>[]>();
   for (const d of definitions) {
     const key = `${d.kind}\u0000${d.namespace ?? ''}\u0000${d.name}`;
     const earlier = first.get(key);
     if (earlier === undefined) {
       first.set(key, d);
-      kept.push(d);
+      const same = byName.get(d.name);
+      if (same) same.push(d);
+      else byName.set(d.name, [d]);
       continue;
     }
     const where = d.namespace === undefined ? 'without namespace' : `in namespace "${d.namespace}"`;
     d.sink.add(['metadata', 'name'], `${d.kind} "${d.name}" is defined twice ${where}; the other definition is at ${at(earlier.location)}`);
   }
-  return kept;
+  return byName;
 }
 
 const FALLBACK_KINDS = ['HttpRequestFallbackAction'] as const;
@@ -44,12 +47,12 @@ const FALLBACK_KINDS = ['HttpRequestFallbackAction'] as const;
 export function resolveReference<T>(
   ref: Reference,
   namespace: string | undefined,
-  pool: readonly Definition<T>[],
+  pool: ReadonlyMap<string, readonly Definition<T>[]>,
   role: 'strategy' | 'fallback',
   sink: ProblemSink,
 ): T | undefined {
   const kinds: readonly string[] = ref.kind !== undefined ? [ref.kind] : role === 'strategy' ? STRATEGY_KINDS : FALLBACK_KINDS;
-  const named = pool.filter((d) => d.name === ref.name);
+  const named = pool.get(ref.name) ?? [];
   const reachable = named.filter((d) => d.namespace === undefined || d.namespace === namespace);
   const candidates = reachable.filter((d) => kinds.includes(d.kind));
   const field = typeof ref.path.at(-1) === 'number' ? [...ref.path, 'name'] : ref.path;
