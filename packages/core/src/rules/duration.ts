@@ -77,7 +77,14 @@ export function parseRatio(value: unknown): number | string {
   return `expected ${RATIO_EXPECTED}, got ${describe(value)}`;
 }
 
-/** A short rendering of a value for "got …" in messages. */
+/**
+ * A short rendering of a value for "got …" in messages.
+ *
+ * @example
+ * ```ts
+ * describe([]); // 'an empty list'
+ * ```
+ */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null (an empty value)';

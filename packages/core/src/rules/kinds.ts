@@ -25,7 +25,14 @@ export const KIND_API_VERSION: ReadonlyMap<string, string> = new Map(
   Object.entries(GROUPS).flatMap(([group, { versions, kinds }]) => kinds.map((kind) => [kind, `${group}/${versions[0]}`])),
 );
 
-/** Levenshtein distance, for "did you mean" hints (inputs are short). */
+/**
+ * Levenshtein distance, for "did you mean" hints (inputs are short).
+ *
+ * @example
+ * ```ts
+ * editDistance('limitMod', 'limitMode'); // 1
+ * ```
+ */
 export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
@@ -39,7 +46,14 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The closest candidate (case-insensitive equal, or within a few edits), for a hint. */
+/**
+ * The closest candidate (case-insensitive equal, or within a few edits), for a hint.
+ *
+ * @example
+ * ```ts
+ * closest('global', ['Local', 'Global']); // 'Global'
+ * ```
+ */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;

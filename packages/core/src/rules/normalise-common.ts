@@ -16,22 +16,50 @@ export interface Ctx {
   readonly sink: ProblemSink;
 }
 
-/** Records a problem unless one was already recorded for that field. */
+/**
+ * Records a problem unless one was already recorded for that field.
+ *
+ * @example
+ * ```ts
+ * report(c, ['spec', 'threshold'], 'expected a finite number, got Infinity');
+ * ```
+ */
 export function report(c: Ctx, path: Path, message: string, at: Path = path): void {
   if (!c.sink.has(path)) c.sink.add(path, message, at);
 }
 
-/** The value as a mapping (an empty one when it is not). */
+/**
+ * The value as a mapping (an empty one when it is not).
+ *
+ * @example
+ * ```ts
+ * rec(null); // {}
+ * ```
+ */
 export function rec(value: unknown): Rec {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : {};
 }
 
-/** The value as a list (an empty one when it is not). */
+/**
+ * The value as a list (an empty one when it is not).
+ *
+ * @example
+ * ```ts
+ * arr('x'); // []
+ * ```
+ */
 export function arr(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-/** The value if it is a string. */
+/**
+ * The value if it is a string.
+ *
+ * @example
+ * ```ts
+ * str(3); // undefined
+ * ```
+ */
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -39,6 +67,11 @@ export function str(value: unknown): string | undefined {
 /**
  * A string, or a number as it was written in the YAML source (`007` stays `"007"`); for
  * documents without source text, `String(number)`.
+ *
+ * @example
+ * ```ts
+ * textAt(c, ['spec', 'match', 0, 'value'], 7); // '007' when the file says 007
+ * ```
  */
 export function textAt(c: Ctx, path: Path, value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -46,7 +79,14 @@ export function textAt(c: Ctx, path: Path, value: unknown): string | undefined {
   return (hasScalarSource(c.doc) ? c.doc.scalarSource(path) : undefined) ?? String(value);
 }
 
-/** Milliseconds of the duration at `path`; `min` is the smallest accepted value in ms. */
+/**
+ * Milliseconds of the duration at `path`; `min` is the smallest accepted value in ms.
+ *
+ * @example
+ * ```ts
+ * durationAt(c, ['spec', 'statDuration'], '1s', 1); // 1000
+ * ```
+ */
 export function durationAt(c: Ctx, path: Path, value: unknown, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
@@ -55,7 +95,14 @@ export function durationAt(c: Ctx, path: Path, value: unknown, min: 0 | 1): numb
   return ms;
 }
 
-/** The ratio at `path` as a number in [0, 1]. */
+/**
+ * The ratio at `path` as a number in [0, 1].
+ *
+ * @example
+ * ```ts
+ * ratioAt(c, ['spec', 'triggerRatio'], '60%'); // 0.6
+ * ```
+ */
 export function ratioAt(c: Ctx, path: Path, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const ratio = parseRatio(value);
@@ -63,7 +110,14 @@ export function ratioAt(c: Ctx, path: Path, value: unknown): number | undefined 
   return ratio;
 }
 
-/** Compiles a whole-value regex, anchored as `^(?:…)$`. */
+/**
+ * Compiles a whole-value regex, anchored as `^(?:…)$`.
+ *
+ * @example
+ * ```ts
+ * regexAt(c, ['spec', 'match', 0, 'value'], 'a|b')?.test('ab'); // false
+ * ```
+ */
 export function regexAt(c: Ctx, path: Path, source: string | undefined, flags = ''): RegExp | undefined {
   if (source === undefined) return undefined;
   try {
@@ -78,13 +132,27 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 
-/** An HTTP header name (RFC 9110 token), or `undefined` after recording why not. */
+/**
+ * An HTTP header name (RFC 9110 token), or `undefined` after recording why not.
+ *
+ * @example
+ * ```ts
+ * headerNameAt(c, path, 'X User'); // undefined, problem recorded
+ * ```
+ */
 export function headerNameAt(c: Ctx, path: Path, name: string): string | undefined {
   if (TOKEN.test(name)) return name;
   return void report(c, path, `expected an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only), got ${describe(name)}`);
 }
 
-/** An HTTP header value without CR, LF or other control characters. */
+/**
+ * An HTTP header value without CR, LF or other control characters.
+ *
+ * @example
+ * ```ts
+ * headerValueAt(c, path, 'a\r\nb'); // undefined, problem recorded
+ * ```
+ */
 export function headerValueAt(c: Ctx, path: Path, value: string): string | undefined {
   if (!CONTROL.test(value)) return value;
   return void report(c, path, `expected a header value without CR, LF or other control characters, got ${describe(value)}`);

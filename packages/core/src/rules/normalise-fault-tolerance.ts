@@ -41,7 +41,14 @@ export interface FaultToleranceRuleDraft {
   readonly fallbackAction: Reference | undefined;
 }
 
-/** SPEC §5 FaultToleranceRule: targets checked as resource patterns, references kept for resolution. */
+/**
+ * SPEC §5 FaultToleranceRule: targets checked as resource patterns, references kept for resolution.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseFaultToleranceRule(c, meta, spec);
+ * ```
+ */
 export function normaliseFaultToleranceRule(c: Ctx, meta: Meta, spec: Rec): FaultToleranceRuleDraft {
   const targets = arr(spec['targets']).flatMap((raw, i) => {
     const name = str(rec(raw)['targetResourceName']);
@@ -69,7 +76,14 @@ export function normaliseFaultToleranceRule(c: Ctx, meta: Meta, spec: Rec): Faul
   return { meta, targets, strategies, fallbackAction };
 }
 
-/** SPEC §5 RateLimitStrategy: exactly one of `statDuration` / `statDurationSeconds`. */
+/**
+ * SPEC §5 RateLimitStrategy: exactly one of `statDuration` / `statDurationSeconds`.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseRateLimitStrategy(c, meta, spec);
+ * ```
+ */
 export function normaliseRateLimitStrategy(c: Ctx, meta: Meta, spec: Rec): RateLimitStrategy {
   const threshold = finite(c, ['spec', 'threshold'], spec['threshold']);
   let statDurationMs: number | undefined;
@@ -93,7 +107,14 @@ export function normaliseRateLimitStrategy(c: Ctx, meta: Meta, spec: Rec): RateL
   };
 }
 
-/** SPEC §5 ThrottlingStrategy: both durations may be 0. */
+/**
+ * SPEC §5 ThrottlingStrategy: both durations may be 0.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseThrottlingStrategy(c, meta, spec);
+ * ```
+ */
 export function normaliseThrottlingStrategy(c: Ctx, meta: Meta, spec: Rec): ThrottlingStrategy {
   return {
     ...meta,
@@ -103,7 +124,14 @@ export function normaliseThrottlingStrategy(c: Ctx, meta: Meta, spec: Rec): Thro
   };
 }
 
-/** SPEC §5 ConcurrencyLimitStrategy (the schema checks everything). */
+/**
+ * SPEC §5 ConcurrencyLimitStrategy (the schema checks everything).
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseConcurrencyLimitStrategy(c, meta, spec);
+ * ```
+ */
 export function normaliseConcurrencyLimitStrategy(_c: Ctx, meta: Meta, spec: Rec): ConcurrencyLimitStrategy {
   const maxConcurrency = spec['maxConcurrency'];
   return {
@@ -114,7 +142,14 @@ export function normaliseConcurrencyLimitStrategy(_c: Ctx, meta: Meta, spec: Rec
   };
 }
 
-/** SPEC §5 CircuitBreakerStrategy: `recoverTimeout` alias, conditions per strategy. */
+/**
+ * SPEC §5 CircuitBreakerStrategy: `recoverTimeout` alias, conditions per strategy.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseCircuitBreakerStrategy(c, meta, spec);
+ * ```
+ */
 export function normaliseCircuitBreakerStrategy(c: Ctx, meta: Meta, spec: Rec): CircuitBreakerStrategy {
   const strategy = str(spec['strategy']) === 'SlowRequestRatio' ? 'SlowRequestRatio' : 'ErrorRequestRatio';
   let recoveryTimeoutMs: number | undefined;
@@ -154,7 +189,14 @@ export function normaliseCircuitBreakerStrategy(c: Ctx, meta: Meta, spec: Rec): 
   };
 }
 
-/** SPEC §5 AdaptiveOverloadProtectionStrategy: `triggerThreshold` read according to `metricType`. */
+/**
+ * SPEC §5 AdaptiveOverloadProtectionStrategy: `triggerThreshold` read according to `metricType`.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseAdaptiveOverloadProtectionStrategy(c, meta, spec);
+ * ```
+ */
 export function normaliseAdaptiveOverloadProtectionStrategy(c: Ctx, meta: Meta, spec: Rec): AdaptiveOverloadProtectionStrategy {
   const metricType = str(spec['metricType']) as OverloadMetric;
   const path: Path = ['spec', 'triggerThreshold'];
@@ -178,7 +220,14 @@ export function normaliseAdaptiveOverloadProtectionStrategy(c: Ctx, meta: Meta, 
 /** Headers the server computes itself; a fallback setting them would corrupt the response. */
 const FRAMING: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection']);
 
-/** SPEC §5 HttpRequestFallbackAction: header names are tokens, values have no CR/LF. */
+/**
+ * SPEC §5 HttpRequestFallbackAction: header names are tokens, values have no CR/LF.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseHttpRequestFallbackAction(c, meta, spec);
+ * ```
+ */
 export function normaliseHttpRequestFallbackAction(c: Ctx, meta: Meta, spec: Rec): HttpRequestFallbackAction {
   const desc = rec(spec['behaviorDesc']);
   const headers = arr(desc['responseAdditionalHeaders']).flatMap((raw, i): [string, string][] => {

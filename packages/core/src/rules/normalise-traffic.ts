@@ -15,7 +15,14 @@ import type {
 
 const KEYED: ReadonlySet<string> = new Set(['header', 'query', 'cookie']);
 
-/** SPEC §4 TrafficLabelRule: `param` → `query`, header keys lower-cased, values as strings. */
+/**
+ * SPEC §4 TrafficLabelRule: `param` → `query`, header keys lower-cased, values as strings.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseTrafficLabelRule(c, meta, spec);
+ * ```
+ */
 export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): TrafficLabelRule {
   const match = arr(spec['match']).map((raw, i): LabelMatch => {
     const path: Path = ['spec', 'match', i];
@@ -46,7 +53,14 @@ export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): Traffi
   return { ...meta, kind: 'TrafficLabelRule', trafficLabel: str(spec['trafficLabel']) ?? '', match };
 }
 
-/** SPEC §4 WorkloadLabelRule: selector values as strings. */
+/**
+ * SPEC §4 WorkloadLabelRule: selector values as strings.
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseWorkloadLabelRule(c, meta, spec);
+ * ```
+ */
 export function normaliseWorkloadLabelRule(c: Ctx, meta: Meta, spec: Rec): WorkloadLabelRule {
   const selector: Record<string, string> = {};
   for (const [name, value] of Object.entries(rec(spec['selector']))) {
@@ -57,7 +71,14 @@ export function normaliseWorkloadLabelRule(c: Ctx, meta: Meta, spec: Rec): Workl
   return { ...meta, kind: 'WorkloadLabelRule', workloadLabels, selector };
 }
 
-/** SPEC §4 TrafficRouter (Istio VirtualService subset plus `destination.fallback`). */
+/**
+ * SPEC §4 TrafficRouter (Istio VirtualService subset plus `destination.fallback`).
+ *
+ * @example
+ * ```ts
+ * const rule = normaliseTrafficRouter(c, meta, spec);
+ * ```
+ */
 export function normaliseTrafficRouter(c: Ctx, meta: Meta, spec: Rec): TrafficRouter {
   const hosts = arr(spec['hosts']).filter((h): h is string => typeof h === 'string');
   const http = arr(spec['http']).map((raw, i): HttpRoute => {

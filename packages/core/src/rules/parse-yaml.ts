@@ -14,7 +14,14 @@ export interface SourceTextDocument extends LocatedDocument {
   scalarSource(path: Path): string | undefined;
 }
 
-/** Whether `doc` can tell the source text of its scalars. */
+/**
+ * Whether `doc` can tell the source text of its scalars.
+ *
+ * @example
+ * ```ts
+ * hasScalarSource(documentsFromValues([{}], 'x')[0]!); // false
+ * ```
+ */
 export function hasScalarSource(doc: LocatedDocument): doc is SourceTextDocument {
   return typeof (doc as Partial<SourceTextDocument>).scalarSource === 'function';
 }
@@ -91,14 +98,28 @@ export function documentsFromValues(values: readonly unknown[], file: string): L
   return documents;
 }
 
-/** Whether a value is a Kubernetes list (`kind: List`, or `<Kind>List`) holding `items`. */
+/**
+ * Whether a value is a Kubernetes list (`kind: List`, or `<Kind>List`) holding `items`.
+ *
+ * @example
+ * ```ts
+ * isListDocument({ kind: 'List', items: [] }); // true
+ * ```
+ */
 export function isListDocument(value: unknown): value is { items: unknown[] } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const { kind, items } = value as { kind?: unknown; items?: unknown };
   return typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items);
 }
 
-/** Replaces a list document by its items (recursively), keeping positions inside the list. */
+/**
+ * Replaces a list document by its items (recursively), keeping positions inside the list.
+ *
+ * @example
+ * ```ts
+ * expandLists(listDoc).map((d) => d.locate([])); // each item's own line
+ * ```
+ */
 export function expandLists(doc: LocatedDocument): LocatedDocument[] {
   if (!isListDocument(doc.value)) return [doc];
   const out: LocatedDocument[] = [];

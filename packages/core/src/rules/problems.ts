@@ -22,7 +22,15 @@ export function formatPath(path: Path): string {
   return out;
 }
 
-/** Collects problems about one document, named `Kind/name` or `document N`. */
+/**
+ * Collects problems about one document, named `Kind/name` or `document N`.
+ *
+ * @example
+ * ```ts
+ * const sink = new ProblemSink(doc, 'RateLimitStrategy/foo');
+ * sink.add(['spec', 'threshold'], 'expected a number ≥ 0, got "ten"');
+ * ```
+ */
 export class ProblemSink {
   readonly problems: RuleProblem[] = [];
 

@@ -17,6 +17,12 @@ export interface Definition<T> {
  * Indexes definitions by name for {@link resolveReference}, keeping the first definition of
  * each kind + namespace + name and reporting the others as defined twice (naming where the
  * first one is, which may be another file or source).
+ *
+ * @example
+ * ```ts
+ * const strategies = indexByName(definitions);
+ * strategies.get('rate-limit-foo')?.length; // 1
+ * ```
  */
 export function indexByName<T>(definitions: readonly Definition<T>[]): Map<string, Definition<T>[]> {
   const first = new Map<string, Definition<T>>();
@@ -43,6 +49,11 @@ const FALLBACK_KINDS = ['HttpRequestFallbackAction'] as const;
  * Resolves a reference from a rule in `namespace` (SPEC §1): by name, among definitions in
  * the same namespace or without namespace (a rule without namespace reaches only definitions
  * without namespace). Dangling and ambiguous references are recorded in `sink`.
+ *
+ * @example
+ * ```ts
+ * const strategy = resolveReference({ name: 'rate-limit-foo', kind: undefined, path }, 'prod', strategies, 'strategy', sink);
+ * ```
  */
 export function resolveReference<T>(
   ref: Reference,

@@ -6,29 +6,64 @@ import { DURATION_EXPECTED, DURATION_PATTERN, RATIO_EXPECTED, RATIO_PATTERN } fr
  */
 export type Schema = { readonly [keyword: string]: unknown };
 
-/** A non-empty string. */
+/**
+ * A non-empty string.
+ *
+ * @example
+ * ```ts
+ * text('a host name'); // { type: 'string', minLength: 1, … }
+ * ```
+ */
 export function text(expected = 'a non-empty string', maxLength?: number): Schema {
   return maxLength === undefined
     ? { type: 'string', minLength: 1, expected }
     : { type: 'string', minLength: 1, maxLength, expected };
 }
 
-/** A string, or a number YAML typed as one (normalised to its source text). */
+/**
+ * A string, or a number YAML typed as one (normalised to its source text).
+ *
+ * @example
+ * ```ts
+ * stringOrNumber(); // accepts "a" and 12345
+ * ```
+ */
 export function stringOrNumber(expected = 'a string or a number'): Schema {
   return { type: ['string', 'number'], expected };
 }
 
-/** One of a few literal strings. */
+/**
+ * One of a few literal strings.
+ *
+ * @example
+ * ```ts
+ * oneOf(['Local', 'Global']);
+ * ```
+ */
 export function oneOf(values: readonly string[]): Schema {
   return { type: 'string', enum: values, expected: `one of ${values.join(', ')}` };
 }
 
-/** A number ≥ `min` (fractions allowed). */
+/**
+ * A number ≥ `min` (fractions allowed).
+ *
+ * @example
+ * ```ts
+ * number(0); // 'expected a number ≥ 0'
+ * ```
+ */
 export function number(min: number, expected = `a number ≥ ${min}`): Schema {
   return { type: 'number', minimum: min, expected };
 }
 
-/** An integer in [min, max]. */
+/**
+ * An integer in [min, max].
+ *
+ * @example
+ * ```ts
+ * integer(100, 599, 'an HTTP status code from 100 to 599');
+ * ```
+ */
 export function integer(min: number, max?: number, expected?: string): Schema {
   const words = expected ?? (max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`);
   return max === undefined
@@ -39,6 +74,11 @@ export function integer(min: number, max?: number, expected?: string): Schema {
 /**
  * A duration such as `"1s"`. Numbers pass the schema on purpose: the normaliser reports a
  * bare number with a better hint ("write 10ms or 10s").
+ *
+ * @example
+ * ```ts
+ * const statDuration = duration();
+ * ```
  */
 export function duration(): Schema {
   return { type: ['string', 'number'], pattern: DURATION_PATTERN, expected: DURATION_EXPECTED };
@@ -47,23 +87,49 @@ export function duration(): Schema {
 /**
  * `"60%"` or a number in [0, 1]. Ranges are checked by the normaliser, which can say
  * `did you mean "60%"?` for a 60.
+ *
+ * @example
+ * ```ts
+ * const triggerRatio = ratio();
+ * ```
  */
 export function ratio(): Schema {
   return { type: ['string', 'number'], pattern: RATIO_PATTERN, expected: RATIO_EXPECTED };
 }
 
-/** A list of at least `min` items. */
+/**
+ * A list of at least `min` items.
+ *
+ * @example
+ * ```ts
+ * list(text(), 'a list of at least one host');
+ * ```
+ */
 export function list(items: Schema, expected: string, min = 1): Schema {
   return { type: 'array', items, minItems: min, expected };
 }
 
-/** A mapping with exactly these fields (a misspelt field is an error). */
+/**
+ * A mapping with exactly these fields (a misspelt field is an error).
+ *
+ * @example
+ * ```ts
+ * object({ host: text() }, ['host']);
+ * ```
+ */
 export function object(properties: Record<string, Schema>, required: readonly string[] = [], expected?: string): Schema {
   const words = expected ?? `a mapping with ${fieldList(properties, required)}`;
   return { type: 'object', properties, required, additionalProperties: false, expected: words };
 }
 
-/** A mapping of free keys to values of one schema. */
+/**
+ * A mapping of free keys to values of one schema.
+ *
+ * @example
+ * ```ts
+ * mapOf(text(), 'a mapping of names to values');
+ * ```
+ */
 export function mapOf(values: Schema, expected: string, minProperties = 0): Schema {
   return minProperties > 0
     ? { type: 'object', additionalProperties: values, minProperties, expected }
@@ -85,7 +151,14 @@ const metadata: Schema = {
   expected: 'a mapping with name (required), namespace, labels',
 };
 
-/** The whole document of one kind, around its `spec` schema. */
+/**
+ * The whole document of one kind, around its `spec` schema.
+ *
+ * @example
+ * ```ts
+ * export const throttlingStrategy = resource(object({ queueTimeout: duration() }, ['queueTimeout']));
+ * ```
+ */
 export function resource(spec: Schema): Schema {
   return {
     type: 'object',
