@@ -1,0 +1,255 @@
+import { Client, Metadata, connectivityState, status as grpcStatus, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { OpenSergoError, documentsFromValues } from '@opensergo/core';
+import type { LocatedDocument, RuleSource, RuleSourceSink, UpdateResult } from '@opensergo/core';
+import { backoffDelay } from './backoff.js';
+import { decodePush, type AnyMessage, type SubscriptionKey } from './decode.js';
+import { resolveOptions, type ControlPlaneSourceOptions, type ResolvedOptions } from './options.js';
+import { SUBSCRIBE_CONFIG_PATH, decodeMessage, encodeMessage, transportType } from './proto.js';
+
+type Message = Record<string, unknown>;
+type Call = ClientDuplexStream<Message, Message>;
+
+/** Status codes of the transport protocol (the reference control plane's and the Go SDK's). */
+const CODE_SUCCESS = 1;
+/** The push could not be decoded. */
+const CODE_FORMAT_ERROR = 4001;
+/** The push decoded, but its rules were rejected. */
+const CODE_HANDLER_ERROR = 4007;
+/** A stream that stayed up this long, or brought any message, starts the backoff over. */
+const STABLE_STREAM_MS = 10_000;
+
+const REQUEST = transportType('SubscribeRequest');
+const RESPONSE = transportType('SubscribeResponse');
+const serialize = (request: Message): Buffer => encodeMessage(REQUEST, request);
+const deserialize = (bytes: Buffer): Message => decodeMessage(RESPONSE, bytes);
+
+const keyId = (key: SubscriptionKey): string => `${key.namespace}\u0000${key.app}\u0000${key.kind}`;
+
+class ControlPlaneSource implements RuleSource {
+  readonly name: string;
+  private readonly keys: readonly SubscriptionKey[];
+  /** Each subscription's current document values: replaced by every push, restored when a push is refused. */
+  private readonly values = new Map<string, readonly unknown[]>();
+  /** request_id → kind, to say which subscription the server's answer is about. */
+  private readonly requests = new Map<string, string>();
+  private sink: RuleSourceSink | undefined;
+  private client: Client | undefined;
+  private call: Call | undefined;
+  private callEnded: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private requestSeq = 0;
+  private connectedAt: number | undefined;
+  private reported: 'none' | 'connected' | 'disconnected' = 'none';
+  private closed = false;
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.name = `control-plane:${options.endpoint}`;
+    this.keys = options.kinds.map((kind) => Object.freeze({ namespace: options.namespace, app: options.app, kind }));
+  }
+
+  start(sink: RuleSourceSink): void {
+    if (this.sink !== undefined || this.closed) {
+      throw new OpenSergoError('ERR_OPENSERGO_CONTROL_PLANE', `${this.name}: start() may be called once, and not after close()`);
+    }
+    this.sink = sink;
+    const { initialMs, maxMs } = this.options.backoff;
+    // The channel's own reconnection backoff follows ours, so a new stream is not held back by it.
+    this.client = new Client(this.options.endpoint, this.options.credentials, {
+      'grpc.initial_reconnect_backoff_ms': initialMs,
+      'grpc.max_reconnect_backoff_ms': maxMs,
+    });
+    this.connect();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.callEnded;
+    this.closed = true;
+    clearTimeout(this.timer);
+    const call = this.call;
+    this.call = undefined;
+    if (call) {
+      call.end();
+      call.cancel();
+    }
+    await this.callEnded;
+    this.client?.close();
+  }
+
+  private connect(): void {
+    this.timer = undefined;
+    if (this.closed || this.client === undefined) return;
+    // No deadline: the stream is meant to live as long as the process. waitForReady: while the
+    // control plane is unreachable the stream waits for the channel (which retries with our backoff).
+    const metadata = new Metadata({ waitForReady: true });
+    const call = this.client.makeBidiStreamRequest(SUBSCRIBE_CONFIG_PATH, serialize, deserialize, metadata, {});
+    this.call = call;
+    let received = false;
+    this.callEnded = new Promise((resolve) => call.on('status', () => resolve()));
+    call.on('data', (response: Message) => {
+      if (call !== this.call) return;
+      received = true;
+      this.onResponse(call, response);
+    });
+    call.on('error', () => {}); // reported through 'status'
+    call.on('status', (status: StatusObject) => {
+      if (call === this.call) this.onStreamEnd(status, received);
+    });
+    this.requests.clear();
+    for (const key of this.keys) {
+      const requestId = String(++this.requestSeq);
+      this.requests.set(requestId, key.kind);
+      const target = { namespace: key.namespace, app: key.app, kinds: [key.kind] };
+      this.write(call, { target, opType: 'SUBSCRIBE', identifier: this.options.identifier, requestId });
+    }
+    this.watchChannel(call);
+  }
+
+  /**
+   * Connection state comes from the channel: READY means the (waiting) stream is on its way;
+   * TRANSIENT_FAILURE means the control plane cannot be reached, reported once until READY.
+   */
+  private watchChannel(call: Call): void {
+    const channel = this.client?.getChannel();
+    const check = (): void => {
+      if (call !== this.call || this.closed || channel === undefined) return;
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) return this.onConnected();
+      if (state === connectivityState.TRANSIENT_FAILURE) {
+        this.onDisconnected(`cannot reach the OpenSergo control plane at ${this.options.endpoint}`);
+      }
+      channel.watchConnectivityState(state, Infinity, check);
+    };
+    check();
+  }
+
+  private onConnected(): void {
+    this.connectedAt = Date.now();
+    if (this.reported === 'connected') return;
+    this.reported = 'connected';
+    this.options.logger.info(`connected to the OpenSergo control plane at ${this.options.endpoint}`);
+    this.sink?.connected(this.options.endpoint);
+  }
+
+  private onStreamEnd(status: StatusObject, received: boolean): void {
+    this.call = undefined;
+    const stable = received || (this.connectedAt !== undefined && Date.now() - this.connectedAt >= STABLE_STREAM_MS);
+    this.connectedAt = undefined;
+    if (stable) this.attempt = 0;
+    const delay = backoffDelay(this.attempt++, this.options.backoff);
+    const code = grpcStatus[status.code] ?? String(status.code);
+    this.onDisconnected(`stream to the OpenSergo control plane at ${this.options.endpoint} ended (${code}: ${status.details})`);
+    this.timer = setTimeout(() => this.connect(), delay);
+    this.timer.unref();
+  }
+
+  private onDisconnected(reason: string): void {
+    if (this.reported === 'disconnected') return;
+    this.reported = 'disconnected';
+    this.options.logger.warn(`${reason}; the rules in force stay, reconnecting`);
+    this.sink?.disconnected(reason);
+  }
+
+  private onResponse(call: Call, response: Message): void {
+    const data = response['dataWithVersion'] as Message | null | undefined;
+    // An answer to one of our requests carries `ack`, or no data; a push carries data and no `ack`.
+    if (String(response['ack'] ?? '') !== '' || data === null || data === undefined) this.onAnswer(response);
+    else this.onPush(call, response, data);
+  }
+
+  private onAnswer(response: Message): void {
+    const status = (response['status'] ?? {}) as Message;
+    const responseId = String(response['responseId'] ?? '');
+    const kind = this.requests.get(responseId) ?? String(response['kind'] ?? '');
+    if (status['code'] === CODE_SUCCESS) return;
+    const message = String(status['message'] ?? '');
+    this.options.logger.error(
+      `the OpenSergo control plane answered the subscription to ${kind || '(unknown kind)'} with status ${String(status['code'] ?? 0)}${message ? `: ${message}` : ''}`,
+    );
+  }
+
+  private onPush(call: Call, response: Message, data: Message): void {
+    const responseId = String(response['responseId'] ?? '');
+    const version = String(data['version'] ?? '0');
+    const namespace = String(response['namespace'] ?? '');
+    const app = String(response['app'] ?? '');
+    const kind = String(response['kind'] ?? '');
+    const key = this.keys.find(
+      (k) => k.kind === kind && (namespace === '' || namespace === k.namespace) && (app === '' || app === k.app),
+    );
+    const decoded = key
+      ? decodePush(key, (data['data'] ?? []) as AnyMessage[])
+      : { ok: false as const, reason: `this client did not subscribe to (${namespace}, ${app}, ${kind})` };
+    if (!key || !decoded.ok) {
+      const reason = `push ${version} for ${kind || '(no kind)'} cannot be used: ${decoded.ok ? '' : decoded.reason}`;
+      this.options.logger.warn(`${reason}; the rules in force stay`);
+      this.sink?.error(new OpenSergoError('ERR_OPENSERGO_CONTROL_PLANE', reason));
+      this.answer(call, responseId, CODE_FORMAT_ERROR, reason);
+      return;
+    }
+    const id = keyId(key);
+    const previous = this.values.get(id);
+    this.values.set(id, decoded.values);
+    const result = this.update(version);
+    if (result.ok) {
+      this.answer(call, responseId, CODE_SUCCESS, '');
+      return;
+    }
+    if (previous === undefined) this.values.delete(id);
+    else this.values.set(id, previous);
+    this.answer(call, responseId, CODE_HANDLER_ERROR, result.error.message);
+  }
+
+  /** Hands the union of every subscription's documents to the sink; a throwing sink counts as a refusal. */
+  private update(version: string): UpdateResult {
+    try {
+      return this.sink?.update(this.documents(), { version }) ?? { ok: true };
+    } catch (err) {
+      const error = new OpenSergoError('ERR_OPENSERGO_CONTROL_PLANE', `the rules sink threw: ${String(err)}`, { cause: err });
+      return { ok: false, error };
+    }
+  }
+
+  private documents(): LocatedDocument[] {
+    const values = this.keys.flatMap((key) => this.values.get(keyId(key)) ?? []);
+    return documentsFromValues(values, this.name);
+  }
+
+  private answer(call: Call, requestId: string, code: number, message: string): void {
+    const status = message === '' ? { code } : { code, message };
+    this.write(call, { responseAck: code === CODE_SUCCESS ? 'ACK' : 'NACK', status, requestId });
+  }
+
+  private write(call: Call, request: Message): void {
+    if (call !== this.call || call.writableEnded || call.destroyed) return;
+    call.write(request);
+  }
+}
+
+/**
+ * A rule source fed by the OpenSergo control plane over its transport protocol: one gRPC
+ * stream (`OpenSergoUniversalTransportService/SubscribeConfig`), one subscription per kind
+ * for this process's namespace and app. Each push replaces that kind's documents and the
+ * union of all kinds goes to the engine; pushes are ACKed when the engine accepts them and
+ * NACKed (previous rules kept) when they cannot be decoded or are rejected. A lost stream is
+ * reopened with capped exponential backoff and every kind subscribed again.
+ *
+ * @throws OpenSergoError `ERR_OPENSERGO_OPTIONS_INVALID` when an option is invalid (all problems listed).
+ *
+ * @example
+ * ```ts
+ * import { createControlPlaneSource } from '@opensergo/control-plane';
+ *
+ * const source = createControlPlaneSource({ endpoint: '127.0.0.1:10246', namespace: 'default', app: 'foo-app' });
+ * source.start({
+ *   update: (documents, info) => (console.log(documents.length, 'documents, version', info?.version), { ok: true }),
+ *   connected: (endpoint) => console.log('connected to', endpoint),
+ *   disconnected: (reason) => console.log('disconnected:', reason),
+ *   error: (error) => console.error(error.message),
+ * });
+ * await source.close();
+ * ```
+ */
+export function createControlPlaneSource(options: ControlPlaneSourceOptions): RuleSource {
+  return new ControlPlaneSource(resolveOptions(options));
+}

@@ -1,0 +1,219 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileRules, isOpenSergoError, OpenSergoError, parseRulesText, type RuleSource } from '@opensergo/core';
+import { createControlPlaneSource, FAULT_TOLERANCE_KINDS } from '../src/index.js';
+import { TestControlPlane, ftAny, type Message } from './control-plane-server.js';
+import { RecordingSink } from './recording-sink.js';
+
+const FT = 'fault-tolerance.opensergo.io/v1alpha1';
+const RATE_LIMIT = `${FT}/RateLimitStrategy`;
+const RULE = `${FT}/FaultToleranceRule`;
+const quiet = { info() {}, warn() {}, error() {} };
+
+interface Setup {
+  server: TestControlPlane;
+  sink: RecordingSink;
+  source: RuleSource;
+  logs: string[];
+}
+
+/** A test control plane and a subscribed client, both stopped when the test ends. */
+async function setup(t: TestContext): Promise<Setup> {
+  const plane = await new TestControlPlane().start();
+  const sink = new RecordingSink();
+  const logs: string[] = [];
+  const source = createControlPlaneSource({
+    endpoint: plane.endpoint,
+    namespace: 'default',
+    app: 'foo-app',
+    identifier: 'test-client',
+    backoff: { initialMs: 50, maxMs: 200 },
+    logger: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
+  });
+  t.after(async () => {
+    await source.close();
+    plane.stop();
+  });
+  source.start(sink);
+  await plane.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
+  return { server: plane, sink, source, logs };
+}
+
+const rateLimit = (name: string, threshold: number) => ftAny('RateLimitStrategy', { name, threshold, statDuration: 1 });
+const rule = ftAny('FaultToleranceRule', { targets: [{ targetResourceName: '/foo' }], strategies: [{ name: 'rate-limit-foo' }] });
+const names = (values: unknown[]): string[] => values.map((v) => (v as { metadata: { name: string } }).metadata.name);
+
+test('subscribes every fault-tolerance kind, one request each, with namespace, app and identifier', async (t) => {
+  const { server, sink } = await setup(t);
+  const subscriptions = await server.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
+  assert.deepEqual(
+    subscriptions.map((r) => (r['target'] as Message)['kinds']),
+    FAULT_TOLERANCE_KINDS.map((kind) => [kind]),
+  );
+  for (const request of subscriptions) {
+    assert.deepEqual({ ...(request['target'] as Message), kinds: undefined }, { namespace: 'default', app: 'foo-app', labels: [], kinds: undefined });
+    assert.equal(request['opType'], 'SUBSCRIBE');
+    assert.equal(request['identifier'], 'test-client');
+  }
+  assert.equal(new Set(subscriptions.map((r) => r['requestId'])).size, subscriptions.length, 'request ids are unique');
+  await sink.waitFor('connected', 1);
+  assert.deepEqual(sink.connects, [server.endpoint]);
+});
+
+test('a pushed RateLimitStrategy and FaultToleranceRule reach the sink as the equivalent YAML would, and are ACKed', async (t) => {
+  const { server, sink } = await setup(t);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('rate-limit-foo', 10)], version: 3, responseId: 'push-1' });
+  server.push({ kind: RULE, data: [rule], version: 4, responseId: 'push-2' });
+  const ack = await server.answerTo('push-2');
+  assert.deepEqual({ ack: ack['responseAck'], status: ack['status'] }, { ack: 'ACK', status: { code: 1, message: '', details: [] } });
+  assert.equal((await server.answerTo('push-1'))['responseAck'], 'ACK');
+
+  // Documents come in subscription order: FaultToleranceRule first.
+  const yaml = `
+apiVersion: ${FT}
+kind: FaultToleranceRule
+metadata: { name: fault-tolerance-rule-1, namespace: default, labels: { app: foo-app } }
+spec:
+  targets: [{ targetResourceName: /foo }]
+  strategies: [{ name: rate-limit-foo }]
+---
+apiVersion: ${FT}
+kind: RateLimitStrategy
+metadata: { name: rate-limit-foo, namespace: default, labels: { app: foo-app } }
+spec: { metricType: RequestAmount, limitMode: Local, threshold: 10, statDuration: "1s" }
+`;
+  const fromYaml = parseRulesText(yaml, 'equivalent.yaml');
+  assert.deepEqual(fromYaml.problems, []);
+  assert.deepEqual(sink.accepted, fromYaml.documents.map((d) => d.value));
+  assert.deepEqual(sink.updates.map((u) => u.version), ['3', '4']);
+  // And core accepts them as rules.
+  const ruleSet = compileRules(fromYaml.documents, { app: 'foo-app', namespace: 'default' });
+  assert.equal(ruleSet.faultToleranceRules.length, 1);
+});
+
+test('a new push replaces the list of its kind (never a merge) and leaves other kinds alone', async (t) => {
+  const { server, sink } = await setup(t);
+  server.push({ kind: RULE, data: [rule], responseId: 'r-1' });
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('a', 1), rateLimit('b', 2)], responseId: 'r-2' });
+  await server.answerTo('r-2');
+  assert.deepEqual(names(sink.accepted), ['fault-tolerance-rule-1', 'a', 'b']);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('c', 3)], responseId: 'r-3' });
+  await server.answerTo('r-3');
+  assert.deepEqual(names(sink.accepted), ['fault-tolerance-rule-1', 'c']);
+  server.push({ kind: RATE_LIMIT, data: [], responseId: 'r-4' });
+  await server.answerTo('r-4');
+  assert.deepEqual(names(sink.accepted), ['fault-tolerance-rule-1']);
+});
+
+test('a garbled push (bad bytes, unknown type URL) is NACKed with a reason and the sink is not updated', async (t) => {
+  const { server, sink } = await setup(t);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('good', 1)], responseId: 'g-1' });
+  await server.answerTo('g-1');
+  const garbled = { type_url: rateLimit('x', 1).type_url, value: Buffer.from([0xff, 0xff, 0xff]) };
+  server.push({ kind: RATE_LIMIT, data: [garbled], responseId: 'g-2' });
+  const nack = await server.answerTo('g-2');
+  assert.equal(nack['responseAck'], 'NACK');
+  const status = nack['status'] as Message;
+  assert.equal(status['code'], 4001);
+  assert.match(String(status['message']), /bytes are not a valid io\.opensergo\.proto\.fault_tolerance\.v1\.RateLimitStrategy/);
+  server.push({ kind: RATE_LIMIT, data: [{ type_url: 'type.googleapis.com/acme.Unknown', value: Buffer.alloc(0) }], responseId: 'g-3' });
+  assert.match(String(((await server.answerTo('g-3'))['status'] as Message)['message']), /unknown type URL "type\.googleapis\.com\/acme\.Unknown"/);
+  assert.equal(sink.updates.length, 1);
+  assert.deepEqual(names(sink.accepted), ['good']);
+  assert.equal(sink.errors.length, 2);
+  assert.ok(sink.errors.every((e) => isOpenSergoError(e, 'ERR_OPENSERGO_CONTROL_PLANE')));
+});
+
+test('a push the sink rejects is NACKed and that kind\'s previous documents are restored', async (t) => {
+  const { server, sink } = await setup(t);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('kept', 1)], responseId: 'x-1' });
+  await server.answerTo('x-1');
+  const refusal = new OpenSergoError('ERR_OPENSERGO_RULES_INVALID', 'threshold: expected a number ≥ 0');
+  sink.respond = (values) => (names(values).includes('bad') ? { ok: false, error: refusal } : { ok: true });
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('bad', 1)], responseId: 'x-2' });
+  const nack = await server.answerTo('x-2');
+  assert.deepEqual({ ack: nack['responseAck'], code: (nack['status'] as Message)['code'], message: (nack['status'] as Message)['message'] }, {
+    ack: 'NACK',
+    code: 4007,
+    message: refusal.message,
+  });
+  // The next push of another kind is combined with the last good RateLimitStrategy list, not the refused one.
+  server.push({ kind: RULE, data: [rule], responseId: 'x-3' });
+  assert.equal((await server.answerTo('x-3'))['responseAck'], 'ACK');
+  assert.deepEqual(names(sink.accepted), ['fault-tolerance-rule-1', 'kept']);
+});
+
+test('the answer to a subscription: success is silent, an error status is logged; an initial push answers with data', async (t) => {
+  const { server, sink, logs } = await setup(t);
+  const [first] = await server.waitForSubscriptions(1);
+  const requestId = String(first?.['requestId']);
+  server.send({ status: { code: 1 }, ack: 'ACK', responseId: requestId });
+  server.send({ status: { code: 4002, message: 'Request is invalid' }, ack: 'NACK', responseId: requestId });
+  // What the reference control plane does when rules exist at subscription time: a push carrying our request id.
+  server.push({ kind: RULE, data: [rule], responseId: requestId });
+  await sink.waitFor('update', 1);
+  assert.ok(logs.some((line) => line.startsWith('error') && line.includes('4002: Request is invalid') && line.includes(RULE)));
+  assert.equal(logs.filter((line) => line.includes('answered the subscription') && line.includes('status 1')).length, 0);
+});
+
+test('a push of a higher or lower version is applied: each push is the whole list', async (t) => {
+  const { server, sink } = await setup(t);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('v5', 1)], version: 5, responseId: 'v-1' });
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('v2', 1)], version: 2, responseId: 'v-2' });
+  assert.equal((await server.answerTo('v-2'))['responseAck'], 'ACK');
+  assert.deepEqual(names(sink.accepted), ['v2']);
+});
+
+test('after the control plane goes away and comes back on the same port, the client reconnects and re-subscribes by itself', async (t) => {
+  const { server, sink } = await setup(t);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('before', 1)], version: 7, responseId: 'b-1' });
+  await server.answerTo('b-1');
+  await sink.waitFor('connected', 1);
+  server.stop();
+  await sink.waitFor('disconnected', 1);
+  assert.match(sink.disconnects[0] ?? '', /^stream to the OpenSergo control plane at 127\.0\.0\.1:\d+ ended \(/);
+  assert.deepEqual(names(sink.accepted), ['before'], 'the last good rules stay while disconnected');
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the point: a control plane that is down for a while
+  const restarted = await new TestControlPlane().start(server.port);
+  t.after(() => restarted.stop());
+  const subscriptions = await restarted.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
+  assert.ok(subscriptions.every((r) => r['identifier'] === 'test-client'));
+  await sink.waitFor('connected', 2);
+  restarted.push({ kind: RATE_LIMIT, data: [rateLimit('after', 1)], version: 1, responseId: 'a-1' });
+  assert.equal((await restarted.answerTo('a-1'))['responseAck'], 'ACK');
+  assert.deepEqual(names(sink.accepted), ['after']);
+});
+
+test('start-up with no control plane listening does not throw, and connects once it appears', async (t) => {
+  const probe = await new TestControlPlane().start();
+  const port = probe.port;
+  probe.stop();
+  const plane = new TestControlPlane();
+  plane.port = port;
+  const sink = new RecordingSink();
+  const source = createControlPlaneSource({ endpoint: plane.endpoint, namespace: 'default', app: 'foo-app', backoff: { initialMs: 50, maxMs: 200 }, logger: quiet });
+  t.after(async () => {
+    await source.close();
+    plane.stop();
+  });
+  assert.doesNotThrow(() => source.start(sink));
+  await sink.waitFor('disconnected', 1);
+  assert.equal(sink.connects.length, 0);
+  await plane.start(port);
+  await plane.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
+  await sink.waitFor('connected', 1);
+  assert.equal(sink.disconnects.length, 1, 'failed attempts are reported once, not once per retry');
+});
+
+test('invalid options are all reported at once', () => {
+  assert.throws(
+    () => createControlPlaneSource({ endpoint: 'http://x', namespace: '', app: 'a', kinds: ['RateLimitStrategy'] }),
+    (err: unknown) => {
+      assert.ok(isOpenSergoError(err, 'ERR_OPENSERGO_OPTIONS_INVALID'));
+      assert.match(err.message, /endpoint: expected "host:port"/);
+      assert.match(err.message, /namespace: expected a non-empty string/);
+      assert.match(err.message, /kinds: "RateLimitStrategy" is not one of/);
+      return true;
+    },
+  );
+});
