@@ -1,0 +1,61 @@
+// Console tables and the results file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+const fixed = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const signed = (n) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(1)}` : '–');
+
+function verdict(line) {
+  const t = line.target;
+  if (!t) return '';
+  const what = t.against === 'admit' ? `≥ ${t.min} × admitting` : `≥ ${t.min}`;
+  return `${what}: ${t.met ? 'met' : 'MISSED'} (${fixed(t.value, 3)}; CPU ${fixed(t.cpuValue, 3)})`;
+}
+
+function note(line) {
+  const notes = [];
+  if (line.blocks) notes.push(`handler does not run (${fixed(line.non2xxShare * 100, 1)}% refused)`);
+  if (line.notEnforced.length) notes.push(`⚠ ${line.notEnforced.map((w) => w.split(' is ')[0]).join(', ')} not enforced by this build`);
+  if (line.errors) notes.push(`${line.errors} socket errors`);
+  return notes.join('; ');
+}
+
+/**
+ * Prints one framework's table: req/s (median), ratio to bare, added µs/request, server CPU
+ * µs/request and its ratio, spread of the rounds, the target verdict and notes.
+ */
+export function printTable(framework, lines) {
+  const rows = [['scenario', 'req/s', '× bare', '+µs/req', 'CPU µs/req', 'CPU × bare', 'spread', 'target', 'note']];
+  for (const l of lines) {
+    rows.push([
+      l.label,
+      fixed(l.rps, 0),
+      fixed(l.ratio, 3),
+      l.id === 'bare' ? '' : signed(l.addedMicros),
+      fixed(l.cpuMicros, 1),
+      fixed(l.cpuRatio, 3),
+      `±${fixed((l.rpsSpread * 100) / 2, 0)}%`,
+      verdict(l),
+      note(l),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const numeric = new Set([1, 2, 3, 4, 5, 6]);
+  console.log(`\n## ${framework}`);
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+/**
+ * Writes `results` as JSON to `benchmarks/results/<name>-<timestamp>.json` and returns the path.
+ * @param {string} name
+ * @param {object} results
+ */
+export function writeResults(name, results) {
+  const dir = new URL('../results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, dir);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file.pathname;
+}

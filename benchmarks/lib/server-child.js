@@ -1,0 +1,24 @@
+// Child process: builds one scenario's server and answers the parent over IPC.
+// Usage (by lib/server-process.js): node lib/server-child.js '<scenario JSON>'
+import { RULES } from './rules.js';
+
+const scenario = JSON.parse(process.argv[2]);
+const warnings = [];
+const logger = { info() {}, warn: (message) => warnings.push(message), error: (message) => warnings.push(message) };
+
+const started = performance.now();
+const rules = scenario.rules ? RULES[scenario.rules]() : undefined;
+const { start } = await import(`../servers/${scenario.framework}.js`);
+const server = await start(scenario, { rules, logger });
+const startupMs = performance.now() - started;
+
+process.on('message', async (message) => {
+  if (message.type === 'cpu') {
+    process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
+  } else if (message.type === 'close') {
+    await server.close();
+    process.disconnect();
+    process.exit(0);
+  }
+});
+process.send({ type: 'ready', port: server.port, warnings, startupMs });

@@ -1,0 +1,44 @@
+// Parent side of a server child: spawn, wait until it listens, read its CPU time, close.
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { pin } from './pin.js';
+
+const CHILD = new URL('./server-child.js', import.meta.url);
+
+/**
+ * Starts a scenario's server in its own process.
+ * @param {object} scenario from lib/scenarios.js
+ * @param {{ cpu?: string, profileDir?: string }} [options] `cpu`: a taskset CPU list to pin the
+ *   child to; `profileDir`: write a V8 CPU profile there when the child exits
+ * @returns {Promise<{ port: number, warnings: string[], startupMs: number,
+ *   cpuMicros(): Promise<number>, close(): Promise<void> }>}
+ */
+export async function startServer(scenario, options = {}) {
+  const execArgv = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const child = fork(CHILD, [JSON.stringify(scenario)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = once(child, 'exit');
+  const [ready] = await Promise.race([
+    once(child, 'message'),
+    exited.then(([code]) => Promise.reject(new Error(`${scenario.framework}/${scenario.id} server exited (${code})`))),
+  ]);
+  if (options.cpu) pin(child.pid, options.cpu);
+  let next = 0;
+  return {
+    port: ready.port,
+    warnings: ready.warnings,
+    startupMs: ready.startupMs,
+    async cpuMicros() {
+      const id = next++;
+      child.send({ type: 'cpu', id });
+      for (;;) {
+        const [message] = await once(child, 'message');
+        if (message.type === 'cpu' && message.id === id) return message.usage.user + message.usage.system;
+      }
+    },
+    async close() {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'close' });
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// Fastify setups: bare, with @opensergo/fastify, with @fastify/rate-limit.
+import Fastify from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { opensergo } from '@opensergo/fastify';
+import { ROUTE } from '../lib/rules.js';
+
+/**
+ * Starts the Fastify app of `scenario` on a free loopback port.
+ * @param {{ setup: string, limit?: number }} scenario
+ * @param {{ rules?: string, logger: object }} options rules as YAML text for `opensergo`
+ * @returns {Promise<{ port: number, close(): Promise<void> }>}
+ */
+export async function start(scenario, { rules, logger }) {
+  const app = Fastify();
+  if (scenario.setup === 'opensergo') await app.register(opensergo, { rules, logger });
+  if (scenario.setup === 'peer') await app.register(fastifyRateLimit, { max: scenario.limit, timeWindow: 1000 });
+  app.get(ROUTE, async () => ({ hello: 'world' }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: app.server.address().port, close: () => app.close() };
+}

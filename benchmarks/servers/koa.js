@@ -1,0 +1,24 @@
+// Koa setups: bare, with @opensergo/koa, with koa-ratelimit (memory driver).
+import Koa from 'koa';
+import ratelimit from 'koa-ratelimit';
+import { opensergo } from '@opensergo/koa';
+import { ROUTE } from '../lib/rules.js';
+import { listen } from '../lib/listen.js';
+
+/**
+ * Starts the Koa app of `scenario` on a free loopback port.
+ * @param {{ setup: string, limit?: number }} scenario
+ * @param {{ rules?: string, logger: object }} options rules as YAML text for `opensergo`
+ * @returns {Promise<{ port: number, close(): Promise<void> }>}
+ */
+export async function start(scenario, { rules, logger }) {
+  const app = new Koa();
+  if (scenario.setup === 'opensergo') app.use(opensergo({ rules, logger }));
+  if (scenario.setup === 'peer') {
+    app.use(ratelimit({ driver: 'memory', db: new Map(), duration: 1000, max: scenario.limit, id: (ctx) => ctx.ip }));
+  }
+  app.use((ctx) => {
+    if (ctx.method === 'GET' && ctx.path === ROUTE) ctx.body = { hello: 'world' };
+  });
+  return listen(app.listen(0, '127.0.0.1'));
+}
