@@ -1,4 +1,14 @@
-/** Reconnection delays: capped exponential, with jitter so a fleet does not reconnect in step. */
+/**
+ * Reconnection delays: capped exponential, with jitter so a fleet does not reconnect in step.
+ *
+ * @example
+ * ```ts
+ * import { createControlPlaneSource, type BackoffOptions } from '@opensergo/control-plane';
+ *
+ * const backoff: BackoffOptions = { initialMs: 200, maxMs: 10_000 };
+ * await createControlPlaneSource({ endpoint: '127.0.0.1:10246', namespace: 'default', app: 'foo-app', backoff }).close();
+ * ```
+ */
 export interface BackoffOptions {
   /** First delay, in milliseconds. */
   readonly initialMs: number;

@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import { OpenSergoError } from '@opensergo/core';
 import { ENDPOINT_EXPECTED, isEndpoint } from './endpoint.js';
 
-/** Where the control plane is, as the OpenSergo bootstrap configuration says. */
+/**
+ * Where the control plane is, as the OpenSergo bootstrap configuration says.
+ *
+ * @example
+ * ```ts
+ * import { resolveBootstrap, type Bootstrap } from '@opensergo/control-plane';
+ *
+ * const bootstrap: Bootstrap | undefined = resolveBootstrap();
+ * console.log(bootstrap?.endpoint ?? 'no OPENSERGO_BOOTSTRAP_CONFIG / OPENSERGO_BOOTSTRAP set');
+ * ```
+ */
 export interface Bootstrap {
   readonly endpoint: string;
 }

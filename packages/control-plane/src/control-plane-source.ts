@@ -42,6 +42,7 @@ class ControlPlaneSource implements RuleSource {
   private connectedAt: number | undefined;
   private reported: 'none' | 'connected' | 'disconnected' = 'none';
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.name = `control-plane:${options.endpoint}`;
@@ -62,8 +63,12 @@ class ControlPlaneSource implements RuleSource {
     this.connect();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return this.callEnded;
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     const call = this.call;

@@ -6,14 +6,45 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ENDPOINT_EXPECTED, isEndpoint } from './endpoint.js';
 import { FAULT_TOLERANCE_KINDS, SUPPORTED_KINDS } from './kinds.js';
 
-/** Where the client writes its few lines (connection transitions, rejected pushes). */
+/**
+ * Where the client writes its few lines (connection transitions, unusable pushes, refused
+ * subscriptions). Core's `Logger` fits.
+ *
+ * @example
+ * ```ts
+ * import { createControlPlaneSource, type ControlPlaneLogger } from '@opensergo/control-plane';
+ *
+ * const logger: ControlPlaneLogger = { info: () => {}, warn: console.warn, error: console.error };
+ * const source = createControlPlaneSource({ endpoint: '127.0.0.1:10246', namespace: 'default', app: 'foo-app', logger });
+ * await source.close();
+ * ```
+ */
 export interface ControlPlaneLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
 
-/** Options of {@link createControlPlaneSource}. */
+/**
+ * Options of {@link createControlPlaneSource}. Only `endpoint`, `namespace` and `app` are required.
+ *
+ * @example
+ * ```ts
+ * import { credentials } from '@grpc/grpc-js';
+ * import { createControlPlaneSource, type ControlPlaneSourceOptions } from '@opensergo/control-plane';
+ *
+ * const options: ControlPlaneSourceOptions = {
+ *   endpoint: 'opensergo-control-plane.opensergo-system:10246',
+ *   namespace: 'prod',
+ *   app: 'foo-app',
+ *   kinds: ['fault-tolerance.opensergo.io/v1alpha1/FaultToleranceRule', 'fault-tolerance.opensergo.io/v1alpha1/RateLimitStrategy'],
+ *   identifier: 'foo-app-pod-1',
+ *   backoff: { initialMs: 1_000, maxMs: 60_000 },
+ *   credentials: credentials.createInsecure(),
+ * };
+ * await createControlPlaneSource(options).close();
+ * ```
+ */
 export interface ControlPlaneSourceOptions {
   /** The control plane, `host:port` (the reference control plane listens on 10246). */
   readonly endpoint: string;

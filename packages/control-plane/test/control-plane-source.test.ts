@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileRules, isOpenSergoError, OpenSergoError, parseRulesText, type RuleSource } from '@opensergo/core';
+import { compileRules, createEngine, isOpenSergoError, OpenSergoError, parseRulesText, type RuleSource } from '@opensergo/core';
 import { createControlPlaneSource, FAULT_TOLERANCE_KINDS } from '../src/index.js';
 import { TestControlPlane, ftAny, type Message } from './control-plane-server.js';
 import { RecordingSink } from './recording-sink.js';
@@ -203,6 +203,27 @@ test('start-up with no control plane listening does not throw, and connects once
   await plane.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
   await sink.waitFor('connected', 1);
   assert.equal(sink.disconnects.length, 1, 'failed attempts are reported once, not once per retry');
+});
+
+test('with a real engine: pushes go through core validation; a dangling reference is NACKed with core\'s message', async (t) => {
+  const server = await new TestControlPlane().start();
+  const engine = createEngine({ app: 'foo-app', namespace: 'default', logger: false, controlPlane: false });
+  t.after(async () => {
+    await engine.close();
+    server.stop();
+  });
+  engine.addSource(createControlPlaneSource({ endpoint: server.endpoint, namespace: 'default', app: 'foo-app', logger: quiet }));
+  await server.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('rate-limit-foo', 1)], version: 1, responseId: 'e-1' });
+  server.push({ kind: RULE, data: [rule], version: 2, responseId: 'e-2' });
+  assert.equal((await server.answerTo('e-2'))['responseAck'], 'ACK');
+  assert.equal(engine.status().rules.faultToleranceRules, 1);
+  const dangling = ftAny('FaultToleranceRule', { targets: [{ targetResourceName: '/foo' }], strategies: [{ name: 'nope' }] });
+  server.push({ kind: RULE, data: [dangling], version: 3, responseId: 'e-3' });
+  const status = (await server.answerTo('e-3'))['status'] as Message;
+  assert.equal(status['code'], 4007);
+  assert.match(String(status['message']), /FaultToleranceRule\/fault-tolerance-rule-1 spec\.strategies\[0\]\.name: no strategy named "nope"/);
+  assert.equal(engine.status().rules.version, '2', 'the last good rules stay in force');
 });
 
 test('invalid options are all reported at once', () => {
