@@ -9,6 +9,7 @@ import type { HttpRequestFallbackAction, RuleSet, Strategy } from './rules/types
 import type { Store } from './store/store.js';
 import type { Guard, GuardFactory } from './strategies/guard.js';
 import { GUARD_FACTORIES } from './strategies/registry.js';
+import { createSystemMetrics, type SystemMetrics } from './strategies/system-metrics.js';
 
 /** A rule set made ready for the hot path. Immutable; swapped in whole. */
 export interface CompiledRules {
@@ -25,6 +26,8 @@ export interface RegistryOptions {
   readonly events: EngineEvents;
   readonly caseSensitive: boolean;
   readonly trustIncomingLabels: boolean;
+  /** The metrics sampler shared by adaptive guards. Default: one made here, stopped by `disposeAll`. */
+  readonly metrics?: SystemMetrics;
 }
 
 /** Identity of a strategy's definition, without where it was written. */
@@ -41,8 +44,11 @@ function fingerprint(strategy: Strategy): string {
 export class GuardRegistry {
   private guards = new Map<string, Guard>();
   private readonly warned = new Set<string>();
+  private readonly metrics: SystemMetrics;
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    this.metrics = options.metrics ?? createSystemMetrics({ clock: options.clock });
+  }
 
   /** Compiles `ruleSet`; call `commit()` on the result once it is in force. */
   compile(ruleSet: RuleSet): { readonly compiled: CompiledRules; commit(): void } {
@@ -86,10 +92,11 @@ export class GuardRegistry {
     return this.guards.size;
   }
 
-  /** Disposes every guard (engine close). */
+  /** Disposes every guard and stops the metrics sampler (engine close). */
   disposeAll(): void {
     for (const guard of this.guards.values()) guard.dispose();
     this.guards = new Map();
+    if (!this.options.metrics) this.metrics.stop();
   }
 
   private guardFor(strategy: Strategy, targetKey: string, target: string, next: Map<string, Guard>): Guard | undefined {
@@ -120,6 +127,7 @@ export class GuardRegistry {
       events: this.options.events,
       key: `${strategy.namespace ?? '_'}/${strategy.name}/${targetKey}`,
       target,
+      metrics: this.metrics,
     });
     next.set(key, guard);
     return guard;

@@ -37,6 +37,8 @@ export type { Guard, GuardContext, GuardFactory, GuardResult, Outcome, Ticket } 
 export { SlidingWindow } from './strategies/sliding-window.js';
 export { createLocalRateLimitGuard } from './strategies/rate-limit.js';
 export { createLocalConcurrencyGuard } from './strategies/concurrency-limit.js';
+export { createSystemMetrics } from './strategies/system-metrics.js';
+export type { MetricProbe, SystemMetrics } from './strategies/system-metrics.js';
 
 export { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText } from './rules/load.js';
 export type { LocatedDocument, RuleSource, RuleSourceSink, UpdateInfo, UpdateResult } from './rules/source.js';

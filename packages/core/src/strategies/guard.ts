@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Strategy, StrategyKind } from '../rules/types.js';
 import type { EngineEvents } from '../events.js';
 import type { Store } from '../store/store.js';
+import type { SystemMetrics } from './system-metrics.js';
 
 /** How an admitted request ended; reported once per request by the adapter. */
 export type Outcome =
@@ -54,6 +55,8 @@ export interface GuardContext {
   readonly key: string;
   /** The target resource name as written in the rule. */
   readonly target: string;
+  /** The engine's one metrics sampler (adaptive overload protection subscribes to it). */
+  readonly metrics: SystemMetrics;
 }
 
 /** Builds the guard of one strategy kind. */
