@@ -10,10 +10,25 @@ export interface EngineEventMap {
   'source:connected': [{ readonly source: string; readonly detail: string | undefined }];
   'source:disconnected': [{ readonly source: string; readonly reason: string }];
   'source:error': [{ readonly source: string; readonly error: Error }];
-  /** A circuit breaker changed state. */
+  /**
+   * A circuit breaker changed state: `open` (tripped, or a probe failed), `half-open` (the first
+   * request after `recoveryTimeout` is the probe), `closed` (the probe succeeded).
+   */
   'breaker:state': [{ readonly target: string; readonly strategy: string; readonly state: 'open' | 'half-open' | 'closed' }];
-  /** Adaptive overload protection started or stopped shedding. */
-  'overload:state': [{ readonly strategy: string; readonly shedding: boolean; readonly value: number }];
+  /**
+   * Adaptive overload protection started or stopped shedding on a target: the sampled metric
+   * crossed `threshold` (with BBR, only requests beyond the BBR estimate are shed meanwhile).
+   */
+  'overload:state': [
+    {
+      readonly target: string;
+      readonly strategy: string;
+      readonly metric: 'CpuPercentage' | 'SystemLoad' | 'EventLoopDelay';
+      readonly shedding: boolean;
+      readonly value: number;
+      readonly threshold: number;
+    },
+  ];
   /** A shared store stopped or resumed answering; enforcement fell back to local or resumed. */
   'store:state': [{ readonly store: string; readonly available: boolean; readonly reason?: string }];
 }
