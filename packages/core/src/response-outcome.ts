@@ -4,6 +4,8 @@ import type { Entry } from './engine.js';
 export interface ResponseLike {
   readonly statusCode: number;
   readonly writableFinished: boolean;
+  /** Already closed: the client went away while the request waited (a throttling queue). */
+  readonly closed?: boolean;
   once(event: 'close', listener: () => void): unknown;
 }
 
@@ -21,6 +23,11 @@ export interface ResponseLike {
  * ```
  */
 export function exitWhenResponseCloses(res: ResponseLike, entry: Entry): void {
+  // A 'close' that fired before this call (while the decision waited) would never fire again.
+  if (res.closed === true) {
+    entry.exit(res.writableFinished ? { type: 'finished', statusCode: res.statusCode } : { type: 'abandoned' });
+    return;
+  }
   res.once('close', () => {
     entry.exit(res.writableFinished ? { type: 'finished', statusCode: res.statusCode } : { type: 'abandoned' });
   });
