@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { systemClock, type Clock, type Timer } from '../src/clock.js';
+import { createEngine, requestView } from '../src/index.js';
+import { createSystemMetrics, SYSTEM_PROBES } from '../src/strategies/system-metrics.js';
+import { adaptive, errorBreaker, rule, rules, throttling } from './helpers/yaml.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const spin = (ms: number): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+
+/** The real clock, counting timers that are set and neither fired nor cleared. */
+function countingClock(): Clock & { readonly live: number } {
+  const live = new Set<Timer>();
+  return {
+    now: () => systemClock.now(),
+    setTimer(callback, delayMs) {
+      const timer: Timer = systemClock.setTimer(() => {
+        live.delete(timer);
+        callback();
+      }, delayMs);
+      live.add(timer);
+      return timer;
+    },
+    clearTimer(timer) {
+      live.delete(timer);
+      systemClock.clearTimer(timer);
+    },
+    get live() {
+      return live.size;
+    },
+  };
+}
+
+describe('system metrics', () => {
+  it('CpuPercentage: a busy loop reads as most of one core', () => {
+    const probe = SYSTEM_PROBES.CpuPercentage();
+    probe.start();
+    spin(300);
+    const busy = probe.read(0);
+    assert.ok(busy > 0.6 && busy < 4, `busy ${busy}`);
+    probe.stop();
+  });
+
+  it('EventLoopDelay: a blocked loop reads as its delay in ms, and recovers', async () => {
+    const probe = SYSTEM_PROBES.EventLoopDelay();
+    probe.start();
+    await sleep(60);
+    spin(250);
+    await sleep(30);
+    const blocked = probe.read(0);
+    assert.ok(blocked >= 150, `blocked ${blocked}`);
+    await sleep(150);
+    const idle = probe.read(0);
+    assert.ok(idle < 100, `idle ${idle}`);
+    probe.stop();
+  });
+
+  it('SystemLoad: the 1-minute load average', () => {
+    const value = SYSTEM_PROBES.SystemLoad().read(0);
+    assert.ok(Number.isFinite(value) && value >= 0);
+  });
+
+  it('samples on a timer only while subscribed', async () => {
+    const clock = countingClock();
+    const metrics = createSystemMetrics({ clock, intervalMs: 20 });
+    let samples = 0;
+    const off = metrics.subscribe('CpuPercentage', () => (samples += 1));
+    await sleep(110);
+    assert.ok(samples >= 2, `samples ${samples}`);
+    assert.equal(clock.live, 1);
+    off();
+    assert.equal(clock.live, 0);
+    const seen = samples;
+    await sleep(50);
+    assert.equal(samples, seen);
+  });
+
+  it('engine.close() on the real clock leaves no timer', async () => {
+    const clock = countingClock();
+    const yaml = rules(adaptive('a', 'EventLoopDelay', '1s'), adaptive('b', 'CpuPercentage', '90%', 'BBR'), rule('r', ['/x'], ['a', 'b']));
+    const engine = createEngine({ rules: yaml, clock, logger: false });
+    const d = engine.enter(requestView('GET', '/x', {}));
+    assert.ok(!(d instanceof Promise) && d.type === 'pass');
+    d.entry?.exit({ type: 'finished', statusCode: 200 });
+    assert.equal(clock.live, 1, 'one sampler for both guards');
+    await engine.close();
+    assert.equal(clock.live, 0);
+  });
+
+  it('nothing the engine holds keeps a process alive, even without close()', async () => {
+    const yaml = rules(
+      adaptive('a', 'EventLoopDelay', '1s'),
+      errorBreaker('cb'),
+      throttling('t', '10s', '1min'),
+      rule('r', ['/x'], ['a', 'cb']),
+      rule('q', ['/q'], ['t']),
+    );
+    const script = `
+      import { createEngine, requestView } from '@opensergo/core';
+      const engine = createEngine({ logger: false, rules: ${JSON.stringify(yaml)} });
+      for (let i = 0; i < 4; i++) engine.enter(requestView('GET', '/x', {})).entry.exit({ type: 'failed', error: new Error() });
+      await new Promise((r) => setTimeout(r, 1100));
+      engine.enter(requestView('GET', '/x', {})); // a probe that never finishes
+      engine.enter(requestView('GET', '/q', {}));
+      engine.enter(requestView('GET', '/q', {})); // waits 10 s in the queue
+      console.log('started');
+    `;
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--conditions=opensergo-source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../../..', import.meta.url).pathname,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(out.trim(), 'started');
+    assert.equal(code, 0);
+    assert.ok(performance.now() - started < 8_000, 'exited without waiting for the queue or the probe');
+  });
+});
