@@ -44,7 +44,11 @@ export function attachControlPlane(engine: Engine, options: OpenSergoOptions): v
         return;
       }
       const namespace = explicit?.namespace ?? options.namespace ?? env('OPENSERGO_NAMESPACE') ?? 'default';
-      engine.addSource(module.createControlPlaneSource({ endpoint, namespace, app, logger: engine.logger }));
+      try {
+        engine.addSource(module.createControlPlaneSource({ endpoint, namespace, app, logger: engine.logger }));
+      } catch (error) {
+        report((error as Error).message);
+      }
     },
     (error: unknown) => report(`install ${MODULE} to use the control plane (${(error as Error).message})`),
   );
