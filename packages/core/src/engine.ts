@@ -17,7 +17,10 @@ import { Block, type GuardResult, type Outcome, type Ticket } from './strategies
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
 export interface RequestContext {
-  /** The matched target resource name (as written in the rule), else the normalised path. */
+  /**
+   * The most specific matching target, as written in its rule (an exact path beats
+   * parameters, parameters beat `**`, a method beats any method); else the normalised path.
+   */
   readonly resource: string;
   /** The primary traffic label (the first), if any. */
   readonly trafficLabel: string | undefined;
@@ -122,15 +125,15 @@ export class Engine {
   enter(view: RequestView): Decision | Promise<Decision> {
     const compiled = this.current;
     const path = normalisePath(view.url, compiled.foldCase);
-    const bindings = compiled.index.lookup(view.method, path);
+    const route = compiled.index.lookup(view.method, path);
     const labels = compiled.labeler.labels(view, path);
     const context: RequestContext = {
-      resource: bindings ? bindings[0]!.pattern.raw : path,
+      resource: route ? route.resource : path,
       trafficLabel: labels[0],
       trafficLabels: labels,
     };
-    if (!bindings) return { type: 'pass', context, entry: undefined };
-    return this.check(bindings, 0, this.clock.now(), context, undefined);
+    if (!route) return { type: 'pass', context, entry: undefined };
+    return this.check(route.bindings, 0, this.clock.now(), context, undefined);
   }
 
   private check(

@@ -106,3 +106,21 @@ describe('createEngine options', () => {
     );
   });
 });
+
+describe('resource name', () => {
+  it('is the most specific matching target, whatever the check order', () => {
+    const rules = [
+      strategy('s', 100),
+      rule('wide', ['/api/**'], ['s']),
+      rule('param', ['/api/items/{id}'], ['s']),
+      rule('method', ['GET:/api/items/{id}'], ['s']),
+      rule('exact', ['/api/items/special'], ['s']),
+    ].join('\n---');
+    const engine = createEngine({ rules, logger: false });
+    assert.equal(decide(engine, 'GET', '/api/items/special').context.resource, '/api/items/special');
+    assert.equal(decide(engine, 'GET', '/api/items/7').context.resource, 'GET:/api/items/{id}');
+    assert.equal(decide(engine, 'POST', '/api/items/7').context.resource, '/api/items/{id}');
+    assert.equal(decide(engine, 'POST', '/api/other').context.resource, '/api/**');
+    assert.equal(decide(engine, 'GET', '/elsewhere/X').context.resource, '/elsewhere/x', 'unmatched: the normalised path');
+  });
+});

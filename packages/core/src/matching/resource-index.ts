@@ -12,10 +12,21 @@ export interface Binding {
   readonly rule: string;
 }
 
-/** Bindings of one path, per method, each list merged with the any-method ones and sorted. */
+/**
+ * What a request matched: the bindings to check (in check order) and the resource name it
+ * reports, which is the most specific matching target.
+ */
+export interface Route {
+  readonly bindings: readonly Binding[];
+  readonly resource: string;
+  /** Higher is more specific: exact paths beat parameters, parameters beat `**`, deeper beats shallower, a method beats any method. */
+  readonly specificity: number;
+}
+
+/** Routes of one path, per method, each merged with the any-method bindings and sorted. */
 interface MethodTable {
-  readonly any: readonly Binding[] | undefined;
-  readonly byMethod: ReadonlyMap<string, readonly Binding[]>;
+  readonly any: Route | undefined;
+  readonly byMethod: ReadonlyMap<string, Route>;
 }
 
 interface TrieNode {
@@ -28,6 +39,25 @@ interface TrieNode {
 }
 
 const node = (): TrieNode => ({ literals: new Map(), param: undefined, end: undefined, rest: undefined });
+
+function specificity(binding: Binding): number {
+  const p = binding.pattern;
+  const params = p.segments.filter((seg) => seg.type === 'param').length;
+  return (p.isStatic ? 1_000_000 : 0) + (p.rest ? 0 : 100_000) + p.segments.length * 100 - params * 10 + (p.method ? 1 : 0);
+}
+
+function route(lists: readonly (readonly Binding[])[]): Route {
+  const bindings = merge(lists);
+  let best = bindings[0]!;
+  let bestScore = specificity(best);
+  for (const list of lists) {
+    for (const binding of list) {
+      const score = specificity(binding);
+      if (score > bestScore) [best, bestScore] = [binding, score];
+    }
+  }
+  return Object.freeze({ bindings, resource: best.pattern.raw, specificity: bestScore });
+}
 
 function merge(lists: readonly (readonly Binding[])[]): readonly Binding[] {
   const seen = new Set<Guard>();
@@ -46,17 +76,17 @@ function merge(lists: readonly (readonly Binding[])[]): readonly Binding[] {
 function table(bindings: readonly Binding[]): MethodTable {
   const anyList = bindings.filter((b) => b.pattern.method === undefined);
   const methods = new Set(bindings.flatMap((b) => (b.pattern.method ? [b.pattern.method] : [])));
-  const byMethod = new Map<string, readonly Binding[]>();
+  const byMethod = new Map<string, Route>();
   for (const method of methods) {
-    byMethod.set(method, merge([bindings.filter((b) => b.pattern.method === method), anyList]));
+    byMethod.set(method, route([bindings.filter((b) => b.pattern.method === method), anyList]));
   }
   // Frameworks answer HEAD with the GET handler, so GET rules guard HEAD too.
   const get = byMethod.get('GET');
   if (get && !byMethod.has('HEAD')) byMethod.set('HEAD', get);
-  return { any: anyList.length ? merge([anyList]) : undefined, byMethod };
+  return { any: anyList.length ? route([anyList]) : undefined, byMethod };
 }
 
-function pick(t: MethodTable, method: string): readonly Binding[] | undefined {
+function pick(t: MethodTable, method: string): Route | undefined {
   return t.byMethod.get(method) ?? t.any;
 }
 
@@ -98,16 +128,18 @@ export class ResourceIndex {
     this.root = root;
   }
 
-  /** The bindings guarding `method path`, sorted by check order; `undefined` when none. */
-  lookup(method: string, path: string): readonly Binding[] | undefined {
+  /** What guards `method path` (bindings in check order); `undefined` when nothing does. */
+  lookup(method: string, path: string): Route | undefined {
     const exact = this.statics.get(path);
     const first = exact ? pick(exact, method) : undefined;
     if (!this.root) return first;
-    const found: (readonly Binding[])[] = first ? [first] : [];
+    const found: Route[] = first ? [first] : [];
     const segments = path === '/' ? [] : path.slice(1).split('/');
     walk(this.root, segments, 0, method, found);
     if (found.length <= 1) return found[0];
-    return merge(found);
+    let best = found[0]!;
+    for (const r of found) if (r.specificity > best.specificity) best = r;
+    return { bindings: merge(found.map((r) => r.bindings)), resource: best.resource, specificity: best.specificity };
   }
 }
 
@@ -118,7 +150,7 @@ function finalise(at: TrieNode): void {
   if (at.param) finalise(at.param);
 }
 
-function walk(at: TrieNode, segments: readonly string[], i: number, method: string, found: (readonly Binding[])[]): void {
+function walk(at: TrieNode, segments: readonly string[], i: number, method: string, found: Route[]): void {
   if (at.restTable) {
     const list = pick(at.restTable, method);
     if (list) found.push(list);
