@@ -1,0 +1,14 @@
+/**
+ * Redis key names. Everything between `{` and `}` is the Cluster hash tag, so a guard's key
+ * (and any key added for it later) lands in one slot. Braces inside names (`/foo/{id}`) and
+ * `%` are percent-encoded, so the tag is never cut short and no two names collide.
+ *
+ * `opensergo:{prod/orders/prod/my-limit/*:/foo}:rate`
+ *  prefix    namespace/app/rule-key                 kind
+ */
+const escape = (part: string): string =>
+  part.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
+
+export function redisKey(prefix: string, scope: string, key: string, kind: 'rate' | 'permits' | 'instances'): string {
+  return `${prefix}{${escape(key === '' ? scope : `${scope}/${key}`)}}:${kind}`;
+}

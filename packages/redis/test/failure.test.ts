@@ -1,0 +1,204 @@
+// Redis unreachable, refusing scripts, flushed, killed, hung: every test here starts and
+// stops its own redis-server (never the shared one).
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { createEngine, requestView, type Decision, type Engine, type EngineEventMap, type Logger } from '@opensergo/core';
+import { createRedisStore, type RedisStore } from '@opensergo/redis';
+import { freePort, privateServerSkip, startRedisServer, uniquePrefix, type RedisServer } from './support/redis-server.js';
+import { concurrencyLimit, rateLimit, rule, rules, sleep } from './support/processes.js';
+
+const skip = privateServerSkip();
+const cleanup: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+type StateEvent = EngineEventMap['store:state'][0];
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => void lines.push(`info ${m}`), warn: (m) => void lines.push(`warn ${m}`), error: (m) => void lines.push(`error ${m}`) };
+}
+
+/** A store, an engine and what they reported, cleaned up after the file. */
+function setup(
+  url: string,
+  text: string,
+  options: Parameters<typeof createRedisStore>[1] = {},
+): { store: RedisStore; engine: Engine; logger: ReturnType<typeof recordingLogger>; events: StateEvent[] } {
+  const logger = recordingLogger();
+  const store = createRedisStore({ url }, { keyPrefix: uniquePrefix('failure'), ...options });
+  const engine = createEngine({ rules: text, store, app: 'failure-test', logger });
+  const events: StateEvent[] = [];
+  engine.events.on('store:state', (event) => events.push(event));
+  cleanup.push(() => engine.close(), () => store.close());
+  return { store, engine, logger, events };
+}
+
+async function server(extra: readonly string[] = [], port?: number): Promise<RedisServer> {
+  const started = await startRedisServer(extra, port);
+  cleanup.push(() => started.stop());
+  return started;
+}
+
+const enter = (engine: Engine, path: string): Decision | Promise<Decision> => engine.enter(requestView('GET', path, {}));
+
+/** Decides `n` requests one after another; returns how many passed and the slowest decision. */
+async function decideTimed(engine: Engine, path: string, n: number): Promise<{ passed: number; slowestMs: number }> {
+  let passed = 0;
+  let slowestMs = 0;
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const decision = await enter(engine, path);
+    slowestMs = Math.max(slowestMs, performance.now() - started);
+    if (decision.type === 'pass') {
+      passed += 1;
+      decision.entry?.exit({ type: 'finished', statusCode: 200 });
+    }
+  }
+  return { passed, slowestMs };
+}
+
+async function until(test: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+const RATE = rules(rateLimit('g', 'Global', 10), rule('r', '/foo', ['g']));
+
+describe('Redis failures', { skip }, () => {
+  it('an unreachable URL at start-up: a warning naming it, requests served locally at once, global when Redis appears', async () => {
+    const port = await freePort();
+    const { store, engine, logger, events } = setup(`redis://127.0.0.1:${port}`, RATE);
+    await until(() => events.length > 0, 3000, 'the store:state event');
+    assert.equal(events[0]!.available, false);
+    assert.match(events[0]!.reason!, new RegExp(`cannot connect to redis://127.0.0.1:${port}.*ECONNREFUSED`));
+    assert.equal(logger.lines.length, 1);
+    assert.match(logger.lines[0]!, /^warn ERR_OPENSERGO_STORE_UNAVAILABLE: redis store unavailable: cannot connect to redis:\/\/127\.0\.0\.1:\d+/);
+    assert.match(logger.lines[0]!, /Requests are still served/);
+    const decision = enter(engine, '/foo');
+    assert.ok(!(decision instanceof Promise), 'no waiting for a Redis that is not there');
+    const { passed } = await decideTimed(engine, '/foo', 20);
+    assert.equal(passed + 1, 10, 'the local fair share (one instance known: all of it)');
+
+    await server([], port);
+    assert.ok(await store.ready(5000), 'connects by itself once Redis answers');
+    assert.deepEqual(events.at(-1), { store: 'redis', available: true });
+    assert.equal(logger.lines.filter((l) => l.startsWith('warn')).length, 1, 'one line per transition, not per retry');
+  });
+
+  it('a Redis that refuses scripting: a warning naming the problem, and requests still served', async () => {
+    const redis = await server(['--rename-command', 'EVAL', '', '--rename-command', 'EVALSHA', '', '--rename-command', 'SCRIPT', '']);
+    const { store, engine, logger, events } = setup(redis.url, RATE);
+    await until(() => events.length > 0, 3000, 'the store:state event');
+    assert.equal(store.available, false);
+    assert.match(events[0]!.reason!, /refuses Lua scripting \(ERR unknown command 'evalsha'.*EVALSHA, EVAL or SCRIPT LOAD/);
+    assert.match(logger.lines.join('\n'), /ERR_OPENSERGO_STORE_UNAVAILABLE.*refuses Lua scripting/);
+    const { passed, slowestMs } = await decideTimed(engine, '/foo', 15);
+    assert.equal(passed, 10);
+    assert.ok(slowestMs < 5, `decided locally (${slowestMs} ms)`);
+  });
+
+  it('an ACL user without scripting: NOPERM named in the warning', async () => {
+    const redis = await server();
+    const admin = new Redis(redis.url);
+    await admin.call('ACL', 'SETUSER', 'noscript', 'on', '>secret', '~*', '+@all', '-@scripting');
+    admin.disconnect();
+    const { store, events } = setup(`redis://noscript:secret@127.0.0.1:${redis.port}`, RATE);
+    await until(() => events.length > 0, 3000, 'the store:state event');
+    assert.equal(store.available, false);
+    assert.match(events[0]!.reason!, /refuses Lua scripting \(NOPERM/);
+  });
+
+  it('only EVAL renamed away is fine: EVALSHA and SCRIPT LOAD carry every decision', async () => {
+    const redis = await server(['--rename-command', 'EVAL', '']);
+    const { store, engine } = setup(redis.url, RATE);
+    assert.ok(await store.ready(3000));
+    const decisions = await Promise.all(Array.from({ length: 15 }, () => enter(engine, '/foo')));
+    assert.equal(decisions.filter((d) => d.type === 'pass').length, 10);
+  });
+
+  it('survives SCRIPT FLUSH (NOSCRIPT): scripts are loaded again and decisions stay global', async () => {
+    const redis = await server();
+    const { store, engine, logger } = setup(redis.url, RATE);
+    assert.ok(await store.ready(3000));
+    const admin = new Redis(redis.url);
+    await admin.script('FLUSH');
+    const decisions = await Promise.all(Array.from({ length: 15 }, () => enter(engine, '/foo')));
+    assert.equal(decisions.filter((d) => d.type === 'pass').length, 10);
+    const [key] = await admin.keys('*:rate');
+    assert.equal(await admin.zcard(key!), 10, 'decided in Redis, not locally');
+    assert.equal(store.available, true);
+    assert.ok(!logger.lines.some((l) => l.startsWith('warn')));
+    admin.disconnect();
+  });
+
+  it('Redis killed and restarted: fast local decisions of the fair share, then global again by itself', async () => {
+    const redis = await server();
+    const text = rules(rateLimit('g', 'Global', 10), concurrencyLimit('c', 'Global', 4), rule('r', '/foo', ['g']), rule('rc', '/c', ['c']));
+    const keyPrefix = uniquePrefix('killed');
+    const { store, engine, logger, events } = setup(redis.url, text, { heartbeatMs: 200, keyPrefix });
+    const peer = createRedisStore({ url: redis.url }, { keyPrefix, app: 'failure-test', heartbeatMs: 200, logger: recordingLogger() });
+    cleanup.push(() => peer.close());
+    assert.ok(await store.ready(3000));
+    await until(() => store.instanceCount() === 2, 2000, 'two instances registered');
+    const held = await enter(engine, '/c'); // a permit in flight when Redis dies
+    assert.equal(held.type, 'pass');
+
+    await redis.kill();
+    await until(() => events.some((e) => !e.available), 2000, 'the unavailable event');
+    assert.match(events.at(-1)!.reason!, /connection to redis:\/\/127\.0\.0\.1:\d+ lost/);
+    const { passed, slowestMs } = await decideTimed(engine, '/foo', 30);
+    assert.equal(passed, 5, 'threshold 10 / 2 last known instances');
+    assert.ok(slowestMs < 20, `no waiting on a dead Redis (slowest ${slowestMs} ms)`);
+    const permits = await Promise.all(Array.from({ length: 4 }, () => enter(engine, '/c')));
+    assert.equal(permits.filter((d) => d.type === 'pass').length, 1, 'max 4 / 2 instances, one already in flight');
+    if (held.type === 'pass') held.entry!.exit({ type: 'finished', statusCode: 200 });
+
+    const downAt = Date.now();
+    await redis.restart();
+    await until(() => store.available, 5000, 'recovery');
+    const recoveredIn = Date.now() - downAt;
+    assert.ok(recoveredIn < 3000, `global again ${recoveredIn} ms after Redis came back`);
+    assert.deepEqual(events.map((e) => e.available), [true, false, true]);
+    assert.equal(logger.lines.filter((l) => /unavailable|available again/.test(l)).length, 2);
+    await sleep(1000); // let the local window empty
+    const admin = new Redis(redis.url);
+    const decisions = await Promise.all(Array.from({ length: 15 }, () => enter(engine, '/foo')));
+    assert.equal(decisions.filter((d) => d.type === 'pass').length, 10, 'the whole threshold again: enforced in Redis');
+    const [key] = await admin.keys('*:rate');
+    assert.equal(await admin.zcard(key!), 10);
+    admin.disconnect();
+  });
+
+  it('a Redis that hangs: no decision waits longer than the timeout, and it comes back after', async () => {
+    const redis = await server();
+    const { store, engine, events } = setup(redis.url, RATE, { timeoutMs: 30, heartbeatMs: 200 });
+    assert.ok(await store.ready(3000));
+    redis.pause();
+    cleanup.push(() => redis.resume());
+    const { slowestMs } = await decideTimed(engine, '/foo', 20);
+    assert.ok(slowestMs < 30 + 40, `bounded by the timeout (slowest ${slowestMs} ms)`);
+    assert.equal(store.available, false);
+    assert.match(events.at(-1)!.reason!, /did not answer within 30 ms/);
+    const { slowestMs: afterwards } = await decideTimed(engine, '/foo', 20);
+    assert.ok(afterwards < 5, `once known down, decided locally at once (${afterwards} ms)`);
+    redis.resume();
+    await until(() => store.available, 3000, 'recovery after SIGCONT');
+  });
+
+  it('close() is bounded and quiet with Redis gone', async () => {
+    const redis = await server();
+    const store = createRedisStore({ url: redis.url }, { logger: recordingLogger() });
+    assert.ok(await store.ready(3000));
+    redis.pause();
+    cleanup.push(() => redis.resume());
+    const started = Date.now();
+    await store.close();
+    assert.ok(Date.now() - started < 1500);
+  });
+});

@@ -1,0 +1,217 @@
+// The Redis store in one process, against a real Redis (see support/redis-server.ts).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { createEngine, FakeClock, isOpenSergoError, requestView, type Decision, type Engine } from '@opensergo/core';
+import { createRedisStore, type RedisStore } from '@opensergo/redis';
+import { sharedRedisUrl, uniquePrefix } from './support/redis-server.js';
+import { concurrencyLimit, rateLimit, rule, rules, sleep } from './support/processes.js';
+
+const url = await sharedRedisUrl();
+const prefix = uniquePrefix('store');
+let redis: Redis;
+const stores: RedisStore[] = [];
+const engines: Engine[] = [];
+
+function store(options: Parameters<typeof createRedisStore>[1] = {}, client?: Redis): RedisStore {
+  const made = createRedisStore(client ? { client } : { url: url! }, { keyPrefix: prefix, logger: quiet, ...options });
+  stores.push(made);
+  return made;
+}
+
+function engine(text: string, withStore: RedisStore, app = 'store-test', clock?: FakeClock): Engine {
+  const made = createEngine({ rules: text, store: withStore, app, logger: false, ...(clock ? { clock } : {}) });
+  engines.push(made);
+  return made;
+}
+
+const quiet = { info() {}, warn() {}, error() {} };
+const enter = (e: Engine, path: string): Decision | Promise<Decision> => e.enter(requestView('GET', path, {}));
+const all = (e: Engine, path: string, n: number): Promise<Decision[]> =>
+  Promise.all(Array.from({ length: n }, () => enter(e, path)));
+const passed = (decisions: readonly Decision[]): number => decisions.filter((d) => d.type === 'pass').length;
+
+/** Counts the script calls a client makes. */
+function counted(client: Redis): { readonly calls: number } {
+  const counter = { calls: 0 };
+  const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { evalsha: (...args: unknown[]) => Promise<unknown> }).evalsha = (...args) => {
+    counter.calls += 1;
+    return evalsha(...args);
+  };
+  return counter;
+}
+
+describe('Redis store', { skip: url === undefined }, () => {
+  before(() => {
+    redis = new Redis(url!);
+  });
+  after(async () => {
+    for (const e of engines) await e.close();
+    for (const s of stores) await s.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('admits exactly threshold across instances in one window, and blocks the rest with the time Redis names', async () => {
+    const text = rules(rateLimit('g', 'Global', 10), rule('r', '/shared', ['g']));
+    const [a, b] = [store(), store()];
+    assert.ok(await a.ready());
+    assert.ok(await b.ready());
+    const [ea, eb] = [engine(text, a), engine(text, b)];
+    const [da, db] = await Promise.all([all(ea, '/shared', 15), all(eb, '/shared', 15)]);
+    assert.equal(passed(da) + passed(db), 10);
+    for (const d of [...da, ...db]) {
+      if (d.type !== 'block') continue;
+      assert.equal(d.response.statusCode, 429);
+      assert.equal(d.kind, 'RateLimitStrategy');
+      assert.ok(Number(d.response.headers['retry-after'] ?? d.response.headers['Retry-After']) <= 1);
+    }
+  });
+
+  it('slides: each admission leaves the window one window after it was made', async () => {
+    const s = store();
+    await s.ready();
+    const e = engine(rules(rateLimit('slide', 'Global', 4, '400ms'), rule('r', '/slide', ['slide'])), s);
+    assert.equal(passed(await all(e, '/slide', 2)), 2);
+    await sleep(200);
+    assert.equal(passed(await all(e, '/slide', 4)), 2, 'only 2 more fit in the same 400 ms');
+    await sleep(230); // the first 2 have left, the second 2 have not
+    assert.equal(passed(await all(e, '/slide', 4)), 2);
+  });
+
+  it('batches concurrent decisions into one script call, and blocked traffic costs no call until the window moves', async () => {
+    const client = new Redis(url!);
+    const counter = counted(client);
+    const s = store({}, client);
+    await s.ready();
+    const e = engine(rules(rateLimit('batch', 'Global', 30), rule('r', '/batch', ['batch'])), s);
+    const before = counter.calls;
+    assert.equal(passed(await all(e, '/batch', 50)), 30);
+    assert.equal(counter.calls - before, 1, 'fifty simultaneous requests, one script call');
+    const blocked = enter(e, '/batch');
+    assert.ok(!(blocked instanceof Promise), 'a key known to be full is decided without Redis');
+    assert.equal(blocked.type, 'block');
+    for (let i = 0; i < 1000; i++) enter(e, '/batch');
+    assert.equal(counter.calls - before, 1);
+    await s.close();
+    client.disconnect();
+  });
+
+  it('takes back an admission when a later check refuses the request', async () => {
+    const s = store();
+    await s.ready();
+    const text = rules(rateLimit('take', 'Global', 5), concurrencyLimit('one', 'Local', 1), rule('r', '/take', ['take', 'one']));
+    const e = engine(text, s);
+    const first = await enter(e, '/take');
+    assert.equal(first.type, 'pass');
+    for (let i = 0; i < 10; i++) {
+      const refused = await enter(e, '/take');
+      assert.equal(refused.type === 'block' && refused.kind, 'ConcurrencyLimitStrategy');
+    }
+    await sleep(50); // the ZREMs are fire-and-forget
+    const [key] = await redis.keys(`${prefix}*take*:rate`);
+    assert.equal(await redis.zcard(key!), 1, 'only the admitted request is counted');
+    if (first.type === 'pass') first.entry!.exit({ type: 'finished', statusCode: 200 });
+    const more = [];
+    for (let i = 0; i < 5; i++) {
+      const d = await enter(e, '/take');
+      more.push(d);
+      if (d.type === 'pass') d.entry!.exit({ type: 'finished', statusCode: 200 });
+    }
+    assert.equal(passed(more), 4);
+  });
+
+  it('uses Redis time: instances whose clocks disagree by a day share one window', async () => {
+    const text = rules(rateLimit('skew', 'Global', 6), rule('r', '/skew', ['skew']));
+    const [a, b] = [store(), store()];
+    await Promise.all([a.ready(), b.ready()]);
+    const [ea, eb] = [engine(text, a, 'store-test', new FakeClock(0)), engine(text, b, 'store-test', new FakeClock(86_400_000))];
+    const [da, db] = await Promise.all([all(ea, '/skew', 5), all(eb, '/skew', 5)]);
+    assert.equal(passed(da) + passed(db), 6);
+  });
+
+  it('hands out Global concurrency permits across instances and gives each back exactly once', async () => {
+    const text = rules(concurrencyLimit('c', 'Global', 3), rule('r', '/c', ['c']));
+    const [a, b] = [store(), store()];
+    await Promise.all([a.ready(), b.ready()]);
+    const [ea, eb] = [engine(text, a), engine(text, b)];
+    const [da, db] = await Promise.all([all(ea, '/c', 4), all(eb, '/c', 4)]);
+    const admitted = [...da, ...db].filter((d) => d.type === 'pass');
+    assert.equal(admitted.length, 3);
+    const blocked = [...da, ...db].find((d) => d.type === 'block');
+    assert.equal(blocked?.response.statusCode, 429);
+    const entry = admitted[0]!.type === 'pass' ? admitted[0]!.entry! : undefined;
+    entry!.exit({ type: 'finished', statusCode: 200 });
+    entry!.exit({ type: 'finished', statusCode: 200 }); // ignored: released once
+    await sleep(30);
+    const [key] = await redis.keys(`${prefix}*/c/*:/c}:permits`);
+    assert.equal(await redis.zcard(key!), 2);
+    assert.equal(passed(await all(ea, '/c', 3)), 1, 'one permit came back, not two');
+  });
+
+  it('renews the lease of a long request, so it keeps its permit past the lease time', async () => {
+    const s = store({ leaseMs: 300 });
+    const other = store({ leaseMs: 300 });
+    await Promise.all([s.ready(), other.ready()]);
+    const text = rules(concurrencyLimit('long', 'Global', 1), rule('r', '/long', ['long']));
+    const [e, eo] = [engine(text, s), engine(text, other)];
+    const held = await enter(e, '/long');
+    assert.equal(held.type, 'pass');
+    await sleep(800);
+    assert.equal((await enter(eo, '/long')).type, 'block', 'still held after 2.5 lease times');
+    if (held.type === 'pass') held.entry!.exit({ type: 'finished', statusCode: 200 });
+    await sleep(30);
+    assert.equal((await enter(eo, '/long')).type, 'pass');
+  });
+
+  it('counts live instances for GlobalToLocal, and a closed instance leaves at once', async () => {
+    const options = { app: 'count-test', heartbeatMs: 100, instanceTtlMs: 400 };
+    const three = [store(options), store(options), store(options)];
+    await Promise.all(three.map((s) => s.ready()));
+    await sleep(250);
+    assert.deepEqual(three.map((s) => s.instanceCount()), [3, 3, 3]);
+    const text = rules(rateLimit('g2l', 'GlobalToLocal', 30), rule('r', '/g2l', ['g2l']));
+    const e = engine(text, three[0]!, 'count-test');
+    assert.equal(passed(await all(e, '/g2l', 20)), 10);
+    await three[2]!.close();
+    await sleep(250);
+    assert.deepEqual(three.slice(0, 2).map((s) => s.instanceCount()), [2, 2]);
+  });
+
+  it('names keys with a Cluster hash tag (braces in paths escaped) and lets every key expire', async () => {
+    const s = store({ app: 'keys-test' });
+    await s.ready();
+    const e = engine(rules(rateLimit('k', 'Global', 5), concurrencyLimit('kc', 'Global', 5), rule('r', '/items/{id}', ['k', 'kc'])), s, 'keys-test');
+    const d = await enter(e, '/items/42');
+    const keys = (await redis.keys(`${prefix}{_/keys-test*`)).sort();
+    assert.deepEqual(keys, [
+      `${prefix}{_/keys-test/_/k/*:/items/%7Bid%7D}:rate`,
+      `${prefix}{_/keys-test/_/kc/*:/items/%7Bid%7D}:permits`,
+      `${prefix}{_/keys-test}:instances`,
+    ]);
+    for (const key of keys) assert.ok((await redis.pttl(key)) > 0, `${key} expires`);
+    if (d.type === 'pass') d.entry?.exit({ type: 'finished', statusCode: 200 });
+  });
+
+  it('reports its state to every engine using it', async () => {
+    const s = store();
+    const events: unknown[] = [];
+    const e = engine(rules(rateLimit('ev', 'GlobalToLocal', 5), rule('r', '/ev', ['ev'])), s);
+    e.events.on('store:state', (event) => events.push(event));
+    await s.ready();
+    assert.deepEqual(events, [{ store: 'redis', available: true }]);
+  });
+
+  it('rejects malformed options at creation, listing every problem', () => {
+    assert.throws(
+      () => createRedisStore({ url: 'localhost:6379' }, { timeoutMs: -1, leaseMs: Number.NaN }),
+      (error: unknown) =>
+        isOpenSergoError(error, 'ERR_OPENSERGO_OPTIONS_INVALID') &&
+        /url must start with redis:\/\//.test(error.message) &&
+        /timeoutMs must be a positive/.test(error.message) &&
+        /leaseMs must be a positive/.test(error.message),
+    );
+  });
+});
