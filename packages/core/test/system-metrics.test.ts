@@ -36,12 +36,21 @@ function countingClock(): Clock & { readonly live: number } {
 }
 
 describe('system metrics', () => {
-  it('CpuPercentage: a busy loop reads as most of one core', () => {
+  it('CpuPercentage: this process\'s CPU time per wall time, 1 = one core', async () => {
+    // On a shared host a busy loop gets whatever share the scheduler gives it; compare with
+    // process.cpuUsage measured around the same span rather than expecting a full core.
     const probe = SYSTEM_PROBES.CpuPercentage();
+    const before = process.cpuUsage();
+    const startedAt = performance.now();
     probe.start();
     spin(300);
     const busy = probe.read(0);
-    assert.ok(busy > 0.6 && busy < 4, `busy ${busy}`);
+    const used = process.cpuUsage(before);
+    const expected = (used.user + used.system) / 1000 / (performance.now() - startedAt);
+    assert.ok(Math.abs(busy - expected) < 0.1, `busy ${busy}, expected about ${expected}`);
+    await sleep(300);
+    const idle = probe.read(0);
+    assert.ok(idle < busy / 2 && idle < 0.2, `idle ${idle}, busy ${busy}`);
     probe.stop();
   });
 
