@@ -1,0 +1,104 @@
+// CircuitBreakerStrategy on every adapter (issue 3): slow and failing handlers open it, the
+// next request gets 503 at once with Retry-After, one probe after recoveryTimeout closes it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Behaviour } from './harness.js';
+import { errorBreaker, rule, rules, slowBreaker } from '../packages/core/test/helpers/yaml.js';
+import { ADAPTERS, send, withApp, type Reply } from './harness.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const count = (replies: readonly Reply[], status: number): number => replies.filter((r) => r.status === status).length;
+const many = (n: number, port: number, path: string): Promise<Reply[]> => Promise.all(Array.from({ length: n }, () => send(port, path)));
+
+/** A route whose behaviour the test switches; `seen` counts requests that reached the handler. */
+function switchable(path: string) {
+  const state = { behaviour: {} as Behaviour, seen: 0 };
+  return { state, route: { path, behaviour: () => ((state.seen += 1), state.behaviour) } };
+}
+
+async function expectOpen(port: number, path: string): Promise<void> {
+  const started = performance.now();
+  const reply = await send(port, path);
+  assert.equal(reply.status, 503);
+  assert.equal(reply.headers['retry-after'], '1', 'the probe is less than a second away');
+  assert.equal(reply.body, 'Service Unavailable\n');
+  assert.ok(performance.now() - started < 1_000, 'answered at once');
+}
+
+// The adapters run side by side: these tests mostly wait out recoveryTimeout.
+describe('CircuitBreakerStrategy', { concurrency: true }, () => {
+  for (const adapter of ADAPTERS) {
+    describe(`CircuitBreakerStrategy on ${adapter.name}`, () => {
+      it('SlowRequestRatio: four 100 ms requests open it; 503 at once; after 1 s a fast probe closes it', async () => {
+        const { state, route } = switchable('/slow');
+        const yaml = rules(slowBreaker('cb', '50ms'), rule('r', ['/slow'], ['cb']));
+        await withApp(adapter, { rules: yaml }, [route], async ({ port, engine }) => {
+          const events: string[] = [];
+          engine.events.on('breaker:state', (e) => events.push(e.state));
+          state.behaviour = { delayMs: 100 };
+          assert.equal(count(await many(4, port, '/slow'), 200), 4);
+          const reached = state.seen;
+          await expectOpen(port, '/slow');
+          assert.equal(state.seen, reached, 'the refused request never reached the handler');
+          assert.deepEqual(events, ['open']);
+          await sleep(1_050);
+          state.behaviour = {};
+          assert.equal((await send(port, '/slow')).status, 200, 'the probe');
+          assert.deepEqual(events, ['open', 'half-open', 'closed']);
+          assert.equal(count(await many(5, port, '/slow'), 200), 5, 'traffic flows again');
+        });
+      });
+
+      it('ErrorRequestRatio with handlers answering 500 and throwing: opens, lets exactly one probe through, closes', async () => {
+        const { state, route } = switchable('/flaky');
+        const yaml = rules(errorBreaker('cb'), rule('r', ['/flaky'], ['cb']));
+        await withApp(adapter, { rules: yaml }, [route], async ({ port, engine }) => {
+          const events: string[] = [];
+          engine.events.on('breaker:state', (e) => events.push(e.state));
+          state.behaviour = { status: 500 };
+          assert.equal(count(await many(2, port, '/flaky'), 500), 2);
+          state.behaviour = { throws: true };
+          assert.equal(count(await many(2, port, '/flaky'), 500), 2);
+          await expectOpen(port, '/flaky');
+          await sleep(1_050);
+          state.behaviour = { delayMs: 150 };
+          const probing = await many(5, port, '/flaky');
+          assert.equal(count(probing, 200), 1, 'exactly one probe');
+          assert.equal(count(probing, 503), 4, 'the rest refused while it runs');
+          assert.deepEqual(events, ['open', 'half-open', 'closed']);
+          state.behaviour = {};
+          assert.equal(count(await many(5, port, '/flaky'), 200), 5);
+        });
+      });
+
+      it('a thrown error counts even when errorConditions lists other status codes', async () => {
+        const { state, route } = switchable('/flaky');
+        const yaml = rules(errorBreaker('cb', ', errorConditions: { statusCodes: [502] }'), rule('r', ['/flaky'], ['cb']));
+        await withApp(adapter, { rules: yaml }, [route], async ({ port }) => {
+          state.behaviour = { status: 500 };
+          assert.equal(count(await many(6, port, '/flaky'), 500), 6, '500 is not listed: it never opens');
+          state.behaviour = { throws: true };
+          await many(6, port, '/flaky'); // the framework answers 500, but the handler failed
+          await expectOpen(port, '/flaky');
+        });
+      });
+
+      it('a probe whose client hangs up reopens the breaker for another recoveryTimeout', async () => {
+        const { state, route } = switchable('/flaky');
+        const yaml = rules(errorBreaker('cb'), rule('r', ['/flaky'], ['cb']));
+        await withApp(adapter, { rules: yaml }, [route], async ({ port, engine }) => {
+          const events: string[] = [];
+          engine.events.on('breaker:state', (e) => events.push(e.state));
+          state.behaviour = { status: 503 };
+          await many(4, port, '/flaky');
+          await sleep(1_050);
+          state.behaviour = { delayMs: 200 };
+          await send(port, '/flaky', { abortAfterMs: 30 });
+          await sleep(30);
+          assert.deepEqual(events, ['open', 'half-open', 'open']);
+          await expectOpen(port, '/flaky');
+        });
+      });
+    });
+  }
+});
