@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { systemClock, type Clock, type Timer } from '../src/clock.js';
 import { createEngine, requestView } from '../src/index.js';
 import { createSystemMetrics, SYSTEM_PROBES } from '../src/strategies/system-metrics.js';
+import { countingClock } from './helpers/counting-clock.js';
 import { adaptive, errorBreaker, rule, rules, throttling } from './helpers/yaml.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -11,29 +11,6 @@ const spin = (ms: number): void => {
   const end = performance.now() + ms;
   while (performance.now() < end);
 };
-
-/** The real clock, counting timers that are set and neither fired nor cleared. */
-function countingClock(): Clock & { readonly live: number } {
-  const live = new Set<Timer>();
-  return {
-    now: () => systemClock.now(),
-    setTimer(callback, delayMs) {
-      const timer: Timer = systemClock.setTimer(() => {
-        live.delete(timer);
-        callback();
-      }, delayMs);
-      live.add(timer);
-      return timer;
-    },
-    clearTimer(timer) {
-      live.delete(timer);
-      systemClock.clearTimer(timer);
-    },
-    get live() {
-      return live.size;
-    },
-  };
-}
 
 describe('system metrics', () => {
   it('CpuPercentage: this process\'s CPU time per wall time, 1 = one core', async () => {
