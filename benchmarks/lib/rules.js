@@ -5,15 +5,15 @@ const API = 'fault-tolerance.opensergo.io/v1alpha1';
 /** The route every scenario serves and guards. */
 export const ROUTE = '/bench';
 
-/** A Local RateLimitStrategy: `threshold` requests per second. */
-export function rateLimit(name, threshold) {
+/** A RateLimitStrategy (Local unless told): `threshold` requests per second. */
+export function rateLimit(name, threshold, limitMode = 'Local') {
   return `apiVersion: ${API}
 kind: RateLimitStrategy
 metadata:
   name: ${name}
 spec:
   metricType: RequestAmount
-  limitMode: Local
+  limitMode: ${limitMode}
   threshold: ${threshold}
   statDuration: 1s
 `;
@@ -88,10 +88,18 @@ export function manyRules(count) {
   return join([admitRules(), ...others]);
 }
 
+/** A Global rate limit on `/bench` (enforced in the Redis store) that admits everything. */
+export const redisAdmitRules = () => join([rateLimit('bench-global', 1_000_000_000, 'Global'), rule('bench', ROUTE, ['bench-global'])]);
+
+/** A Global rate limit on `/bench` that admits one request per second across instances. */
+export const redisBlockRules = () => join([rateLimit('bench-global-block', 1, 'Global'), rule('bench', ROUTE, ['bench-global-block'])]);
+
 /** Rule sets by name, as scenarios refer to them. */
 export const RULES = {
   admit: admitRules,
   block: blockRules,
   combo: comboRules,
   many: () => manyRules(10_000),
+  'redis-admit': redisAdmitRules,
+  'redis-block': redisBlockRules,
 };

@@ -3,6 +3,8 @@
 // Adding a scenario (e.g. a Redis store) is one entry here plus, if needed, a setup
 // in the framework's file under servers/.
 
+import { REDIS_URL } from './redis.js';
+
 /** Frameworks in run order, with the peer library each is compared against. */
 export const FRAMEWORKS = {
   express: { peer: 'express-rate-limit' },
@@ -27,5 +29,19 @@ export function scenariosFor(framework) {
     { id: 'combo', label: 'opensergo, rate+concurrency+breaker', setup: 'opensergo', rules: 'combo' },
     { id: 'peer-admit', label: `${peer}, admitting`, setup: 'peer', limit: PEER_ADMIT },
     { id: 'peer-block', label: `${peer}, blocking`, setup: 'peer', limit: 1, blocks: true },
+    ...(framework === 'express' && REDIS_URL ? REDIS_SCENARIOS : []),
   ].map((s) => ({ ...s, framework }));
 }
+
+/**
+ * Global limits on Redis (issue 4), beside the peers' Redis stores, on Express (where both
+ * peers live). Left out, with one line, when no Redis answers (lib/redis.js).
+ */
+const REDIS_SCENARIOS = [
+  { id: 'redis-admit', label: 'opensergo Global on Redis, admitting', setup: 'opensergo-redis', rules: 'redis-admit' },
+  { id: 'redis-block', label: 'opensergo Global on Redis, blocking', setup: 'opensergo-redis', rules: 'redis-block', blocks: true },
+  { id: 'rlf-redis-admit', label: 'rate-limiter-flexible RateLimiterRedis, admitting', setup: 'rlf-redis', limit: PEER_ADMIT },
+  { id: 'rlf-redis-block', label: 'rate-limiter-flexible RateLimiterRedis, blocking', setup: 'rlf-redis', limit: 1, blocks: true },
+  { id: 'erl-redis-admit', label: 'express-rate-limit + rate-limit-redis, admitting', setup: 'erl-redis', limit: PEER_ADMIT },
+  { id: 'erl-redis-block', label: 'express-rate-limit + rate-limit-redis, blocking', setup: 'erl-redis', limit: 1, blocks: true },
+];
