@@ -33,7 +33,7 @@ for (const adapter of ADAPTERS) {
       await withApp(adapter, { rules: twoAtOnce }, slowRoute, async ({ port }) => {
         const hungUp = [send(port, '/work', { abortAfterMs: 50 }), send(port, '/work', { abortAfterMs: 50 })];
         await Promise.all(hungUp);
-        await sleep(30); // the server sees the connections close
+        await sleep(80); // the server sees the connections close (the handlers run until ~300 ms)
         const started = performance.now();
         const next = await Promise.all([send(port, '/work'), send(port, '/work'), send(port, '/work')]);
         assert.equal(count(next, 200), 2, 'the abandoned handlers (still running) hold no permit');
@@ -59,7 +59,7 @@ for (const adapter of ADAPTERS) {
             round % 2 ? send(port, '/c/ok') : send(port, '/c/error'),
           ]);
           assert.equal(count(replies, 429), 0, `round ${round}: ${replies.map((r) => r.status).join(',')}`);
-          await sleep(10);
+          await sleep(30); // let the server see the hung-up connection close
         }
         const last = await Promise.all([send(port, '/c/slow'), send(port, '/c/slow'), send(port, '/c/slow'), send(port, '/c/slow')]);
         assert.equal(count(last, 200), 3, 'three permits free');
