@@ -4,11 +4,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const fixed = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const signed = (n) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(1)}` : '–');
 
+const range = (r) => `${fixed(r.q1, 2)}–${fixed(r.q3, 2)}`;
+
 function verdict(line) {
   const t = line.target;
   if (!t) return '';
   const what = t.against === 'admit' ? `≥ ${t.min} × admitting` : `≥ ${t.min}`;
-  return `${what}: ${t.met ? 'met' : 'MISSED'} (${fixed(t.value, 3)}; CPU ${fixed(t.cpuValue, 3)})`;
+  const vs = t.against === 'admit' ? ` (${fixed(t.value.median, 3)})` : '';
+  return `${what}: ${t.verdict}${vs}; CPU: ${t.cpuVerdict}`;
 }
 
 function note(line) {
@@ -20,26 +23,28 @@ function note(line) {
 }
 
 /**
- * Prints one framework's table: req/s (median), ratio to bare, added µs/request, server CPU
- * µs/request and its ratio, spread of the rounds, the target verdict and notes.
+ * Prints one framework's table: req/s (median), ratio to bare with its interquartile range,
+ * added µs/request, server CPU µs/request and its ratio (bare CPU / variant CPU, so higher
+ * is better, as for req/s), the target verdicts and notes.
  */
 export function printTable(framework, lines) {
-  const rows = [['scenario', 'req/s', '× bare', '+µs/req', 'CPU µs/req', 'CPU × bare', 'spread', 'target', 'note']];
+  const rows = [['scenario', 'req/s', '× bare', 'IQR', '+µs/req', 'CPU µs/req', 'CPU × bare', 'IQR', 'target', 'note']];
   for (const l of lines) {
     rows.push([
       l.label,
       fixed(l.rps, 0),
-      fixed(l.ratio, 3),
+      fixed(l.ratio.median, 3),
+      l.id === 'bare' ? '' : range(l.ratio),
       l.id === 'bare' ? '' : signed(l.addedMicros),
       fixed(l.cpuMicros, 1),
-      fixed(l.cpuRatio, 3),
-      `±${fixed((l.rpsSpread * 100) / 2, 0)}%`,
+      fixed(l.cpuRatio.median, 3),
+      l.id === 'bare' ? '' : range(l.cpuRatio),
       verdict(l),
       note(l),
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const numeric = new Set([1, 2, 3, 4, 5, 6]);
+  const numeric = new Set([1, 2, 3, 4, 5, 6, 7]);
   console.log(`\n## ${framework}`);
   for (const [i, row] of rows.entries()) {
     console.log(row.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());

@@ -1,5 +1,6 @@
 // Child process: builds one scenario's server and answers the parent over IPC.
 // Usage (by lib/server-process.js): node lib/server-child.js '<scenario JSON>'
+import { Session } from 'node:inspector/promises';
 import { RULES } from './rules.js';
 
 const scenario = JSON.parse(process.argv[2]);
@@ -12,9 +13,21 @@ const { start } = await import(`../servers/${scenario.framework}.js`);
 const server = await start(scenario, { rules, logger });
 const startupMs = performance.now() - started;
 
+let session;
+
 process.on('message', async (message) => {
   if (message.type === 'cpu') {
     process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
+  } else if (message.type === 'profile-start') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    process.send({ type: 'profile-started', id: message.id });
+  } else if (message.type === 'profile-stop') {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    process.send({ type: 'profile', id: message.id, profile: JSON.stringify(profile) });
   } else if (message.type === 'close') {
     await server.close();
     process.disconnect();

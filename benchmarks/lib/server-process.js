@@ -10,8 +10,8 @@ const CHILD = new URL('./server-child.js', import.meta.url);
  * @param {object} scenario from lib/scenarios.js
  * @param {{ cpu?: string, profileDir?: string }} [options] `cpu`: a taskset CPU list to pin the
  *   child to; `profileDir`: write a V8 CPU profile there when the child exits
- * @returns {Promise<{ port: number, warnings: string[], startupMs: number,
- *   cpuMicros(): Promise<number>, close(): Promise<void> }>}
+ * @returns {Promise<{ port: number, warnings: string[], startupMs: number, cpuMicros(): Promise<number>,
+ *   startProfile(): Promise<void>, stopProfile(): Promise<object>, close(): Promise<void> }>}
  */
 export async function startServer(scenario, options = {}) {
   const execArgv = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
@@ -23,17 +23,27 @@ export async function startServer(scenario, options = {}) {
   ]);
   if (options.cpu) pin(child.pid, options.cpu);
   let next = 0;
+  const ask = async (type, answer) => {
+    const id = next++;
+    child.send({ type, id });
+    for (;;) {
+      const [message] = await once(child, 'message');
+      if (message.type === answer && message.id === id) return message;
+    }
+  };
   return {
     port: ready.port,
     warnings: ready.warnings,
     startupMs: ready.startupMs,
     async cpuMicros() {
-      const id = next++;
-      child.send({ type: 'cpu', id });
-      for (;;) {
-        const [message] = await once(child, 'message');
-        if (message.type === 'cpu' && message.id === id) return message.usage.user + message.usage.system;
-      }
+      const { usage } = await ask('cpu', 'cpu');
+      return usage.user + usage.system;
+    },
+    async startProfile() {
+      await ask('profile-start', 'profile-started');
+    },
+    async stopProfile() {
+      return JSON.parse((await ask('profile-stop', 'profile')).profile);
     },
     async close() {
       if (child.exitCode !== null) return;

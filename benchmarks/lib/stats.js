@@ -1,9 +1,17 @@
-/** The median of a non-empty list of numbers. */
-export function median(values) {
+/**
+ * The `q`-quantile (0…1) of a non-empty list, interpolating between neighbours.
+ * @param {number[]} values
+ * @param {number} q
+ */
+export function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo);
 }
+
+/** The median of a non-empty list of numbers. */
+export const median = (values) => quantile(values, 0.5);
 
 /**
  * Relative spread of samples: (max − min) / median, to show how noisy a figure was.
