@@ -68,6 +68,9 @@ class RedisStoreImpl implements RedisStore {
     this.timers = [heartbeat, renewal];
     for (const timer of this.timers) timer.unref();
     if (this.client.status === 'ready') setImmediate(() => void this.beat());
+    // A client made with lazyConnect would wait for a first command that the store never
+    // sends while it is not connected.
+    if (this.client.status === 'wait') this.client.connect().catch(() => {});
   }
 
   get available(): boolean {
@@ -127,6 +130,7 @@ class RedisStoreImpl implements RedisStore {
     }
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
     if (this.owned) {
+      this.client.on('error', () => {}); // a reconnect attempt racing the quit must not print
       await this.link.call(() => this.client.quit(), 500).catch(() => this.client.disconnect());
     }
   }

@@ -44,20 +44,26 @@ async function server(extra: readonly string[] = [], port?: number): Promise<Red
 
 const enter = (engine: Engine, path: string): Decision | Promise<Decision> => engine.enter(requestView('GET', path, {}));
 
-/** Decides `n` requests one after another; returns how many passed and the slowest decision. */
-async function decideTimed(engine: Engine, path: string, n: number): Promise<{ passed: number; slowestMs: number }> {
+/**
+ * Decides `n` requests one after another; returns how many passed, the slowest decision, and
+ * how many needed a promise (asked Redis) rather than being decided on the spot.
+ */
+async function decideTimed(engine: Engine, path: string, n: number): Promise<{ passed: number; slowestMs: number; waited: number }> {
   let passed = 0;
   let slowestMs = 0;
+  let waited = 0;
   for (let i = 0; i < n; i++) {
     const started = performance.now();
-    const decision = await enter(engine, path);
+    const pending = enter(engine, path);
+    if (pending instanceof Promise) waited += 1;
+    const decision = await pending;
     slowestMs = Math.max(slowestMs, performance.now() - started);
     if (decision.type === 'pass') {
       passed += 1;
       decision.entry?.exit({ type: 'finished', statusCode: 200 });
     }
   }
-  return { passed, slowestMs };
+  return { passed, slowestMs, waited };
 }
 
 async function until(test: () => boolean, ms: number, what: string): Promise<void> {
@@ -98,9 +104,9 @@ describe('Redis failures', { skip }, () => {
     assert.equal(store.available, false);
     assert.match(events[0]!.reason!, /refuses Lua scripting \(ERR unknown command 'evalsha'.*EVALSHA, EVAL or SCRIPT LOAD/);
     assert.match(logger.lines.join('\n'), /ERR_OPENSERGO_STORE_UNAVAILABLE.*refuses Lua scripting/);
-    const { passed, slowestMs } = await decideTimed(engine, '/foo', 15);
+    const { passed, waited } = await decideTimed(engine, '/foo', 15);
     assert.equal(passed, 10);
-    assert.ok(slowestMs < 5, `decided locally (${slowestMs} ms)`);
+    assert.equal(waited, 0, 'decided locally, on the spot');
   });
 
   it('an ACL user without scripting: NOPERM named in the warning', async () => {
@@ -152,9 +158,9 @@ describe('Redis failures', { skip }, () => {
     await redis.kill();
     await until(() => events.some((e) => !e.available), 2000, 'the unavailable event');
     assert.match(events.at(-1)!.reason!, /connection to redis:\/\/127\.0\.0\.1:\d+ lost/);
-    const { passed, slowestMs } = await decideTimed(engine, '/foo', 30);
+    const { passed, waited } = await decideTimed(engine, '/foo', 30);
     assert.equal(passed, 5, 'threshold 10 / 2 last known instances');
-    assert.ok(slowestMs < 20, `no waiting on a dead Redis (slowest ${slowestMs} ms)`);
+    assert.equal(waited, 0, 'no waiting on a dead Redis');
     const permits = await Promise.all(Array.from({ length: 4 }, () => enter(engine, '/c')));
     assert.equal(permits.filter((d) => d.type === 'pass').length, 1, 'max 4 / 2 instances, one already in flight');
     if (held.type === 'pass') held.entry!.exit({ type: 'finished', statusCode: 200 });
@@ -181,12 +187,14 @@ describe('Redis failures', { skip }, () => {
     assert.ok(await store.ready(3000));
     redis.pause();
     cleanup.push(() => redis.resume());
-    const { slowestMs } = await decideTimed(engine, '/foo', 20);
-    assert.ok(slowestMs < 30 + 40, `bounded by the timeout (slowest ${slowestMs} ms)`);
+    const { slowestMs, waited } = await decideTimed(engine, '/foo', 20);
+    // 30 ms plus what a loaded machine adds to a timer; nowhere near a reconnect or a hang.
+    assert.ok(slowestMs < 30 + 120, `bounded by the timeout (slowest ${slowestMs} ms)`);
+    assert.ok(waited <= 3, `three timeouts, then no more asking (${waited} asked)`);
     assert.equal(store.available, false);
     assert.match(events.at(-1)!.reason!, /did not answer within 30 ms/);
-    const { slowestMs: afterwards } = await decideTimed(engine, '/foo', 20);
-    assert.ok(afterwards < 5, `once known down, decided locally at once (${afterwards} ms)`);
+    const { waited: afterwards } = await decideTimed(engine, '/foo', 20);
+    assert.equal(afterwards, 0, 'once known down, decided locally on the spot');
     redis.resume();
     await until(() => store.available, 3000, 'recovery after SIGCONT');
   });

@@ -204,6 +204,15 @@ describe('Redis store', { skip: url === undefined }, () => {
     assert.deepEqual(events, [{ store: 'redis', available: true }]);
   });
 
+  it('takes your own client (even one made with lazyConnect) and leaves it open on close', async () => {
+    const client = new Redis(url!, { lazyConnect: true, enableOfflineQueue: false });
+    const s = store({}, client);
+    assert.ok(await s.ready(3000), 'connected although nothing else asked it to');
+    await s.close();
+    assert.equal(await client.ping(), 'PONG');
+    client.disconnect();
+  });
+
   it('rejects malformed options at creation, listing every problem', () => {
     assert.throws(
       () => createRedisStore({ url: 'localhost:6379' }, { timeoutMs: -1, leaseMs: Number.NaN }),
