@@ -1,4 +1,5 @@
 import { consoleLogger, type Logger, type StoreHost } from '@opensergo/core';
+import { Deadlines } from './deadlines.js';
 import { errorMessage, isScriptingForbidden, RedisTimeoutError, runScript, withTimeout, type RedisClient } from './run-script.js';
 import type { Script } from './scripts.js';
 
@@ -26,6 +27,7 @@ export class Link {
   private readonly hosts = new Set<StoreHost>();
   private dirty: Flushable[] = [];
   private scheduled = false;
+  private readonly deadlines: Deadlines;
 
   constructor(
     readonly client: RedisClient,
@@ -34,7 +36,9 @@ export class Link {
     private readonly ownLogger: Logger | undefined,
     /** The live instance count, for the fallback line. */
     private readonly instances: () => number,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(timeoutMs);
+  }
 
   get available(): boolean {
     return this.state === 'available' && !this.closed;
@@ -68,12 +72,12 @@ export class Link {
 
   /** One script call, bounded by the decision timeout. Rejects (callers always catch). */
   run(script: Script, key: string, args: readonly (string | number)[], late?: (reply: unknown) => void): Promise<unknown> {
-    return withTimeout(runScript(this.client, script, key, args), this.timeoutMs, late);
+    return this.deadlines.bound(runScript(this.client, script, key, args), late);
   }
 
   /** A plain command, bounded the same way. */
-  call<T>(command: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    return withTimeout(command(), timeoutMs);
+  call<T>(command: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    return timeoutMs === undefined ? this.deadlines.bound(command()) : withTimeout(command(), timeoutMs);
   }
 
   succeeded(): void {

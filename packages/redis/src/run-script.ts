@@ -26,24 +26,20 @@ const isNoScript = (error: unknown): boolean => message(error).startsWith('NOSCR
  * server answers NOSCRIPT: then `EVAL` runs it and caches it on the node that owns the key
  * (Cluster-safe); a server that renamed EVAL away gets `SCRIPT LOAD` + `EVALSHA` instead.
  */
-export async function runScript(
+export function runScript(
   client: RedisClient,
   script: Script,
   key: string,
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, 1, key, ...args);
-  } catch (error) {
+  return client.evalsha(script.sha, 1, key, ...args).catch((error: unknown) => {
     if (!isNoScript(error)) throw error;
-  }
-  try {
-    return await client.eval(script.source, 1, key, ...args);
-  } catch (error) {
-    if (!isScriptingForbidden(error)) throw error;
-  }
-  await loadScripts(client, [script]);
-  return client.evalsha(script.sha, 1, key, ...args);
+    return client.eval(script.source, 1, key, ...args).catch(async (evalError: unknown) => {
+      if (!isScriptingForbidden(evalError)) throw evalError;
+      await loadScripts(client, [script]);
+      return client.evalsha(script.sha, 1, key, ...args);
+    });
+  });
 }
 
 /** `SCRIPT LOAD` on every node that may own a key (every master of a Cluster). */
