@@ -70,14 +70,25 @@ export class Link {
     for (const target of dirty) target.flush();
   };
 
-  /** One script call, bounded by the decision timeout. Rejects (callers always catch). */
+  /**
+   * One script call, bounded by the decision timeout. Rejects, never throws (a throw here
+   * would escape a setImmediate callback), and callers always catch.
+   */
   run(script: Script, key: string, args: readonly (string | number)[], late?: (reply: unknown) => void): Promise<unknown> {
-    return this.deadlines.bound(runScript(this.client, script, key, args), late);
+    try {
+      return this.deadlines.bound(runScript(this.client, script, key, args), late);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** A plain command, bounded the same way. */
+  /** A plain command, bounded the same way (or by `timeoutMs`). */
   call<T>(command: () => Promise<T>, timeoutMs?: number): Promise<T> {
-    return timeoutMs === undefined ? this.deadlines.bound(command()) : withTimeout(command(), timeoutMs);
+    try {
+      return timeoutMs === undefined ? this.deadlines.bound(command()) : withTimeout(command(), timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   succeeded(): void {
