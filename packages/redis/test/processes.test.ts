@@ -69,14 +69,14 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     const redis = new Redis(url!);
     const admissions = recordAdmissions(redis, rateKey(prefix, 'g'));
     const started = performance.now();
-    const samples = await hammer(three.map((a) => a.port), '/foo', 4, () => performance.now() - started > 5000);
+    const samples = await hammer(three.map((a) => a.port), '/foo', 2, () => performance.now() - started > 5000);
     const seen = await admissions.stop();
     redis.disconnect();
 
     const statuses = new Set(samples.map((s) => s.status));
     assert.deepEqual([...statuses].sort(), [200, 429], 'only admissions and 429s');
     const ok = samples.filter((s) => s.status === 200).length;
-    assert.ok(samples.length > 2000, `hammered: ${samples.length} requests`);
+    assert.ok(samples.length > 500, `hammered: ${samples.length} requests for 100 admissions`);
     assert.equal(seen.size, ok, 'every admission was decided in Redis');
     const times = [...seen.values()];
     assert.ok(busiestWindow(times, 1_000_000) <= 20, `busiest second admitted ${busiestWindow(times, 1_000_000)}`);
@@ -104,7 +104,7 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
 
     const ports = three.map((a) => a.port);
     let started = performance.now();
-    let samples = await hammer(ports, '/foo', 3, () => performance.now() - started > 3000);
+    let samples = await hammer(ports, '/foo', 2, () => performance.now() - started > 3000);
     let per = admittedPer(samples, ports, started + 1000, started + 3000).map((n) => n / 2);
     for (const rate of per) assert.ok(rate >= 8 && rate <= 10.5, `about 10/s each: ${per.join(', ')}`);
 
@@ -113,7 +113,7 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     const tookMs = await waitForCount(survivors, 2, 6000);
     assert.ok(tookMs < 5000, `adjusted ${tookMs} ms after the kill`);
     started = performance.now();
-    samples = await hammer(ports.slice(0, 2), '/foo', 3, () => performance.now() - started > 3000);
+    samples = await hammer(ports.slice(0, 2), '/foo', 2, () => performance.now() - started > 3000);
     per = admittedPer(samples, ports.slice(0, 2), started + 1000, started + 3000).map((n) => n / 2);
     for (const rate of per) assert.ok(rate >= 13 && rate <= 15.5, `about 15/s each: ${per.join(', ')}`);
     await Promise.all(survivors.map((a) => a.signal('SIGTERM')));
@@ -170,7 +170,7 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     const ports = three.map((a) => a.port);
     let phase: 'global' | 'down' | 'restarted' | 'done' = 'global';
     const start = performance.now();
-    const load = hammer(ports, '/foo', 3, () => phase === 'done');
+    const load = hammer(ports, '/foo', 2, () => phase === 'done');
     await sleep(2000);
     phase = 'down';
     await redis.kill();
