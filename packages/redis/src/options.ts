@@ -60,7 +60,9 @@ export function resolveOptions(connection: RedisConnection, options: RedisStoreO
     problems.push('client must be an ioredis Redis or Cluster');
   }
   for (const name of ['timeoutMs', 'leaseMs', 'heartbeatMs', 'instanceTtlMs'] as const) positive(name, options[name], problems);
-  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') problems.push('keyPrefix must be a string');
+  if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || /[{}]/.test(options.keyPrefix))) {
+    problems.push('keyPrefix must be a string without { or } (the store adds the Cluster hash tag itself)');
+  }
   const heartbeatMs = options.heartbeatMs ?? 1000;
   const instanceTtlMs = options.instanceTtlMs ?? 3 * heartbeatMs;
   if (instanceTtlMs <= heartbeatMs) problems.push(`instanceTtlMs (${instanceTtlMs}) must be longer than heartbeatMs (${heartbeatMs})`);

@@ -215,12 +215,13 @@ describe('Redis store', { skip: url === undefined }, () => {
 
   it('rejects malformed options at creation, listing every problem', () => {
     assert.throws(
-      () => createRedisStore({ url: 'localhost:6379' }, { timeoutMs: -1, leaseMs: Number.NaN }),
+      () => createRedisStore({ url: 'localhost:6379' }, { timeoutMs: -1, leaseMs: Number.NaN, keyPrefix: '{app}:' }),
       (error: unknown) =>
         isOpenSergoError(error, 'ERR_OPENSERGO_OPTIONS_INVALID') &&
         /url must start with redis:\/\//.test(error.message) &&
         /timeoutMs must be a positive/.test(error.message) &&
-        /leaseMs must be a positive/.test(error.message),
+        /leaseMs must be a positive/.test(error.message) &&
+        /keyPrefix must be a string without \{ or \}/.test(error.message),
     );
   });
 });
