@@ -5,7 +5,9 @@
 //   node benchmarks/run.js --quick         fewer, shorter rounds (~2 min), for a smoke check
 //   node benchmarks/run.js express koa     only these frameworks
 //   node benchmarks/run.js fastify:combo   only this scenario (bare always runs: it is the baseline)
-//   options: --rounds N  --duration S  --warmup S
+//   node benchmarks/run.js --paired        each scenario at the same time as a bare twin (~6 min; see lib/rounds.js)
+//   options: --rounds N (in all)  --sessions N (fresh server processes, rounds split among them)
+//            --duration S  --warmup S  --connections N  --pipelining N
 //            --no-pin (by default, on Linux with taskset, the servers run on CPU 0 and the load on CPU 1)
 //            --profile DIR (V8 CPU profiles of the server children, written when they exit)
 //
@@ -15,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hammer, LOAD } from './lib/load.js';
+import { pairedRounds, sequentialRounds } from './lib/rounds.js';
 import { machine } from './lib/machine.js';
 import { pin } from './lib/pin.js';
 import { printTable, writeResults } from './lib/report.js';
@@ -26,6 +29,10 @@ const { values: opts, positionals: filters } = parseArgs({
   allowPositionals: true,
   options: {
     quick: { type: 'boolean', default: false },
+    paired: { type: 'boolean', default: false },
+    connections: { type: 'string' },
+    pipelining: { type: 'string' },
+    sessions: { type: 'string' },
     rounds: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -35,9 +42,17 @@ const { values: opts, positionals: filters } = parseArgs({
 });
 // Many short rounds rather than a few long ones: on a shared machine throughput swings over
 // seconds, and pairing each variant with the bare run of the same round cancels more of it.
-const rounds = Number(opts.rounds ?? (opts.quick ? 3 : 10));
-const seconds = Number(opts.duration ?? (opts.quick ? 1 : 1.2));
-const warmup = Number(opts.warmup ?? (opts.quick ? 1 : 2));
+// Fresh processes per session: a server process sometimes settles a few per cent faster or
+// slower than an identical one (JIT and heap luck), and only new processes average that out.
+const sessions = Number(opts.sessions ?? (opts.quick ? 1 : 2));
+const rounds = Number(opts.rounds ?? (opts.quick ? 3 : opts.paired ? 6 : 10));
+const seconds = Number(opts.duration ?? (opts.quick ? 1 : opts.paired ? 1.5 : 1.2));
+// A server's first few thousand requests run colder code (and smaller heaps): below ~3 s of
+// warm-up, the first round after it came out up to 2× slower.
+const warmup = Number(opts.warmup ?? (opts.quick ? 2 : 3));
+if (opts.connections) LOAD.connections = Number(opts.connections);
+if (opts.pipelining) LOAD.pipelining = Number(opts.pipelining);
+const mode = opts.paired ? 'paired' : 'sequential';
 
 if (!existsSync(new URL('../packages/core/dist/index.js', import.meta.url))) {
   console.error('The packages are not built: run `npm run build` (or `npm run bench`) first.');
@@ -54,25 +69,43 @@ if (!frameworks.length) {
 
 const pinned = !opts['no-pin'] && pin(process.pid, '1');
 const serverOptions = { ...(pinned ? { cpu: '0' } : {}), ...(opts.profile ? { profileDir: opts.profile } : {}) };
-const results = { machine: machine(), load: { ...LOAD, rounds, seconds, warmup, pinned }, frameworks: {} };
+const results = { machine: machine(), load: { ...LOAD, mode, sessions, rounds, seconds, warmup, pinned }, frameworks: {} };
 console.log(`# OpenSergo HTTP benchmark — ${results.machine.cpu}, Node ${results.machine.node}, load avg ${results.machine.loadAverage.join(' ')}`);
-console.log(`${rounds} rounds × ${seconds}s per scenario after ${warmup}s warm-up; ${LOAD.connections} connections; medians.`);
+console.log(
+  `${mode}: ${rounds} rounds × ${seconds}s per scenario in ${sessions} session(s), each after ${warmup}s warm-up; ` +
+    `${LOAD.connections} connections, pipelining ${LOAD.pipelining}${pinned ? '; servers on CPU 0, load on CPU 1' : ''}; medians.`,
+);
+
+/** One session: fresh servers for every scenario (and, paired, their bare twins), warm-up, `count` rounds. */
+async function session(framework, runs, count) {
+  const bare = runs[0].scenario;
+  const servers = [];
+  const start = async (scenario) => {
+    const server = await startServer(scenario, serverOptions);
+    servers.push(server);
+    return server;
+  };
+  try {
+    for (const run of runs) {
+      run.server = await start(run.scenario);
+      run.warnings = run.server.warnings;
+      run.startupMs = run.server.startupMs;
+      if (opts.paired) run.twin = await start(bare);
+    }
+    for (const server of servers) await hammer(server, warmup);
+    if (opts.paired) await pairedRounds(framework, runs, { rounds: count, seconds });
+    else await sequentialRounds(framework, runs, { rounds: count, seconds });
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+  }
+}
 
 for (const framework of frameworks) {
-  const runs = [];
-  try {
-    for (const scenario of scenariosFor(framework).filter(wanted)) {
-      const server = await startServer(scenario, serverOptions);
-      runs.push({ scenario, server, samples: [], warnings: server.warnings, startupMs: server.startupMs });
-    }
-    for (const run of runs) await hammer(run.server, warmup);
-    for (let round = 1; round <= rounds; round++) {
-      process.stderr.write(`\r${framework}: round ${round}/${rounds} `);
-      for (const run of runs) run.samples.push(await hammer(run.server, seconds));
-    }
-    process.stderr.write('\n');
-  } finally {
-    await Promise.all(runs.map((r) => r.server.close()));
+  const runs = scenariosFor(framework)
+    .filter(wanted)
+    .map((scenario) => ({ scenario, samples: [] }));
+  for (let i = 0; i < sessions; i++) {
+    await session(framework, runs, Math.floor(rounds / sessions) + (i < rounds % sessions ? 1 : 0));
   }
   const lines = summarise(framework, runs);
   printTable(framework, lines);
@@ -82,6 +115,7 @@ for (const framework of frameworks) {
 results.machine.loadAverageAfter = machine().loadAverage;
 console.log(`\nResults: ${writeResults('http', results)}`);
 console.log(
+  (opts.paired ? 'Paired: every row is against its own bare twin running at the same time on the same CPU (the bare row is an A/A check). ' : '') +
   '× bare and +µs/req: medians of per-round pairs (IQR: their interquartile range). CPU: the server process\'s own ' +
     'CPU time per request; CPU × bare = bare CPU / variant CPU. Verdicts: "met"/"MISSED" when the whole IQR is on one ' +
     'side of the target, "(noise)" when the IQR straddles it.',

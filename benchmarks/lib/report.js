@@ -19,6 +19,7 @@ function note(line) {
   if (line.blocks) notes.push(`handler does not run (${fixed(line.non2xxShare * 100, 1)}% refused)`);
   if (line.notEnforced.length) notes.push(`⚠ ${line.notEnforced.map((w) => w.split(' is ')[0]).join(', ')} not enforced by this build`);
   if (line.errors) notes.push(`${line.errors} socket errors`);
+  if (line.id === 'many') notes.push(`start-up ${(line.startupMs / 1000).toFixed(1)} s`);
   return notes.join('; ');
 }
 
@@ -34,11 +35,11 @@ export function printTable(framework, lines) {
       l.label,
       fixed(l.rps, 0),
       fixed(l.ratio.median, 3),
-      l.id === 'bare' ? '' : range(l.ratio),
-      l.id === 'bare' ? '' : signed(l.addedMicros),
+      l.id === 'bare' && !l.baseline ? '' : range(l.ratio),
+      l.id === 'bare' && !l.baseline ? '' : signed(l.addedMicros),
       fixed(l.cpuMicros, 1),
       fixed(l.cpuRatio.median, 3),
-      l.id === 'bare' ? '' : range(l.cpuRatio),
+      l.id === 'bare' && !l.baseline ? '' : range(l.cpuRatio),
       verdict(l),
       note(l),
     ]);

@@ -1,19 +1,26 @@
 // Turns the per-round samples of one framework into one line per scenario.
-import { addedMicros, median, quantile, spread } from './stats.js';
+import { median, quantile, spread } from './stats.js';
 import { targetFor } from './targets.js';
 
-/** Per-round values of `f(variant, baseline)`: each round's variant against the same round's baseline. */
-const pairs = (a, b, f) => a.map((x, i) => f(x, b[i]));
+const stats = (values) => ({ median: median(values), q1: quantile(values, 0.25), q3: quantile(values, 0.75) });
 
-/** Median and interquartile range of paired ratios. */
-function ratio(samples, base, key, invert = false) {
-  const values = pairs(samples, base, (v, b) => (invert ? b[key] / v[key] : v[key] / b[key]));
-  return { median: median(values), q1: quantile(values, 0.25), q3: quantile(values, 0.75) };
+/**
+ * Per-round ratios of a run against its baseline: its own `baseline` samples (paired mode,
+ * taken at the same time) or the bare run's sample of the same round (sequential mode).
+ * `rps`: variant / baseline; `cpu`: baseline CPU / variant CPU (higher is better, like rps).
+ */
+function relative(run, bare) {
+  const base = run.baseline ?? bare.samples;
+  return {
+    rps: run.samples.map((s, i) => s.rps / base[i].rps),
+    cpu: run.samples.map((s, i) => base[i].cpuMicrosPerRequest / s.cpuMicrosPerRequest),
+    micros: run.samples.map((s, i) => 1e6 / s.rps - 1e6 / base[i].rps),
+  };
 }
 
 /**
- * met: the whole interquartile range of the paired ratios clears the target; "met (noise)" /
- * "missed (noise)": the median is on that side but the range straddles the target; MISSED:
+ * met: the whole interquartile range of the per-round ratios clears the target; "met (noise)"
+ * / "missed (noise)": the median is on that side but the range straddles the target; MISSED:
  * the whole range is below it.
  */
 function verdict({ median: m, q1, q3 }, min) {
@@ -24,16 +31,19 @@ function verdict({ median: m, q1, q3 }, min) {
 }
 
 /**
- * Summarises samples. Ratios and added microseconds are medians of per-round pairs (each
- * round's variant against the same round's bare run), which cancels slow drifts in machine
- * load better than a ratio of two medians; the interquartile range of the pairs shows the noise.
+ * Summarises one framework's runs: medians and interquartile ranges of per-round ratios (each
+ * round's variant against its baseline, which cancels slow drifts in machine load), the added
+ * µs/request (`1e6/rps_variant − 1e6/rps_bare`), and the verdict against the issues' targets.
  * @param {string} framework
- * @param {{ scenario: object, samples: object[], warnings: string[], startupMs: number }[]} runs
+ * @param {{ scenario: object, samples: object[], baseline?: object[], warnings: string[], startupMs: number }[]} runs
  */
 export function summarise(framework, runs) {
-  const bare = runs.find((r) => r.scenario.id === 'bare').samples;
-  const admit = runs.find((r) => r.scenario.id === 'admit')?.samples;
-  return runs.map(({ scenario, samples, warnings, startupMs }) => {
+  const bare = runs.find((r) => r.scenario.id === 'bare');
+  const admit = runs.find((r) => r.scenario.id === 'admit');
+  const admitRel = admit && relative(admit, bare);
+  return runs.map((run) => {
+    const { scenario, samples, warnings, startupMs } = run;
+    const rel = relative(run, bare);
     const requests = samples.reduce((n, s) => n + s.requests, 0);
     const line = {
       id: scenario.id,
@@ -41,21 +51,22 @@ export function summarise(framework, runs) {
       blocks: Boolean(scenario.blocks),
       rps: median(samples.map((s) => s.rps)),
       rpsSpread: spread(samples.map((s) => s.rps)),
-      ratio: ratio(samples, bare, 'rps'),
-      addedMicros: median(pairs(samples, bare, (v, b) => addedMicros(v.rps, b.rps))),
+      ratio: stats(rel.rps),
+      addedMicros: median(rel.micros),
       cpuMicros: median(samples.map((s) => s.cpuMicrosPerRequest)),
-      cpuRatio: ratio(samples, bare, 'cpuMicrosPerRequest', true),
+      cpuRatio: stats(rel.cpu),
       non2xxShare: requests ? samples.reduce((n, s) => n + s.non2xx, 0) / requests : 0,
       errors: samples.reduce((n, s) => n + s.errors, 0),
       notEnforced: warnings.filter((w) => w.includes('not enforced')),
       startupMs,
       samples,
+      ...(run.baseline ? { baseline: run.baseline } : {}),
     };
     const target = targetFor(framework, scenario.id);
-    const base = target?.against === 'admit' ? admit : bare;
-    if (target && base) {
-      const value = ratio(samples, base, 'rps');
-      const cpuValue = ratio(samples, base, 'cpuMicrosPerRequest', true);
+    if (target && (target.against === 'bare' || admitRel)) {
+      const against = (values, key) => (target.against === 'admit' ? values.map((v, i) => v / admitRel[key][i]) : values);
+      const value = stats(against(rel.rps, 'rps'));
+      const cpuValue = stats(against(rel.cpu, 'cpu'));
       line.target = { ...target, value, cpuValue, verdict: verdict(value, target.min), cpuVerdict: verdict(cpuValue, target.min) };
     }
     return line;
