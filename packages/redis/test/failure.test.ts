@@ -28,7 +28,9 @@ function setup(
   options: Parameters<typeof createRedisStore>[1] = {},
 ): { store: RedisStore; engine: Engine; logger: ReturnType<typeof recordingLogger>; events: StateEvent[] } {
   const logger = recordingLogger();
-  const store = createRedisStore({ url }, { keyPrefix: uniquePrefix('failure'), ...options });
+  // A generous timeout unless a test is about timeouts: a loaded machine must not turn a
+  // Redis decision into a local one (by design) where a test counts Redis decisions.
+  const store = createRedisStore({ url }, { keyPrefix: uniquePrefix('failure'), timeoutMs: 1000, ...options });
   const engine = createEngine({ rules: text, store, app: 'failure-test', logger });
   const events: StateEvent[] = [];
   engine.events.on('store:state', (event) => events.push(event));

@@ -13,8 +13,12 @@ let redis: Redis;
 const stores: RedisStore[] = [];
 const engines: Engine[] = [];
 
+/**
+ * A store for these tests. The timeout is generous: these tests are about what Redis decides,
+ * and on a loaded machine a 50 ms hiccup would (by design) make a batch decide locally.
+ */
 function store(options: Parameters<typeof createRedisStore>[1] = {}, client?: Redis): RedisStore {
-  const made = createRedisStore(client ? { client } : { url: url! }, { keyPrefix: prefix, logger: quiet, ...options });
+  const made = createRedisStore(client ? { client } : { url: url! }, { keyPrefix: prefix, logger: quiet, timeoutMs: 1000, ...options });
   stores.push(made);
   return made;
 }
