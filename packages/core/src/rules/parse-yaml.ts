@@ -1,18 +1,11 @@
-import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
-import type { LocatedDocument } from './source.js';
-import type { RuleProblem } from './types.js';
+import { exactDocuments, type ParsedText } from './parse-exact.js';
+import { fastDocuments } from './parse-fast.js';
+import type { LocatedDocument, SourceTextDocument } from './source.js';
+import { runSync, type Steps } from './steps.js';
+import type { Path, Position } from './yaml-locator.js';
 
-type Path = readonly (string | number)[];
-type Position = { line: number; column: number };
-
-/**
- * A document parsed from YAML text can also give the source text of a scalar, so that a
- * match value written `value: 007` is compared as `"007"` and not as `"7"`.
- * Documents from {@link documentsFromValues} do not have this; callers duck-type it.
- */
-export interface SourceTextDocument extends LocatedDocument {
-  scalarSource(path: Path): string | undefined;
-}
+export type { ParsedText } from './parse-exact.js';
+export type { SourceTextDocument } from './source.js';
 
 /**
  * Whether `doc` can tell the source text of its scalars.
@@ -41,40 +34,27 @@ const NO_POSITION: Position = Object.freeze({ line: 1, column: 1 });
  * problems.length;  // 0
  * ```
  */
-export function parseRulesText(text: string, file: string): { documents: LocatedDocument[]; problems: RuleProblem[] } {
-  const lineCounter = new LineCounter();
+export function parseRulesText(text: string, file: string): ParsedText {
+  return runSync(parseRulesSteps(text, file));
+}
+
+/**
+ * {@link parseRulesText} in steps, pausing between documents (see `runSliced`). Values are
+ * read with `js-yaml`; positions are worked out only for what is reported. A text with a
+ * syntax error, or with YAML the fast parse does not take (anchors, tags, directives), is
+ * parsed again with `yaml`, whose messages and positions the problems then carry.
+ *
+ * @example
+ * ```ts
+ * const { documents, problems } = await runSliced(parseRulesSteps(text, 'opensergo.yaml'));
+ * ```
+ */
+export function* parseRulesSteps(text: string, file: string): Steps<ParsedText> {
   // A byte-order mark would count as column 1 of line 1.
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const parsed = parseAllDocuments(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const documents: LocatedDocument[] = [];
-  const problems: RuleProblem[] = [];
-  const at = (offset: number): Position => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
-  parsed.forEach((doc, i) => {
-    const index = i + 1;
-    if (doc.errors.length > 0) {
-      const seen = new Set<number>();
-      for (const error of doc.errors) {
-        // One problem per position: the errors that follow from the first one add nothing.
-        if (seen.has(error.pos[0])) continue;
-        seen.add(error.pos[0]);
-        problems.push({
-          file,
-          ...at(error.pos[0]),
-          resource: `document ${index}`,
-          field: 'yaml',
-          message: `invalid YAML: ${error.message.split('\n')[0]}`,
-        });
-      }
-      return;
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) return;
-    documents.push(...expandLists(yamlDocument(doc, value, file, index, source, at)));
-  });
-  return { documents, problems };
+  const fast = yield* fastDocuments(source, file);
+  const parsed = fast ? { documents: fast, problems: [] } : yield* exactDocuments(source, file);
+  return { documents: parsed.documents.flatMap(expandLists), problems: parsed.problems };
 }
 
 /**
@@ -138,59 +118,4 @@ export function expandLists(doc: LocatedDocument): LocatedDocument[] {
     out.push(...expandLists(child));
   });
   return out;
-}
-
-function yamlDocument(
-  doc: Document.Parsed,
-  value: unknown,
-  file: string,
-  index: number,
-  text: string,
-  at: (offset: number) => Position,
-): SourceTextDocument {
-  const start = (node: Node | null | undefined): Position | undefined =>
-    node?.range ? at(node.range[0]) : undefined;
-  const root = doc.contents;
-  const rootPosition = start(root) ?? at(doc.range[0]);
-
-  /** Walks `path`; returns the deepest node reached and where to point for it. */
-  const walk = (path: Path): { node: Node | null; position: Position; complete: boolean } => {
-    let node: Node | null = root;
-    let position = rootPosition;
-    for (const segment of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-        if (!pair) return { node, position, complete: false };
-        const keyPosition = start(pair.key as Node) ?? position;
-        const child = (pair.value ?? null) as Node | null;
-        // Point at a scalar or a flow collection itself, but at the key of a block collection
-        // (whose own range starts on the next line) or of an empty value.
-        const flow = (isMap(child) || isSeq(child)) && child.flow === true;
-        const blank = isScalar(child) && child.value === null && !child.source;
-        position = child !== null && !blank && (isScalar(child) || flow) ? (start(child) ?? keyPosition) : keyPosition;
-        node = child;
-      } else if (isSeq(node) && typeof segment === 'number') {
-        const item = (node.items[segment] ?? null) as Node | null;
-        if (item === null) return { node, position, complete: false };
-        position = start(item) ?? position;
-        node = item;
-      } else {
-        return { node, position, complete: false };
-      }
-    }
-    return { node, position, complete: true };
-  };
-
-  return {
-    value,
-    file,
-    index,
-    locate: (path) => ({ ...walk(path).position }),
-    scalarSource: (path) => {
-      const { node, complete } = walk(path);
-      if (!complete || !isScalar(node) || !node.range) return undefined;
-      if (typeof node.source === 'string') return node.source;
-      return text.slice(node.range[0], node.range[1]);
-    },
-  };
 }

@@ -54,3 +54,12 @@ export interface RuleSource {
   start(sink: RuleSourceSink): void;
   close(): Promise<void>;
 }
+
+/**
+ * A document parsed from YAML text can also give the source text of a scalar, so that a
+ * match value written `value: 007` is compared as `"007"` and not as `"7"`. Documents given
+ * as values (the `rules` option, the control plane) do not have this; callers duck-type it.
+ */
+export interface SourceTextDocument extends LocatedDocument {
+  scalarSource(path: readonly (string | number)[]): string | undefined;
+}
