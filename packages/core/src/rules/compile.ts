@@ -20,6 +20,7 @@ import type {
   TrafficRouter,
   WorkloadLabelRule,
 } from './types.js';
+import { runSync, type Steps } from './steps.js';
 import { validateDocument } from './validate.js';
 
 type Normalised = TrafficLabelRule | WorkloadLabelRule | TrafficRouter | Strategy | HttpRequestFallbackAction | ft.FaultToleranceRuleDraft;
@@ -62,6 +63,22 @@ export function tryCompileRules(
   scope: Scope,
   earlier: readonly RuleProblem[] = [],
 ): CompileResult {
+  return runSync(compileSteps(documents, scope, earlier));
+}
+
+/**
+ * {@link tryCompileRules} in steps, pausing after each document and each rule (see `runSliced`).
+ *
+ * @example
+ * ```ts
+ * const result = await runSliced(compileSteps(documents, { app: 'my-app', namespace: undefined }));
+ * ```
+ */
+export function* compileSteps(
+  documents: readonly LocatedDocument[],
+  scope: Scope,
+  earlier: readonly RuleProblem[] = [],
+): Steps<CompileResult> {
   const sinks: ProblemSink[] = [];
   const entries: Entry[] = [];
   for (const doc of documents.flatMap(expandLists)) {
@@ -75,20 +92,25 @@ export function tryCompileRules(
     const head = rec(doc.value);
     const metadata = rec(head['metadata']);
     const spec = rec(head['spec']);
+    const { line, column } = doc.locate([]);
     const meta: Meta = {
       name: str(metadata['name']) ?? '',
       namespace: str(metadata['namespace']),
       app: appOf(c, metadata, spec),
-      location: { file: doc.file, ...doc.locate([]) },
+      location: { file: doc.file, line, column },
     };
     entries.push({ kind, meta, sink, value: NORMALISERS[kind](c, meta, spec) });
+    yield;
   }
 
   const definitions = (kinds: readonly string[]) =>
     indexByName(
       entries
         .filter((e) => kinds.includes(e.kind))
-        .map((e): Definition<Normalised> => ({ kind: e.kind, ...e.meta, value: e.sink.problems.length === 0 ? e.value : undefined, sink: e.sink })),
+        .map((e): Definition<Normalised> => {
+          const { name, namespace, location } = e.meta;
+          return { kind: e.kind, name, namespace, location, value: e.sink.problems.length === 0 ? e.value : undefined, sink: e.sink };
+        }),
     );
   const strategyPool = definitions(['RateLimitStrategy', 'ThrottlingStrategy', 'ConcurrencyLimitStrategy', 'CircuitBreakerStrategy', 'AdaptiveOverloadProtectionStrategy']);
   const fallbackPool = definitions(['HttpRequestFallbackAction']);
@@ -97,7 +119,7 @@ export function tryCompileRules(
   const resolved = new Map<Entry, Normalised | FaultToleranceRule>();
   for (const entry of entries) {
     if (entry.kind !== 'FaultToleranceRule') {
-      resolved.set(entry, entry.value);
+      resolved.set(entry, deepFreeze(entry.value));
       continue;
     }
     const draft = entry.value as ft.FaultToleranceRuleDraft;
@@ -107,14 +129,20 @@ export function tryCompileRules(
       draft.fallbackAction === undefined
         ? undefined
         : (resolveReference(draft.fallbackAction, ns, fallbackPool, 'fallback', entry.sink) as HttpRequestFallbackAction | undefined);
+    // Spelt out, not spread: spreading `meta` took a third of the time to compile 10,000 rules.
+    const { name, namespace, app, location } = draft.meta;
     const rule: FaultToleranceRule = {
-      ...draft.meta,
+      name,
+      namespace,
+      app,
+      location,
       kind: 'FaultToleranceRule',
       targets: draft.targets,
       strategies: strategies.filter((s): s is Strategy => s !== undefined),
       fallbackAction,
     };
-    resolved.set(entry, rule);
+    resolved.set(entry, deepFreeze(rule));
+    yield;
   }
 
   const problems = sortProblems([...earlier, ...sinks.flatMap((s) => s.problems)]);
@@ -176,9 +204,14 @@ function sortProblems(problems: readonly RuleProblem[]): RuleProblem[] {
   );
 }
 
-function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
-  seen.add(value);
-  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key], seen);
-  return Object.freeze(value);
+/**
+ * Freezes `value` and everything it holds. What is already frozen was frozen here, whole (a
+ * strategy shared by many rules is walked once), so it is not walked again.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) for (const item of value) deepFreeze(item);
+  else for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
 }
