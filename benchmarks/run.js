@@ -45,11 +45,11 @@ const { values: opts, positionals: filters } = parseArgs({
 // Fresh processes per session: a server process sometimes settles a few per cent faster or
 // slower than an identical one (JIT and heap luck), and only new processes average that out.
 const sessions = Number(opts.sessions ?? (opts.quick ? 1 : 2));
-const rounds = Number(opts.rounds ?? (opts.quick ? 3 : opts.paired ? 6 : 10));
+const rounds = Number(opts.rounds ?? (opts.quick ? 3 : opts.paired ? 4 : 8));
 const seconds = Number(opts.duration ?? (opts.quick ? 1 : opts.paired ? 1.5 : 1.2));
-// A server's first few thousand requests run colder code (and smaller heaps): below ~3 s of
+// A server's first few thousand requests run colder code (and smaller heaps): with 1 s of
 // warm-up, the first round after it came out up to 2× slower.
-const warmup = Number(opts.warmup ?? (opts.quick ? 2 : 3));
+const warmup = Number(opts.warmup ?? (opts.quick ? 2 : opts.paired ? 3 : 2));
 if (opts.connections) LOAD.connections = Number(opts.connections);
 if (opts.pipelining) LOAD.pipelining = Number(opts.pipelining);
 const mode = opts.paired ? 'paired' : 'sequential';
@@ -92,7 +92,8 @@ async function session(framework, runs, count) {
       run.startupMs = run.server.startupMs;
       if (opts.paired) run.twin = await start(bare);
     }
-    for (const server of servers) await hammer(server, warmup);
+    // Paired, a scenario and its twin warm up together, as they will be measured.
+    for (const run of runs) await Promise.all([hammer(run.server, warmup), ...(run.twin ? [hammer(run.twin, warmup)] : [])]);
     if (opts.paired) await pairedRounds(framework, runs, { rounds: count, seconds });
     else await sequentialRounds(framework, runs, { rounds: count, seconds });
   } finally {

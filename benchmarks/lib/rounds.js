@@ -6,6 +6,14 @@ import { hammer } from './load.js';
 const progress = (framework, round, rounds) => process.stderr.write(`\r${framework}: round ${round}/${rounds} `);
 
 /**
+ * Unmeasured load just before each measurement. A server idle for a while (its turn comes
+ * every few seconds) ran its first ~second up to 1.5× slower, and not equally for two
+ * identical processes; a short burst first measures it in the steady state, as under
+ * continuous traffic.
+ */
+const SETTLE_SECONDS = 0.5;
+
+/**
  * Sequential (the default): one scenario at a time, rounds interleaving them
  * (bare, ours, peer, bare, …), so the load generator and the server never compete with
  * another server. Each variant is later compared with the bare run of the same round.
@@ -16,7 +24,10 @@ const progress = (framework, round, rounds) => process.stderr.write(`\r${framewo
 export async function sequentialRounds(framework, runs, { rounds, seconds }) {
   for (let round = 1; round <= rounds; round++) {
     progress(framework, round, rounds);
-    for (const run of runs) run.samples.push(await hammer(run.server, seconds));
+    for (const run of runs) {
+      await hammer(run.server, SETTLE_SECONDS);
+      run.samples.push(await hammer(run.server, seconds));
+    }
   }
   process.stderr.write('\n');
 }
@@ -37,6 +48,7 @@ export async function pairedRounds(framework, runs, { rounds, seconds }) {
   for (let round = 1; round <= rounds; round++) {
     progress(framework, round, rounds);
     for (const run of runs) {
+      await Promise.all([hammer(run.server, SETTLE_SECONDS), hammer(run.twin, SETTLE_SECONDS)]);
       // Alternate which load starts first, in case starting first is an advantage.
       const [base, sample] =
         round % 2
