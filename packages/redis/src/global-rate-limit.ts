@@ -4,11 +4,29 @@ import { RATE_LIMIT } from './scripts.js';
 
 type Resolve = (result: GuardResult) => void;
 
+/** Admissions Redis reserved for this instance: members `token:next` … `token:last`. */
+interface Lease {
+  readonly token: string;
+  next: number;
+  readonly last: number;
+  readonly size: number;
+  /** performance.now() after which they may no longer be handed out. */
+  readonly until: number;
+}
+
+/** Most reserved admissions handed back in one call; older leftovers simply age out. */
+const MAX_RETURN = 1000;
+
 /**
  * RateLimitStrategy `Global` on Redis: at most `threshold` admissions in any `statDuration`
  * across every instance, decided by one script call per batch of requests.
  *
  * - Requests for this key arriving in one event-loop iteration share one call.
+ * - While the window has headroom (at most half full), a call may also reserve admissions
+ *   that this instance hands out locally, without waiting, for a short lease (100 ms, or a
+ *   tenth of the window). Redis scores them at the lease's end, so the bound still holds;
+ *   unused ones are handed back with the next call. Near the limit there is no lease and
+ *   every batch is decided in Redis.
  * - When a call says the window is full, the key is blocked locally until the time Redis
  *   named, so blocked traffic costs no Redis call. That never admits too many: only Redis
  *   admits, and other instances can only fill the window further.
@@ -23,8 +41,19 @@ export class GlobalRateLimit implements Guard, Flushable {
   private blockedUntil = -Infinity;
   private readonly local: SlidingWindow;
   private readonly windowUs: number;
+  private readonly leaseMs: number;
   private tokens = 0;
   private readonly localAdmission: Ticket;
+  private lease: Lease | undefined;
+  private unused: { readonly token: string; readonly from: number; readonly to: number } | undefined;
+  /** A call asking for a lease is on its way (one at a time, so leases never overlap). */
+  private reserving = false;
+  private prefetch = false;
+  /** Requests that wanted an admission since `since` (performance.now()), to size leases. */
+  private demand = 0;
+  private since = performance.now();
+  /** Smoothed demand, requests per ms. */
+  private rate = 0;
 
   constructor(
     private readonly strategy: RateLimitStrategy,
@@ -36,14 +65,33 @@ export class GlobalRateLimit implements Guard, Flushable {
   ) {
     this.local = new SlidingWindow(strategy.statDurationMs);
     this.windowUs = Math.round(strategy.statDurationMs * 1000);
+    this.leaseMs = Math.min(100, strategy.statDurationMs / 10);
     const window = this.local;
     this.localAdmission = { tracksOutcome: false, exit() {}, cancel: (enteredAt) => window.undo(enteredAt) };
   }
 
   enter(now: number): GuardResult | Promise<GuardResult> {
     if (this.strategy.threshold < 1) return new Block('RateLimitStrategy', this.strategy.statDurationMs);
+    const lease = this.lease;
+    if (lease !== undefined) {
+      const at = performance.now();
+      if (at < lease.until) {
+        this.demand += 1;
+        const index = lease.next++;
+        if (lease.next > lease.last) this.lease = undefined;
+        // Running low: fetch the next lease now, so requests never wait for it.
+        if (!this.reserving && !this.prefetch && this.link.available && (4 * (lease.last - index) < lease.size || at > lease.until - this.leaseMs / 4)) {
+          this.prefetch = true;
+          this.link.schedule(this);
+        }
+        this.local.tryAdmit(now, Infinity);
+        return new GlobalAdmission(this, lease.token, index);
+      }
+      this.giveBack();
+    }
     if (now < this.blockedUntil) return new Block('RateLimitStrategy', this.blockedUntil - now);
     if (!this.link.available) return this.enterLocally(now);
+    this.demand += 1;
     return new Promise<GuardResult>((resolve) => {
       this.pendingAt.push(now);
       if (this.pending.push(resolve) === 1) this.link.schedule(this);
@@ -55,31 +103,44 @@ export class GlobalRateLimit implements Guard, Flushable {
     const enteredAt = this.pendingAt;
     this.pending = [];
     this.pendingAt = [];
+    this.prefetch = false;
     const now = this.clock.now();
     if (!this.link.available) {
       for (let i = 0; i < waiting.length; i++) waiting[i]!(this.enterLocally(enteredAt[i]!));
       return;
     }
+    const sentAt = performance.now();
+    const want = this.reserving ? 0 : this.wanted(sentAt);
+    if (waiting.length === 0 && want === 0) return;
+    if (want > 0) this.reserving = true;
     const token = `${this.idPrefix}.${(this.tokens++).toString(36)}`;
-    this.link
-      .run(RATE_LIMIT, this.key, [this.strategy.threshold, this.windowUs, waiting.length, token])
-      .then(
-        (reply) => {
-          this.link.succeeded();
-          const [admitted, , retryMs] = reply as [number, number, number];
-          for (let i = 0; i < waiting.length; i++) {
-            if (i < admitted) {
-              this.local.tryAdmit(enteredAt[i]!, Infinity);
-              waiting[i]!(new GlobalAdmission(this, token, i + 1));
-            } else waiting[i]!(new Block('RateLimitStrategy', retryMs));
-          }
-          if (retryMs > 0) this.blockedUntil = now + retryMs;
-        },
-        (error: unknown) => {
-          this.link.failed(error);
-          for (let i = 0; i < waiting.length; i++) waiting[i]!(this.enterLocally(enteredAt[i]!));
-        },
-      );
+    const unused = this.unused;
+    this.unused = undefined;
+    const args = [this.strategy.threshold, this.windowUs, waiting.length, token, want, Math.round(this.leaseMs * 1000)];
+    args.push(...(unused ? [unused.token, unused.from, unused.to] : ['', 0, 0]));
+    this.link.run(RATE_LIMIT, this.key, args).then(
+      (reply) => {
+        if (want > 0) this.reserving = false;
+        this.link.succeeded();
+        const [admitted, , retryMs, reserved] = reply as [number, number, number, number];
+        for (let i = 0; i < waiting.length; i++) {
+          if (i < admitted) {
+            this.local.tryAdmit(enteredAt[i]!, Infinity);
+            waiting[i]!(new GlobalAdmission(this, token, i + 1));
+          } else waiting[i]!(new Block('RateLimitStrategy', retryMs));
+        }
+        if (retryMs > 0) this.blockedUntil = now + retryMs;
+        if (reserved > 0) {
+          if (this.lease) this.giveBack();
+          this.lease = { token, next: admitted + 1, last: admitted + reserved, size: reserved, until: sentAt + this.leaseMs };
+        }
+      },
+      (error: unknown) => {
+        if (want > 0) this.reserving = false;
+        this.link.failed(error);
+        for (let i = 0; i < waiting.length; i++) waiting[i]!(this.enterLocally(enteredAt[i]!));
+      },
+    );
   }
 
   /** A later check refused a request this guard admitted: take the admission back. */
@@ -87,6 +148,34 @@ export class GlobalRateLimit implements Guard, Flushable {
     this.local.undo(enteredAt);
     if (!this.link.available) return;
     this.link.call(() => this.link.client.zrem(this.key, `${token}:${index}`)).catch(() => {});
+  }
+
+  /**
+   * How many admissions to ask Redis to reserve: twice what this instance's recent demand
+   * would use in one lease (unused ones go back), at most a quarter of the threshold shared
+   * among the live instances.
+   */
+  private wanted(at: number): number {
+    const elapsed = at - this.since;
+    if (elapsed >= this.leaseMs / 4) {
+      const rate = this.demand / elapsed;
+      this.rate = this.rate === 0 ? rate : (this.rate + rate) / 2;
+      this.demand = 0;
+      this.since = at;
+    }
+    const rate = this.rate || this.demand / Math.max(1, elapsed);
+    const perLease = Math.ceil(2 * rate * this.leaseMs);
+    const cap = Math.floor(this.strategy.threshold / (4 * Math.max(1, this.instanceCount())));
+    return Math.max(0, Math.min(perLease, cap, 10_000));
+  }
+
+  /** The lease ran out of time: hand its unused admissions back with the next call. */
+  private giveBack(): void {
+    const lease = this.lease!;
+    this.lease = undefined;
+    if (lease.next <= lease.last) {
+      this.unused = { token: lease.token, from: lease.next, to: Math.min(lease.last, lease.next + MAX_RETURN - 1) };
+    }
   }
 
   private enterLocally(now: number): GuardResult {

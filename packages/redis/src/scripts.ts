@@ -39,9 +39,16 @@ end`.trim();
 
 /**
  * Sliding-window admission log. KEYS[1]: sorted set, one member per admission scored by its
- * Redis time in microseconds. ARGV: threshold, window (µs), n requests, member token.
- * Admits min(n, floor(threshold) - in window); returns {admitted, now µs, retry ms}, where
- * retry > 0 says the window is now full and when the next admission can fit.
+ * Redis time in microseconds. ARGV: threshold, window (µs), n requests, member token,
+ * reserve wanted, lease (µs), and a range of the caller's unused reserved members to drop
+ * (token, from, to; token '' for none).
+ *
+ * Admits min(n, floor(threshold) - in window). Then, only while the window is at most half
+ * full, it may reserve up to `reserve` more admissions for the caller to hand out locally
+ * within `lease`: those are scored at now + lease, the latest moment they can be used, so
+ * each stays counted for a whole window after its real use and the bound still holds.
+ * Returns {admitted, now µs, retry ms, reserved}; retry > 0 says the window is now full and
+ * when the next admission can fit.
  */
 export const RATE_LIMIT = script(
   'rate-limit',
@@ -50,22 +57,29 @@ local key = KEYS[1]
 local limit = math.floor(tonumber(ARGV[1]))
 local window = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
+local want = tonumber(ARGV[5])
+local lease = tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if ARGV[7] ~= '' then
+  local unused = {}
+  for j = tonumber(ARGV[8]), tonumber(ARGV[9]) do unused[#unused + 1] = ARGV[7] .. ':' .. j end
+  for i = 1, #unused, 500 do redis.call('ZREM', key, unpack(unused, i, math.min(#unused, i + 499))) end
+end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - window))
 local count = redis.call('ZCARD', key)
 local admit = math.max(0, math.min(n, limit - count))
-if admit > 0 then
-  zadd_all(key, fmt(now), function(j) return ':' .. j end, 1, admit, ARGV[4])
-  count = count + admit
-  redis.call('PEXPIRE', key, math.ceil(window / 1000) + 1000)
-end
+local reserve = math.max(0, math.min(want, math.floor(limit / 2) - count - admit))
+if admit > 0 then zadd_all(key, fmt(now), function(j) return ':' .. j end, 1, admit, ARGV[4]) end
+if reserve > 0 then zadd_all(key, fmt(now + lease), function(j) return ':' .. j end, admit + 1, admit + reserve, ARGV[4]) end
+count = count + admit + reserve
+if admit + reserve > 0 then redis.call('PEXPIRE', key, math.ceil((window + lease) / 1000) + 1000) end
 local retry = 0
 if count >= limit then
   local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
   retry = math.max(1, math.ceil((tonumber(oldest[2]) + window - now) / 1000))
 end
-return { admit, now, retry }
+return { admit, now, retry, reserve }
 `,
 );
 

