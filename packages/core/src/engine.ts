@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { EngineEvents } from './events.js';
 import { defaultFallback, type FallbackResponse } from './fallback.js';
-import { GuardRegistry, type CompiledRules } from './guard-registry.js';
+import { GuardRegistry, type CompiledRules, type PreparedRules } from './guard-registry.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
 import type { Binding } from './matching/resource-index.js';
 import { normalisePath } from './matching/normalise-path.js';
@@ -10,6 +10,7 @@ import type { RequestView } from './request-view.js';
 import { RuleSources, type EngineStatus } from './rule-sources.js';
 import type { RuleSet, StrategyKind } from './rules/types.js';
 import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
+import type { Steps } from './rules/steps.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import type { Scope } from './rules/types.js';
@@ -212,11 +213,15 @@ export class Engine {
     return this.sources.status();
   }
 
-  /** @internal Swaps in a validated rule set (used by the rule sources). */
-  apply(ruleSet: RuleSet): void {
-    const next = this.registry.compile(ruleSet);
-    this.current = next.compiled;
-    next.commit();
+  /** @internal Compiles a validated rule set for the hot path, in steps (used by the rule sources). */
+  prepare(ruleSet: RuleSet): Steps<PreparedRules> {
+    return this.registry.compileSteps(ruleSet);
+  }
+
+  /** @internal Swaps in prepared rules at once: a request sees the old rules or the new ones. */
+  swap(prepared: PreparedRules): void {
+    this.current = prepared.compiled;
+    prepared.commit();
   }
 
   /** Stops sources, timers and (if the engine created it) the store. Idempotent. */

@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { TrafficLabeler } from './labels/traffic-labels.js';
 import { ResourceIndex, type Binding } from './matching/resource-index.js';
 import { parseResourcePattern } from './matching/resource-pattern.js';
+import { runSync, type Steps } from './rules/steps.js';
 import type { HttpRequestFallbackAction, RuleSet, Strategy } from './rules/types.js';
 import type { Store } from './store/store.js';
 import type { Guard, GuardFactory } from './strategies/guard.js';
@@ -30,10 +31,27 @@ export interface RegistryOptions {
   readonly metrics?: SystemMetrics;
 }
 
+/** A compiled rule set waiting to be swapped in. */
+export interface PreparedRules {
+  readonly compiled: CompiledRules;
+  /** Call once `compiled` is in force: disposes the guards it no longer uses. */
+  commit(): void;
+  /** Call instead of `commit` when `compiled` will not be used: disposes the guards made for it. */
+  discard(): void;
+}
+
+// Strategies are frozen, and one is often shared by thousands of (target, strategy) pairs.
+const fingerprints = new WeakMap<Strategy, string>();
+
 /** Identity of a strategy's definition, without where it was written. */
 function fingerprint(strategy: Strategy): string {
-  const { location: _location, ...definition } = strategy;
-  return JSON.stringify(definition);
+  let known = fingerprints.get(strategy);
+  if (known === undefined) {
+    const { location: _location, ...definition } = strategy;
+    known = JSON.stringify(definition);
+    fingerprints.set(strategy, known);
+  }
+  return known;
 }
 
 /**
@@ -51,9 +69,18 @@ export class GuardRegistry {
   }
 
   /** Compiles `ruleSet`; call `commit()` on the result once it is in force. */
-  compile(ruleSet: RuleSet): { readonly compiled: CompiledRules; commit(): void } {
+  compile(ruleSet: RuleSet): PreparedRules {
+    return runSync(this.compileSteps(ruleSet));
+  }
+
+  /**
+   * {@link compile} in steps, pausing after each rule (see `runSliced`). Commit or discard the
+   * result before preparing another: guards are shared with the rules in force.
+   */
+  *compileSteps(ruleSet: RuleSet): Steps<PreparedRules> {
     const { caseSensitive, trustIncomingLabels } = this.options;
     const next = new Map<string, Guard>();
+    const created: Guard[] = [];
     const bindings: Binding[] = [];
     const fallbacks = new Map<HttpRequestFallbackAction, FallbackTemplate>();
     for (const rule of ruleSet.faultToleranceRules) {
@@ -67,10 +94,11 @@ export class GuardRegistry {
         const pattern = parseResourcePattern(target, caseSensitive);
         if (typeof pattern === 'string') continue; // the loader already rejected it
         for (const strategy of rule.strategies) {
-          const guard = this.guardFor(strategy, `${pattern.method ?? '*'}:${pattern.path}`, target, next);
+          const guard = this.guardFor(strategy, `${pattern.method ?? '*'}:${pattern.path}`, target, next, created);
           if (guard) bindings.push({ pattern, guard, fallback, rule: `FaultToleranceRule/${rule.name}` });
         }
       }
+      yield;
     }
     const compiled: CompiledRules = {
       ruleSet,
@@ -83,6 +111,9 @@ export class GuardRegistry {
       commit: () => {
         for (const [key, guard] of this.guards) if (next.get(key) !== guard) guard.dispose();
         this.guards = next;
+      },
+      discard: () => {
+        for (const guard of created) guard.dispose();
       },
     };
   }
@@ -99,7 +130,7 @@ export class GuardRegistry {
     if (!this.options.metrics) this.metrics.stop();
   }
 
-  private guardFor(strategy: Strategy, targetKey: string, target: string, next: Map<string, Guard>): Guard | undefined {
+  private guardFor(strategy: Strategy, targetKey: string, target: string, next: Map<string, Guard>, created: Guard[]): Guard | undefined {
     const factory = GUARD_FACTORIES[strategy.kind] as GuardFactory | undefined;
     const id = `${strategy.kind}/${strategy.namespace ?? ''}/${strategy.name}`;
     if (!factory) {
@@ -130,6 +161,7 @@ export class GuardRegistry {
       metrics: this.metrics,
     });
     next.set(key, guard);
+    created.push(guard);
     return guard;
   }
 

@@ -1,9 +1,10 @@
 import type { Logger } from './logger.js';
 import type { EngineEvents } from './events.js';
-import { compileRules } from './rules/load.js';
+import { compileSteps, type CompileResult } from './rules/compile.js';
 import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
-import { isOpenSergoError, rulesInvalid } from './errors.js';
-import type { RuleProblem } from './rules/types.js';
+import { runSliced, runSync, type Steps } from './rules/steps.js';
+import type { PreparedRules } from './guard-registry.js';
+import { rulesInvalid } from './errors.js';
 import type { RuleSet, Scope } from './rules/types.js';
 
 /** What `engine.status()` reports. */
@@ -42,7 +43,10 @@ interface SourceState {
 interface Host {
   readonly events: EngineEvents;
   readonly logger: Logger;
-  apply(ruleSet: RuleSet): void;
+  /** Compiles rules for the hot path without putting them in force. */
+  prepare(ruleSet: RuleSet): Steps<PreparedRules>;
+  /** Puts prepared rules in force, at once. */
+  swap(prepared: PreparedRules): void;
 }
 
 /**
@@ -53,6 +57,8 @@ interface Host {
 export class RuleSources {
   private readonly states = new Map<string, SourceState>();
   private applied: { version: string | undefined; at: string; source: string; ruleSet: RuleSet };
+  /** Bumped whenever rules are applied: a compile that started before is out of date. */
+  private generation = 0;
 
   constructor(
     private readonly host: Host,
@@ -64,30 +70,60 @@ export class RuleSources {
   }
 
   update(name: string, documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult {
+    const result = runSync(compileSteps(this.union(name, documents), this.scope));
+    const prepared = result.ok && !info?.problems?.length ? runSync(this.host.prepare(result.ruleSet)) : undefined;
+    return this.settle(name, documents, info, result, prepared);
+  }
+
+  /**
+   * {@link update}, compiled in slices so the event loop keeps serving requests meanwhile. The
+   * swap itself is synchronous: requests see the old rules or the new ones, never a mix. When
+   * another update is applied while this one compiles, this one is compiled again against it.
+   */
+  async updateSliced(name: string, documents: readonly LocatedDocument[], info?: UpdateInfo): Promise<UpdateResult> {
+    for (;;) {
+      const generation = this.generation;
+      const result = await runSliced(compileSteps(this.union(name, documents), this.scope));
+      const usable = result.ok && !info?.problems?.length && generation === this.generation;
+      const prepared = usable ? await runSliced(this.host.prepare(result.ruleSet)) : undefined;
+      if (generation === this.generation) return this.settle(name, documents, info, result, prepared);
+      prepared?.discard();
+    }
+  }
+
+  /** Every source's documents, with `documents` in place of `name`'s. */
+  private union(name: string, documents: readonly LocatedDocument[]): LocatedDocument[] {
+    let all: LocatedDocument[] = [];
+    for (const [other, s] of this.states) all = all.concat(other === name ? documents : s.documents);
+    return this.states.has(name) ? all : all.concat(documents);
+  }
+
+  /** Applies a compiled update, or reports why it was rejected (then nothing changes). */
+  private settle(
+    name: string,
+    documents: readonly LocatedDocument[],
+    info: UpdateInfo | undefined,
+    result: CompileResult,
+    prepared: PreparedRules | undefined,
+  ): UpdateResult {
     const state = this.states.get(name) ?? this.fresh([], false);
     this.states.set(name, state);
-    const all: LocatedDocument[] = [];
-    for (const [other, s] of this.states) all.push(...(other === name ? documents : s.documents));
-    let ruleSet: RuleSet | undefined;
-    let problems: readonly RuleProblem[] = info?.problems ?? [];
-    try {
-      ruleSet = compileRules(all, this.scope);
-    } catch (error) {
-      if (!isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')) throw error;
-      problems = [...problems, ...error.problems];
-    }
-    if (problems.length || !ruleSet) {
+    const problems = [...(info?.problems ?? []), ...(result.ok ? [] : result.problems)];
+    if (problems.length || !result.ok || !prepared) {
+      prepared?.discard();
       const err = rulesInvalid(problems);
       state.lastError = err.message;
       this.host.logger.error(`rules from ${name} rejected; the previous rules stay in force.\n${err.message}`);
       this.host.events.emit('rules:rejected', { source: name, error: err });
       return { ok: false, error: err };
     }
+    const { ruleSet } = result;
+    this.host.swap(prepared);
+    this.generation++;
     state.documents = documents;
     state.version = info?.version;
     state.updatedAt = new Date().toISOString();
     state.lastError = undefined;
-    this.host.apply(ruleSet);
     this.applied = { version: info?.version, at: state.updatedAt, source: name, ruleSet };
     const count = ruleSet.faultToleranceRules.length + ruleSet.trafficLabelRules.length;
     this.host.events.emit('rules:loaded', { source: name, version: info?.version, rules: count });
@@ -102,6 +138,7 @@ export class RuleSources {
     const { events, logger } = this.host;
     source.start({
       update: (documents, info) => this.update(source.name, documents, info),
+      updateSliced: (documents, info) => this.updateSliced(source.name, documents, info),
       connected: (detail) => {
         state.connected = true;
         events.emit('source:connected', { source: source.name, detail });

@@ -39,6 +39,12 @@ export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonl
  */
 export interface RuleSourceSink {
   update(documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult;
+  /**
+   * The same update with the same outcome, compiled a few milliseconds at a time so that a
+   * large one (thousands of rules) does not stall requests in flight; the new rules still come
+   * into force all at once, or not at all. Optional: a source falls back to `update`.
+   */
+  updateSliced?(documents: readonly LocatedDocument[], info?: UpdateInfo): Promise<UpdateResult>;
   /** The source reached its origin (file readable, stream open). */
   connected(detail?: string): void;
   /** The source lost its origin; its last good documents stay in force. */

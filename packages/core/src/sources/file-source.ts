@@ -1,8 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { parseRulesText } from '../rules/load.js';
+import { parseRulesSteps } from '../rules/parse-yaml.js';
 import type { RuleSource, RuleSourceSink } from '../rules/source.js';
+import { runSliced } from '../rules/steps.js';
 
 export interface FileSourceOptions {
   /** The text already loaded at start-up, so an unchanged file is not reloaded. */
@@ -55,8 +56,10 @@ export function createFileSource(file: string, options: FileSourceOptions = {}):
     }
     if (text === lastText || closed) return;
     lastText = text;
-    const { documents, problems } = parseRulesText(text, file);
-    sink.update(documents, { problems });
+    // Parsed and compiled a few milliseconds at a time: requests keep being served meanwhile.
+    const { documents, problems } = await runSliced(parseRulesSteps(text, file));
+    if (closed) return;
+    await (sink.updateSliced?.(documents, { problems }) ?? sink.update(documents, { problems }));
   }
 
   return {
