@@ -80,7 +80,8 @@ export class GlobalRateLimit implements Guard, Flushable {
         const index = lease.next++;
         if (lease.next > lease.last) this.lease = undefined;
         // Running low: fetch the next lease now, so requests never wait for it.
-        if (!this.reserving && !this.prefetch && this.link.available && (4 * (lease.last - index) < lease.size || at > lease.until - this.leaseMs / 4)) {
+        const low = 4 * (lease.last - index) < lease.size || at > lease.until - this.leaseMs / 4;
+        if (low && !this.reserving && !this.prefetch && this.link.available) {
           this.prefetch = true;
           this.link.schedule(this);
         }
