@@ -102,7 +102,7 @@ export class GuardRegistry {
     }
     const compiled: CompiledRules = {
       ruleSet,
-      index: new ResourceIndex(bindings),
+      index: yield* ResourceIndex.build(bindings),
       labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels),
       foldCase: !caseSensitive,
     };

@@ -10,8 +10,8 @@ import { after, afterEach, describe, it } from 'node:test';
 import { createEngine, FakeClock, parseRulesText, requestView, type Engine, type RuleSource, type RuleSourceSink } from '../src/index.js';
 
 const RULES = 10_000;
-/** Far above a slice (a few ms); what a stalled reload took before it was sliced was seconds. */
-const MAX_GAP_MS = 200;
+/** Far above a slice (a few ms); a reload held the event loop for seconds before it was sliced. */
+const MAX_BLOCK_MS = 200;
 
 /** One RateLimitStrategy and `count` FaultToleranceRules on `/other/<i>`, each referencing it. */
 function manyRules(threshold: number | string, count = RULES): string {
@@ -46,21 +46,35 @@ function setup(text: string): { file: string; engine: Engine; clock: FakeClock }
   return { file, engine, clock };
 }
 
-/** Ticks a 1 ms timer until `until` settles; returns the longest gap between ticks and their number. */
-async function watchLoop<T>(until: Promise<T>): Promise<{ value: T; maxGapMs: number; ticks: number }> {
-  let last = performance.now();
+/**
+ * Ticks a 1 ms timer until `until` settles. Returns the most CPU time the process used between
+ * two ticks (what a block holds the loop for, whatever else the machine is doing; a busy CI
+ * machine may pause the process for longer, which says nothing about the reload), the longest
+ * wall-clock gap, and how many times the timer ran.
+ */
+async function watchLoop<T>(until: Promise<T>): Promise<{ value: T; maxCpuMs: number; maxGapMs: number; ticks: number }> {
+  const cpuMs = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let last = { wall: performance.now(), cpu: cpuMs() };
+  let maxCpuMs = 0;
   let maxGapMs = 0;
   let ticks = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    maxGapMs = Math.max(maxGapMs, now - last);
+  const tick = (): void => {
+    const now = { wall: performance.now(), cpu: cpuMs() };
+    maxGapMs = Math.max(maxGapMs, now.wall - last.wall);
+    maxCpuMs = Math.max(maxCpuMs, now.cpu - last.cpu);
     last = now;
+  };
+  const timer = setInterval(() => {
+    tick();
     ticks++;
   }, 1);
   try {
     const value = await until;
-    maxGapMs = Math.max(maxGapMs, performance.now() - last);
-    return { value, maxGapMs, ticks };
+    tick();
+    return { value, maxCpuMs, maxGapMs, ticks };
   } finally {
     clearInterval(timer);
   }
@@ -83,8 +97,8 @@ describe('a reload of 10,000 rules', () => {
     assert.equal(admitted(engine, '/other/9999', 5), 2);
     const loaded = once(engine.events, 'rules:loaded');
     writeFileSync(file, manyRules(3));
-    const { maxGapMs, ticks } = await watchLoop(loaded);
-    assert.ok(maxGapMs < MAX_GAP_MS, `the event loop was held for ${maxGapMs.toFixed(0)} ms`);
+    const { maxCpuMs, maxGapMs, ticks } = await watchLoop(loaded);
+    assert.ok(maxCpuMs < MAX_BLOCK_MS, `the event loop was held for ${maxCpuMs.toFixed(0)} ms of CPU (${maxGapMs.toFixed(0)} ms)`);
     assert.ok(ticks >= 10, `timers ran ${ticks} times during the reload`);
     clock.advance(1000);
     assert.equal(admitted(engine, '/other/9999', 5), 3);
@@ -101,10 +115,11 @@ describe('a reload of 10,000 rules', () => {
     ] as const) {
       const rejected = once(engine.events, 'rules:rejected');
       writeFileSync(file, broken);
-      const { value, maxGapMs } = await watchLoop(rejected);
+      const { value, maxCpuMs, maxGapMs, ticks } = await watchLoop(rejected);
       const [event] = value as [{ error: Error }];
       assert.match(event.error.message, new RegExp(`opensergo\\.yaml:${line}:`));
-      assert.ok(maxGapMs < MAX_GAP_MS, `the event loop was held for ${maxGapMs.toFixed(0)} ms`);
+      assert.ok(maxCpuMs < MAX_BLOCK_MS, `the event loop was held for ${maxCpuMs.toFixed(0)} ms of CPU (${maxGapMs.toFixed(0)} ms)`);
+      assert.ok(ticks >= 10, `timers ran ${ticks} times during the reload`);
       assert.equal(engine.rules, before, 'the rules in force are the same object');
       assert.equal(admitted(engine, '/other/5', 5), 0, 'and their state was kept: the window is still used up');
     }

@@ -1,5 +1,6 @@
 import type { FallbackTemplate } from '../fallback.js';
 import type { Guard } from '../strategies/guard.js';
+import { runSync, type Steps } from '../rules/steps.js';
 import type { ResourcePattern } from './resource-pattern.js';
 
 /** One (target, strategy) pair of one rule, ready to check. */
@@ -97,9 +98,28 @@ function pick(t: MethodTable, method: string): Route | undefined {
  */
 export class ResourceIndex {
   private readonly statics = new Map<string, MethodTable>();
-  private readonly root: TrieNode | undefined;
+  private root: TrieNode | undefined;
 
-  constructor(bindings: readonly Binding[]) {
+  /** Indexes `bindings` at once; {@link ResourceIndex.build} does the same in steps. */
+  constructor(bindings: readonly Binding[] = []) {
+    runSync(this.fill(bindings));
+  }
+
+  /**
+   * `new ResourceIndex(bindings)` in steps, pausing after each path (see `runSliced`).
+   *
+   * @example
+   * ```ts
+   * const index = await runSliced(ResourceIndex.build(bindings));
+   * ```
+   */
+  static *build(bindings: readonly Binding[]): Steps<ResourceIndex> {
+    const index = new ResourceIndex();
+    yield* index.fill(bindings);
+    return index;
+  }
+
+  private *fill(bindings: readonly Binding[]): Steps<void> {
     const staticGroups = new Map<string, Binding[]>();
     let root: TrieNode | undefined;
     for (const binding of bindings) {
@@ -123,8 +143,12 @@ export class ResourceIndex {
       if (pattern.rest) (at.rest ??= []).push(binding);
       else (at.end ??= []).push(binding);
     }
-    for (const [path, group] of staticGroups) this.statics.set(path, table(group));
-    if (root) finalise(root);
+    yield;
+    for (const [path, group] of staticGroups) {
+      this.statics.set(path, table(group));
+      yield;
+    }
+    if (root) yield* finalise(root);
     this.root = root;
   }
 
@@ -143,11 +167,12 @@ export class ResourceIndex {
   }
 }
 
-function finalise(at: TrieNode): void {
+function* finalise(at: TrieNode): Steps<void> {
   if (at.end) at.endTable = table(at.end);
   if (at.rest) at.restTable = table(at.rest);
-  for (const child of at.literals.values()) finalise(child);
-  if (at.param) finalise(at.param);
+  yield;
+  for (const child of at.literals.values()) yield* finalise(child);
+  if (at.param) yield* finalise(at.param);
 }
 
 function walk(at: TrieNode, segments: readonly string[], i: number, method: string, found: Route[]): void {

@@ -103,18 +103,9 @@ export function* compileSteps(
     yield;
   }
 
-  const definitions = (kinds: readonly string[]) =>
-    indexByName(
-      entries
-        .filter((e) => kinds.includes(e.kind))
-        .map((e): Definition<Normalised> => {
-          const { name, namespace, location } = e.meta;
-          return { kind: e.kind, name, namespace, location, value: e.sink.problems.length === 0 ? e.value : undefined, sink: e.sink };
-        }),
-    );
-  const strategyPool = definitions(['RateLimitStrategy', 'ThrottlingStrategy', 'ConcurrencyLimitStrategy', 'CircuitBreakerStrategy', 'AdaptiveOverloadProtectionStrategy']);
-  const fallbackPool = definitions(['HttpRequestFallbackAction']);
-  definitions(['FaultToleranceRule', 'TrafficLabelRule', 'WorkloadLabelRule', 'TrafficRouter']);
+  const strategyPool = yield* definitions(entries, ['RateLimitStrategy', 'ThrottlingStrategy', 'ConcurrencyLimitStrategy', 'CircuitBreakerStrategy', 'AdaptiveOverloadProtectionStrategy']);
+  const fallbackPool = yield* definitions(entries, ['HttpRequestFallbackAction']);
+  yield* definitions(entries, ['FaultToleranceRule', 'TrafficLabelRule', 'WorkloadLabelRule', 'TrafficRouter']);
 
   const resolved = new Map<Entry, Normalised | FaultToleranceRule>();
   for (const entry of entries) {
@@ -148,7 +139,9 @@ export function* compileSteps(
   const problems = sortProblems([...earlier, ...sinks.flatMap((s) => s.problems)]);
   if (problems.length > 0) return { ok: false, problems };
 
+  yield;
   const inScope = entries.filter((e) => applies(e.meta, scope));
+  yield;
   const of = <K extends OpenSergoKind>(...kinds: K[]) =>
     inScope.filter((e) => (kinds as OpenSergoKind[]).includes(e.kind)).map((e) => resolved.get(e)!) as Extract<Normalised | FaultToleranceRule, { kind: K }>[];
   const ruleSet: RuleSet = {
@@ -178,6 +171,20 @@ export function compileRules(documents: readonly LocatedDocument[], scope: Scope
   const result = tryCompileRules(documents, scope);
   if (!result.ok) throw rulesInvalid(result.problems);
   return result.ruleSet;
+}
+
+/** Definitions of `kinds` by name, each defined twice reported (see `indexByName`). */
+function* definitions(entries: readonly Entry[], kinds: readonly OpenSergoKind[]): Steps<Map<string, Definition<Normalised>[]>> {
+  const list: Definition<Normalised>[] = [];
+  for (const e of entries) {
+    if (!kinds.includes(e.kind)) continue;
+    const { name, namespace, location } = e.meta;
+    list.push({ kind: e.kind, name, namespace, location, value: e.sink.problems.length === 0 ? e.value : undefined, sink: e.sink });
+  }
+  yield;
+  const byName = indexByName(list);
+  yield;
+  return byName;
 }
 
 /** `spec.selector.app` or `metadata.labels.app` (SPEC §2); both given must agree. */
