@@ -4,17 +4,20 @@ import { Engine } from './engine.js';
 import { OpenSergoError, isOpenSergoError, rulesInvalid } from './errors.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { env, type OpenSergoOptions } from './options.js';
-import { compileRules, documentsFromValues, parseRulesText } from './rules/load.js';
+import { compileRules, documentsFromValues } from './rules/load.js';
+import { ChunkCache } from './rules/parse-fast.js';
+import { parseRulesSteps } from './rules/parse-yaml.js';
+import { runSync } from './rules/steps.js';
 import type { LocatedDocument } from './rules/source.js';
 import { attachControlPlane } from './sources/control-plane.js';
-import { createFileSource } from './sources/file-source.js';
+import { watchRulesFile } from './sources/file-source.js';
 import type { RuleProblem, RuleSet, Scope } from './rules/types.js';
 
 const DEFAULT_RULES_FILE = 'opensergo.yaml';
 
 /** Parses YAML and compiles it, reporting syntax and rule problems together. */
-export function compileText(text: string, file: string, scope: Scope): { documents: LocatedDocument[]; ruleSet: RuleSet } {
-  const { documents, problems } = parseRulesText(text, file);
+export function compileText(text: string, file: string, scope: Scope, cache?: ChunkCache): { documents: LocatedDocument[]; ruleSet: RuleSet } {
+  const { documents, problems } = runSync(parseRulesSteps(text, file, cache));
   let ruleSet: RuleSet | undefined;
   let more: readonly RuleProblem[] = [];
   try {
@@ -88,6 +91,8 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
   };
   checkOptions(options);
   let source: string;
+  // What start-up parsed of the rules file, so that the watcher's first reload can reuse it.
+  const cache = new ChunkCache();
   let loaded: { documents: readonly LocatedDocument[]; ruleSet: RuleSet; text?: string };
   if (options.rules !== undefined) {
     source = 'inline';
@@ -105,7 +110,7 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
     } else {
       source = `file:${file}`;
       const text = readRulesFile(file);
-      loaded = { ...compileText(text, file, scope), text };
+      loaded = { ...compileText(text, file, scope, cache), text };
     }
   }
   const rules = loaded.ruleSet.faultToleranceRules.length + loaded.ruleSet.trafficLabelRules.length;
@@ -115,7 +120,7 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
   const engine = new Engine({ ...options, logger }, scope, { source, ...loaded });
   if (source.startsWith('file:') && options.watch !== false) {
     const file = source.slice('file:'.length);
-    engine.addSource(createFileSource(file, { initialText: loaded.text }));
+    engine.addSource(watchRulesFile(file, { initialText: loaded.text }, cache));
   }
   for (const extra of options.sources ?? []) engine.addSource(extra);
   attachControlPlane(engine, options);

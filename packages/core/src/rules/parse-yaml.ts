@@ -1,5 +1,5 @@
 import { exactDocuments, type ParsedText } from './parse-exact.js';
-import { fastDocuments } from './parse-fast.js';
+import { fastDocuments, type ChunkCache } from './parse-fast.js';
 import type { LocatedDocument, SourceTextDocument } from './source.js';
 import { runSync, type Steps } from './steps.js';
 import type { Path, Position } from './yaml-locator.js';
@@ -42,17 +42,18 @@ export function parseRulesText(text: string, file: string): ParsedText {
  * {@link parseRulesText} in steps, pausing between documents (see `runSliced`). Values are
  * read with `js-yaml`; positions are worked out only for what is reported. A text with a
  * syntax error, or with YAML the fast parse does not take (anchors, tags, directives), is
- * parsed again with `yaml`, whose messages and positions the problems then carry.
+ * parsed again with `yaml`, whose messages and positions the problems then carry. A `cache`
+ * kept across reads of one file spares parsing again what did not change.
  *
  * @example
  * ```ts
  * const { documents, problems } = await runSliced(parseRulesSteps(text, 'opensergo.yaml'));
  * ```
  */
-export function* parseRulesSteps(text: string, file: string): Steps<ParsedText> {
+export function* parseRulesSteps(text: string, file: string, cache?: ChunkCache): Steps<ParsedText> {
   // A byte-order mark would count as column 1 of line 1.
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const fast = yield* fastDocuments(source, file);
+  const fast = yield* fastDocuments(source, file, cache);
   const parsed = fast ? { documents: fast, problems: [] } : yield* exactDocuments(source, file);
   return { documents: parsed.documents.flatMap(expandLists), problems: parsed.problems };
 }
