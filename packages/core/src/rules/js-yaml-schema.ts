@@ -15,7 +15,7 @@ const mapTag = defineMappingTag<Record<string, unknown>>('tag:yaml.org,2002:map'
     else map[name] = value;
     return '';
   },
-  has: (map, key) => typeof key !== 'object' && Object.prototype.hasOwnProperty.call(map, String(key)),
+  has: (map, key) => (typeof key === 'string' ? Object.hasOwn(map, key) : typeof key !== 'object' && Object.hasOwn(map, String(key))),
   keys: (map) => Object.keys(map),
   get: (map, key) => map[String(key)],
 });

@@ -55,7 +55,12 @@ export function* parseRulesSteps(text: string, file: string, cache?: ChunkCache)
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const fast = yield* fastDocuments(source, file, cache);
   const parsed = fast ? { documents: fast, problems: [] } : yield* exactDocuments(source, file);
-  return { documents: parsed.documents.flatMap(expandLists), problems: parsed.problems };
+  const documents: LocatedDocument[] = [];
+  for (const doc of parsed.documents) {
+    if (isListDocument(doc.value)) documents.push(...expandLists(doc));
+    else documents.push(doc);
+  }
+  return { documents, problems: parsed.problems };
 }
 
 /**
