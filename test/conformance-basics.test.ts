@@ -3,21 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock, isOpenSergoError } from '@opensergo/core';
+import { limitedTarget } from '../packages/core/test/helpers/rate-limit-rules.js';
 import { ADAPTERS, echoed, send, withApp } from './harness.js';
 
-const limit = (target: string, threshold: number, extra = ''): string => `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: limit }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: ${threshold}, statDuration: 10s }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: rule }
-spec:
-  targets: [{ targetResourceName: '${target}' }]
-  strategies: [{ name: limit }]
-${extra}`;
+const limit = (target: string, threshold: number): string => limitedTarget('limit', target, threshold, '10s');
 
 const BROKEN = `
 apiVersion: fault-tolerance.opensergo.io/v1alpha1

@@ -6,22 +6,11 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '@opensergo/core';
 import { FAULT_TOLERANCE_KINDS } from '@opensergo/control-plane';
 import { TestControlPlane, ftAny } from '../packages/control-plane/test/control-plane-server.js';
+import { limitedTarget } from '../packages/core/test/helpers/rate-limit-rules.js';
 import { ADAPTERS, send, withApp } from './harness.js';
 
 const FT = 'fault-tolerance.opensergo.io/v1alpha1';
-const fileRules = `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: local-limit }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: 1, statDuration: 1s }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: local }
-spec:
-  targets: [{ targetResourceName: /local }]
-  strategies: [{ name: local-limit }]
-`;
+const fileRules = limitedTarget('local-limit', '/local', 1);
 
 for (const adapter of ADAPTERS) {
   describe(`control plane on ${adapter.name}`, () => {

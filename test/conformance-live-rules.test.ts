@@ -7,21 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeClock } from '@opensergo/core';
+import { limitedTarget } from '../packages/core/test/helpers/rate-limit-rules.js';
 import { ADAPTERS, send, withApp } from './harness.js';
 
-const rules = (threshold: number): string => `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: foo }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: ${threshold}, statDuration: 1s }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: foo }
-spec:
-  targets: [{ targetResourceName: /foo }]
-  strategies: [{ name: foo }]
-`;
+const rules = (threshold: number): string => limitedTarget('foo', '/foo', threshold);
 
 for (const adapter of ADAPTERS) {
   describe(`live rules file on ${adapter.name}`, () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { faultToleranceRule, rateLimitStrategy } from './helpers/rate-limit-rules.js';
 import { createEngine, FakeClock, propagationHeaders, requestView, type Decision, type Engine } from '../src/index.js';
 
 function decide(engine: Engine, method: string, url: string, headers: Record<string, string> = {}): Decision {
@@ -8,19 +9,8 @@ function decide(engine: Engine, method: string, url: string, headers: Record<str
   return decision;
 }
 
-const strategy = (name: string, threshold: number, mode = 'Local'): string => `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: ${name} }
-spec: { metricType: RequestAmount, limitMode: ${mode}, threshold: ${threshold}, statDuration: 1s }`;
-
-const rule = (name: string, targets: string[], strategies: string[]): string => `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: ${name} }
-spec:
-  targets: [${targets.map((t) => `{ targetResourceName: '${t}' }`).join(', ')}]
-  strategies: [${strategies.map((s) => `{ name: ${s} }`).join(', ')}]`;
+const strategy = rateLimitStrategy;
+const rule = faultToleranceRule;
 
 describe('engine', () => {
   it('gives every (target, strategy) pair its own counter', () => {

@@ -6,21 +6,10 @@ import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { createEngine, FakeClock, requestView, type Engine } from '../src/index.js';
+import { createEngine, FakeClock, type Engine } from '../src/index.js';
+import { admitted, limitedTarget } from './helpers/rate-limit-rules.js';
 
-const limit = (name: string, threshold: number): string => `
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: RateLimitStrategy
-metadata: { name: ${name} }
-spec: { metricType: RequestAmount, limitMode: Local, threshold: ${threshold}, statDuration: 1s }
----
-apiVersion: fault-tolerance.opensergo.io/v1alpha1
-kind: FaultToleranceRule
-metadata: { name: rule-${name} }
-spec:
-  targets: [{ targetResourceName: /${name} }]
-  strategies: [{ name: ${name} }]
-`;
+const limit = (name: string, threshold: number): string => limitedTarget(name, `/${name}`, threshold);
 
 const engines: Engine[] = [];
 const dirs: string[] = [];
@@ -44,16 +33,6 @@ function setup(text: string): { dir: string; file: string; engine: Engine; clock
   const engine = createEngine({ rulesFile: file, clock, logger });
   engines.push(engine);
   return { dir, file, engine, clock, errors };
-}
-
-function admitted(engine: Engine, path: string, attempts: number): number {
-  let n = 0;
-  for (let i = 0; i < attempts; i++) {
-    const d = engine.enter(requestView('GET', path, {}));
-    assert.ok(!(d instanceof Promise));
-    if (d.type === 'pass') n++;
-  }
-  return n;
 }
 
 describe('watched rules file', () => {

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { createEngine, FakeClock, parseRulesText, requestView, type Engine, type RuleSource, type RuleSourceSink } from '../src/index.js';
+import { createEngine, FakeClock, parseRulesText, type Engine, type RuleSource, type RuleSourceSink } from '../src/index.js';
+import { admitted } from './helpers/rate-limit-rules.js';
 
 const RULES = 10_000;
 /** Far above a slice (a few ms); a reload held the event loop for seconds before it was sliced. */
@@ -78,16 +79,6 @@ async function watchLoop<T>(until: Promise<T>): Promise<{ value: T; maxCpuMs: nu
   } finally {
     clearInterval(timer);
   }
-}
-
-function admitted(engine: Engine, path: string, attempts: number): number {
-  let n = 0;
-  for (let i = 0; i < attempts; i++) {
-    const d = engine.enter(requestView('GET', path, {}));
-    assert.ok(!(d instanceof Promise));
-    if (d.type === 'pass') n++;
-  }
-  return n;
 }
 
 describe('a reload of 10,000 rules', () => {
