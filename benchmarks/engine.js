@@ -12,7 +12,7 @@ import { createEngine, requestView } from '@opensergo/core';
 import { machine } from './lib/machine.js';
 import { runInterleaved } from './lib/microbench.js';
 import { writeResults } from './lib/report.js';
-import { admitRules, blockRules, breaker, comboRules, join, rule, ROUTE } from './lib/rules.js';
+import { admitRules, blockRules, breaker, comboRules, join, manyRules, rule, ROUTE } from './lib/rules.js';
 
 const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const timing = opts.quick ? { rounds: 3, ms: 250, warmupMs: 200 } : { rounds: 7, ms: 600, warmupMs: 500 };
@@ -46,6 +46,7 @@ const trippedBreaker = openBreaker();
 const engines = {
   none: engineWith(admitRules()),
   admit: engineWith(admitRules()),
+  many: engineWith(manyRules(10_000)),
   block: engineWith(blockRules()),
   combo: engineWith(comboRules()),
 };
@@ -68,6 +69,7 @@ const breakerNote = (setup) => (setup.warnings.some((w) => w.includes('not enfor
 const cases = [
   { name: 'engine: no rule matches the path', fn: () => call(engines.none.engine, '/unguarded') },
   { name: 'engine: rate limit, admitted', fn: () => call(engines.admit.engine, ROUTE) },
+  { name: 'engine: rate limit, admitted, +10,000 rules', fn: () => call(engines.many.engine, ROUTE) },
   { name: 'engine: rate limit, rejected', fn: () => call(engines.block.engine, ROUTE) },
   { name: 'engine: breaker (closed), admitted + exit', fn: () => call(closedBreaker.engine, ROUTE), note: breakerNote(closedBreaker) },
   {

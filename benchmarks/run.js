@@ -45,7 +45,7 @@ const { values: opts, positionals: filters } = parseArgs({
 // Fresh processes per session: a server process sometimes settles a few per cent faster or
 // slower than an identical one (JIT and heap luck), and only new processes average that out.
 const sessions = Number(opts.sessions ?? (opts.quick ? 1 : 2));
-const rounds = Number(opts.rounds ?? (opts.quick ? 3 : opts.paired ? 4 : 8));
+const rounds = Number(opts.rounds ?? (opts.quick ? 3 : opts.paired ? 4 : 6));
 const seconds = Number(opts.duration ?? (opts.quick ? 1 : opts.paired ? 1.5 : 1.2));
 // A server's first few thousand requests run colder code (and smaller heaps): with 1 s of
 // warm-up, the first round after it came out up to 2× slower.

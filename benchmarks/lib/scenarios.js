@@ -23,6 +23,8 @@ export function scenariosFor(framework) {
   const peer = FRAMEWORKS[framework].peer;
   return [
     { id: 'bare', label: 'bare', setup: 'bare' },
+    // A middleware/hook that only calls next(): what any middleware costs in this framework.
+    { id: 'noop', label: 'empty middleware (floor)', setup: 'noop' },
     { id: 'admit', label: 'opensergo, admitting', setup: 'opensergo', rules: 'admit' },
     { id: 'block', label: 'opensergo, blocking', setup: 'opensergo', rules: 'block', blocks: true },
     { id: 'many', label: 'opensergo, admitting, +10,000 other rules', setup: 'opensergo', rules: 'many' },

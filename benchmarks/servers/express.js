@@ -45,6 +45,7 @@ export async function start(scenario, { rules, logger }) {
   const app = express();
   if (scenario.setup === 'opensergo') app.use(opensergo({ rules, logger }));
   if (scenario.setup === 'peer') app.use(rateLimit({ windowMs: 1000, limit: scenario.limit }));
+  if (scenario.setup === 'noop') app.use((_req, _res, next) => next());
   const redis = ['opensergo-redis', 'rlf-redis', 'erl-redis'].includes(scenario.setup)
     ? await redisMiddleware(scenario, { rules, logger })
     : undefined;

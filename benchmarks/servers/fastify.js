@@ -13,6 +13,7 @@ import { ROUTE } from '../lib/rules.js';
 export async function start(scenario, { rules, logger }) {
   const app = Fastify();
   if (scenario.setup === 'opensergo') await app.register(opensergo, { rules, logger });
+  if (scenario.setup === 'noop') app.addHook('onRequest', (_request, _reply, done) => done());
   if (scenario.setup === 'peer') await app.register(fastifyRateLimit, { max: scenario.limit, timeWindow: 1000 });
   app.get(ROUTE, async () => ({ hello: 'world' }));
   await app.listen({ port: 0, host: '127.0.0.1' });

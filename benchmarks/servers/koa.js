@@ -14,6 +14,7 @@ import { listen } from '../lib/listen.js';
 export async function start(scenario, { rules, logger }) {
   const app = new Koa();
   if (scenario.setup === 'opensergo') app.use(opensergo({ rules, logger }));
+  if (scenario.setup === 'noop') app.use((_ctx, next) => next());
   if (scenario.setup === 'peer') {
     app.use(ratelimit({ driver: 'memory', db: new Map(), duration: 1000, max: scenario.limit, id: (ctx) => ctx.ip }));
   }
