@@ -62,6 +62,11 @@ class RequestEntry implements Entry {
   }
 }
 
+function tracksAny(tickets: readonly Ticket[]): boolean {
+  for (let i = 0; i < tickets.length; i++) if (tickets[i]!.tracksOutcome) return true;
+  return false;
+}
+
 const isPromise = (value: unknown): value is Promise<GuardResult> =>
   typeof (value as { then?: unknown } | null)?.then === 'function';
 
@@ -144,9 +149,12 @@ export class Engine {
     context: RequestContext,
     tickets: Ticket[] | undefined,
   ): Decision | Promise<Decision> {
+    // Synchronous checks happen at one instant: one clock read serves them all. After a
+    // wait (resume), `now` is read again for the checks that follow it.
+    const now = start === 0 ? enteredAt : this.clock.now();
     for (let i = start; i < bindings.length; i++) {
       const binding = bindings[i]!;
-      const result = binding.guard.enter(i === start ? enteredAt : this.clock.now());
+      const result = binding.guard.enter(now);
       if (isPromise(result)) return this.resume(result, bindings, i, enteredAt, context, tickets);
       if (result instanceof Block) return this.block(binding, result, context, tickets, enteredAt);
       (tickets ??= []).push(result);
@@ -176,7 +184,7 @@ export class Engine {
   }
 
   private pass(context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
-    if (!tickets || !tickets.some((t) => t.tracksOutcome)) return { type: 'pass', context, entry: undefined };
+    if (!tickets || !tracksAny(tickets)) return { type: 'pass', context, entry: undefined };
     return { type: 'pass', context, entry: new RequestEntry(tickets, enteredAt, this.clock) };
   }
 

@@ -27,11 +27,23 @@ function template(source: string, statusCode: number, body: string, headers: Rec
   // Retry-After is added for "come back later" statuses unless the action sets it itself.
   const wantsRetryAfter = (statusCode === 429 || statusCode === 503) && !('retry-after' in fixed);
   const frozen = Object.freeze(fixed);
+  if (!wantsRetryAfter) {
+    const response: FallbackResponse = Object.freeze({ statusCode, headers: frozen, body });
+    return { source, respond: () => response };
+  }
+  // Blocked traffic repeats the same few Retry-After values: build each response once.
+  const bySeconds = new Map<string, FallbackResponse>();
   return {
     source,
     respond(block) {
-      if (!wantsRetryAfter) return { statusCode, headers: frozen, body };
-      return { statusCode, headers: { ...frozen, 'retry-after': retryAfterSeconds(block) }, body };
+      const seconds = retryAfterSeconds(block);
+      let response = bySeconds.get(seconds);
+      if (!response) {
+        if (bySeconds.size >= 64) bySeconds.clear();
+        response = Object.freeze({ statusCode, headers: Object.freeze({ ...frozen, 'retry-after': seconds }), body });
+        bySeconds.set(seconds, response);
+      }
+      return response;
     },
   };
 }

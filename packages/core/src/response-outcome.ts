@@ -6,7 +6,7 @@ export interface ResponseLike {
   readonly writableFinished: boolean;
   /** Already closed: the client went away while the request waited (a throttling queue). */
   readonly closed?: boolean;
-  once(event: 'close', listener: () => void): unknown;
+  once(event: 'close', listener: (this: never) => void): unknown;
 }
 
 /**
@@ -25,10 +25,21 @@ export interface ResponseLike {
 export function exitWhenResponseCloses(res: ResponseLike, entry: Entry): void {
   // A 'close' that fired before this call (while the decision waited) would never fire again.
   if (res.closed === true) {
-    entry.exit(res.writableFinished ? { type: 'finished', statusCode: res.statusCode } : { type: 'abandoned' });
+    exitWith(res, entry);
     return;
   }
-  res.once('close', () => {
-    entry.exit(res.writableFinished ? { type: 'finished', statusCode: res.statusCode } : { type: 'abandoned' });
-  });
+  // One shared listener (no closure per request); `close` fires once per response.
+  (res as ResponseLike & { [ENTRY]?: Entry })[ENTRY] = entry;
+  res.once('close', onClose);
+}
+
+const ENTRY = Symbol('opensergo.entry');
+
+function onClose(this: ResponseLike & { [ENTRY]?: Entry }): void {
+  const entry = this[ENTRY];
+  if (entry) exitWith(this, entry);
+}
+
+function exitWith(res: ResponseLike, entry: Entry): void {
+  entry.exit(res.writableFinished ? { type: 'finished', statusCode: res.statusCode } : { type: 'abandoned' });
 }
