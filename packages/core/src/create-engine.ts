@@ -1,46 +1,25 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { Engine } from './engine.js';
-import { OpenSergoError, isOpenSergoError, rulesInvalid } from './errors.js';
+import { OpenSergoError, rulesInvalid } from './errors.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { env, type OpenSergoOptions } from './options.js';
-import { compileRules, documentsFromValues } from './rules/load.js';
+import { compileRules, documentsFromValues, readRulesFile, tryCompileRules } from './rules/load.js';
 import { ChunkCache } from './rules/parse-fast.js';
 import { parseRulesSteps } from './rules/parse-yaml.js';
 import { runSync } from './rules/steps.js';
 import type { LocatedDocument } from './rules/source.js';
 import { attachControlPlane } from './sources/control-plane.js';
 import { watchRulesFile } from './sources/file-source.js';
-import type { RuleProblem, RuleSet, Scope } from './rules/types.js';
+import type { RuleSet, Scope } from './rules/types.js';
 
 const DEFAULT_RULES_FILE = 'opensergo.yaml';
 
 /** Parses YAML and compiles it, reporting syntax and rule problems together. */
 export function compileText(text: string, file: string, scope: Scope, cache?: ChunkCache): { documents: LocatedDocument[]; ruleSet: RuleSet } {
   const { documents, problems } = runSync(parseRulesSteps(text, file, cache));
-  let ruleSet: RuleSet | undefined;
-  let more: readonly RuleProblem[] = [];
-  try {
-    ruleSet = compileRules(documents, scope);
-  } catch (error) {
-    if (!isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')) throw error;
-    more = error.problems;
-  }
-  if (problems.length || !ruleSet) throw rulesInvalid([...problems, ...more]);
-  return { documents, ruleSet };
-}
-
-/** Reads a rules file synchronously (start-up must be able to fail synchronously). */
-export function readRulesFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new OpenSergoError(
-      'ERR_OPENSERGO_RULES_FILE_UNREADABLE',
-      `Cannot read the OpenSergo rules file ${resolve(file)}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
+  const result = tryCompileRules(documents, scope, problems);
+  if (!result.ok) throw rulesInvalid(result.problems);
+  return { documents, ruleSet: result.ruleSet };
 }
 
 /** Where the rules come from when the options do not say (DESIGN.md). */

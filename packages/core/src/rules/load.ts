@@ -35,12 +35,18 @@ export function loadRulesText(text: string, file: string, scope: Scope): RuleSet
  * ```
  */
 export function loadRulesFile(path: string, scope: Scope): RuleSet {
-  let text: string;
+  return loadRulesText(readRulesFile(path), path, scope);
+}
+
+/**
+ * Reads a rules file synchronously; an unreadable file throws
+ * ERR_OPENSERGO_RULES_FILE_UNREADABLE naming the path, with the system error as `cause`.
+ */
+export function readRulesFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new OpenSergoError('ERR_OPENSERGO_RULES_FILE_UNREADABLE', `Cannot read OpenSergo rules file "${path}": ${reason}`, { cause });
   }
-  return loadRulesText(text, path, scope);
 }
