@@ -118,11 +118,6 @@ export class GuardRegistry {
     };
   }
 
-  /** Number of live (target, strategy) pairs. */
-  get size(): number {
-    return this.guards.size;
-  }
-
   /** Disposes every guard and stops the metrics sampler (engine close). */
   disposeAll(): void {
     for (const guard of this.guards.values()) guard.dispose();
