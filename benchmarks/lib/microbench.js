@@ -28,7 +28,7 @@ export async function timeCalls(fn, { ms, batch = 1000, async = false }) {
 }
 
 /**
- * Runs every case `rounds` times, interleaved, after one warm-up pass each, and returns the
+ * Runs every case `rounds` times, interleaved (each round starting one case later), after one warm-up pass each, and returns the
  * median ns/call of each (keyed by case name) with the spread of its rounds.
  * @param {{ name: string, fn: () => unknown, async?: boolean }[]} cases
  * @param {{ rounds: number, ms: number, warmupMs: number }} options
@@ -37,7 +37,11 @@ export async function runInterleaved(cases, { rounds, ms, warmupMs }) {
   const samples = new Map(cases.map((c) => [c.name, []]));
   for (const c of cases) await timeCalls(c.fn, { ms: warmupMs, async: c.async });
   for (let r = 0; r < rounds; r++) {
-    for (const c of cases) samples.get(c.name).push(await timeCalls(c.fn, { ms, async: c.async }));
+    // Each round starts at the next case, so no case always runs right after the same one.
+    for (let k = 0; k < cases.length; k++) {
+      const c = cases[(k + r) % cases.length];
+      samples.get(c.name).push(await timeCalls(c.fn, { ms, async: c.async }));
+    }
   }
   return cases.map((c) => {
     const ns = samples.get(c.name);
