@@ -6,7 +6,7 @@ export interface ResponseLike {
   readonly writableFinished: boolean;
   /** Already closed: the client went away while the request waited (a throttling queue). */
   readonly closed?: boolean;
-  once(event: 'close', listener: (this: never) => void): unknown;
+  on(event: 'close', listener: (this: never) => void): unknown;
 }
 
 /**
@@ -28,9 +28,10 @@ export function exitWhenResponseCloses(res: ResponseLike, entry: Entry): void {
     exitWith(res, entry);
     return;
   }
-  // One shared listener (no closure per request); `close` fires once per response.
+  // One shared listener, and `on` rather than `once`: `close` fires once per response, and
+  // `once` would allocate a wrapper for every request.
   (res as ResponseLike & { [ENTRY]?: Entry })[ENTRY] = entry;
-  res.once('close', onClose);
+  res.on('close', onClose);
 }
 
 const ENTRY = Symbol('opensergo.entry');
