@@ -43,6 +43,8 @@ class ControlPlaneSource implements RuleSource {
   private reported: 'none' | 'connected' | 'disconnected' = 'none';
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Pushes are applied one at a time, in arrival order: each compiles against the one before. */
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ResolvedOptions) {
     this.name = `control-plane:${options.endpoint}`;
@@ -78,6 +80,7 @@ class ControlPlaneSource implements RuleSource {
       call.cancel();
     }
     await this.callEnded;
+    await this.applying;
     this.client?.close();
   }
 
@@ -192,10 +195,18 @@ class ControlPlaneSource implements RuleSource {
       this.answer(call, responseId, CODE_FORMAT_ERROR, reason);
       return;
     }
-    const id = keyId(key);
+    const values = decoded.values;
+    this.applying = this.applying
+      .then(() => this.apply(call, responseId, keyId(key), values, version))
+      .catch((err: unknown) => this.options.logger.error(`${this.name}: push ${version} could not be applied: ${String(err)}`));
+  }
+
+  /** Puts one decoded push in force (ACK) or restores its kind's previous documents (NACK). */
+  private async apply(call: Call, responseId: string, id: string, values: readonly unknown[], version: string): Promise<void> {
+    if (this.closed) return;
     const previous = this.values.get(id);
-    this.values.set(id, decoded.values);
-    const result = this.update(version);
+    this.values.set(id, values);
+    const result = await this.update(version);
     if (result.ok) {
       this.answer(call, responseId, CODE_SUCCESS, '');
       return;
@@ -205,10 +216,17 @@ class ControlPlaneSource implements RuleSource {
     this.answer(call, responseId, CODE_HANDLER_ERROR, result.error.message);
   }
 
-  /** Hands the union of every subscription's documents to the sink; a throwing sink counts as a refusal. */
-  private update(version: string): UpdateResult {
+  /**
+   * Hands the union of every subscription's documents to the sink — compiled in slices when
+   * the sink can, so that a push of thousands of rules does not stall requests in flight; a
+   * throwing sink counts as a refusal.
+   */
+  private async update(version: string): Promise<UpdateResult> {
+    const sink = this.sink;
+    if (!sink) return { ok: true };
     try {
-      return this.sink?.update(this.documents(), { version }) ?? { ok: true };
+      const documents = this.documents();
+      return await (sink.updateSliced ? sink.updateSliced(documents, { version }) : sink.update(documents, { version }));
     } catch (err) {
       const error = new OpenSergoError('ERR_OPENSERGO_CONTROL_PLANE', `the rules sink threw: ${String(err)}`, { cause: err });
       return { ok: false, error };

@@ -18,9 +18,8 @@ interface Setup {
 }
 
 /** A test control plane and a subscribed client, both stopped when the test ends. */
-async function setup(t: TestContext): Promise<Setup> {
+async function setup(t: TestContext, sink = new RecordingSink()): Promise<Setup> {
   const plane = await new TestControlPlane().start();
-  const sink = new RecordingSink();
   const logs: string[] = [];
   const source = createControlPlaneSource({
     endpoint: plane.endpoint,
@@ -141,6 +140,35 @@ test('a push the sink rejects is NACKed and that kind\'s previous documents are 
   server.push({ kind: RULE, data: [rule], responseId: 'x-3' });
   assert.equal((await server.answerTo('x-3'))['responseAck'], 'ACK');
   assert.deepEqual(names(sink.accepted), ['fault-tolerance-rule-1', 'kept']);
+});
+
+/** A sink that compiles in slices, as the engine does: each update takes 20 ms and is logged. */
+class SlicedSink extends RecordingSink {
+  readonly log: string[] = [];
+  override update(): never {
+    throw new Error('the synchronous update was used although the sink has updateSliced');
+  }
+  async updateSliced(...args: Parameters<RecordingSink['update']>): Promise<ReturnType<RecordingSink['update']>> {
+    this.log.push(`start ${args[1]?.version}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    this.log.push(`end ${args[1]?.version}`);
+    return super.update(...args);
+  }
+}
+
+test('pushes are compiled one at a time, in arrival order, through the sink\'s updateSliced; each is answered when its compile ends', async (t) => {
+  const sink = new SlicedSink();
+  const { server } = await setup(t, sink);
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('first', 1)], version: 1, responseId: 's-1' });
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('second', 2)], version: 2, responseId: 's-2' });
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('third', 3)], version: 3, responseId: 's-3' });
+  assert.equal((await server.answerTo('s-3'))['responseAck'], 'ACK');
+  assert.deepEqual(sink.log, ['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+  assert.deepEqual(names(sink.accepted), ['third']);
+  assert.deepEqual(
+    sink.updates.map((u) => u.version),
+    ['1', '2', '3'],
+  );
 });
 
 test('the answer to a subscription: success is silent, an error status is logged; an initial push answers with data', async (t) => {
