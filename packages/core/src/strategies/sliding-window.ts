@@ -7,6 +7,8 @@
  * would: the bound is never exceeded, memory stays ≤ ~1000 runs whatever the threshold, and
  * with a millisecond clock the log is exact. Each operation is amortised O(1).
  */
+const NONE = new Float64Array(0);
+
 export class SlidingWindow {
   private times: Float64Array;
   private counts: Float64Array;
@@ -17,8 +19,9 @@ export class SlidingWindow {
 
   constructor(readonly windowMs: number) {
     this.grain = Math.min(1, windowMs / 1000);
-    this.times = new Float64Array(8);
-    this.counts = new Float64Array(8);
+    // Storage comes with the first admission: of 10,000 guarded routes most may never be hit.
+    this.times = NONE;
+    this.counts = NONE;
   }
 
   /** Admissions still inside the window ending at `now`. */
@@ -102,8 +105,8 @@ export class SlidingWindow {
 
   private grow(): void {
     const cap = this.times.length;
-    const times = new Float64Array(cap * 2);
-    const counts = new Float64Array(cap * 2);
+    const times = new Float64Array(Math.max(8, cap * 2));
+    const counts = new Float64Array(Math.max(8, cap * 2));
     for (let i = 0; i < this.size; i++) {
       times[i] = this.times[(this.head + i) % cap]!;
       counts[i] = this.counts[(this.head + i) % cap]!;
