@@ -2,6 +2,7 @@
 // Usage (by lib/server-process.js): node lib/server-child.js '<scenario JSON>'
 import { Session } from 'node:inspector/promises';
 import { RULES } from './rules.js';
+import * as stopwatch from './stopwatch.js';
 
 const scenario = JSON.parse(process.argv[2]);
 const warnings = [];
@@ -18,6 +19,8 @@ let session;
 process.on('message', async (message) => {
   if (message.type === 'cpu') {
     process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
+  } else if (message.type === 'stopwatch') {
+    process.send({ type: 'stopwatch', id: message.id, ...stopwatch.read() });
   } else if (message.type === 'profile-start') {
     session = new Session();
     session.connect();

@@ -39,6 +39,11 @@ export async function startServer(scenario, options = {}) {
       const { usage } = await ask('cpu', 'cpu');
       return usage.user + usage.system;
     },
+    /** Time spent in the stopwatched middleware slot since the last read (scenario.stopwatch). */
+    async stopwatch() {
+      const { totalMs, count } = await ask('stopwatch', 'stopwatch');
+      return { totalMs, count };
+    },
     async startProfile() {
       await ask('profile-start', 'profile-started');
     },

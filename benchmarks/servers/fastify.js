@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { opensergo } from '@opensergo/fastify';
 import { ROUTE } from '../lib/rules.js';
+import * as stopwatch from '../lib/stopwatch.js';
 
 /**
  * Starts the Fastify app of `scenario` on a free loopback port.
@@ -12,9 +13,12 @@ import { ROUTE } from '../lib/rules.js';
  */
 export async function start(scenario, { rules, logger }) {
   const app = Fastify();
+  // Hooks run in the order they were added; a plugin's hooks are added when its register is awaited.
+  if (scenario.stopwatch) app.addHook('onRequest', (request, _reply, done) => (stopwatch.start(request.raw), done()));
   if (scenario.setup === 'opensergo') await app.register(opensergo, { rules, logger });
   if (scenario.setup === 'noop') app.addHook('onRequest', (_request, _reply, done) => done());
   if (scenario.setup === 'peer') await app.register(fastifyRateLimit, { max: scenario.limit, timeWindow: 1000 });
+  if (scenario.stopwatch) app.addHook('onRequest', (request, _reply, done) => (stopwatch.stop(request.raw), done()));
   app.get(ROUTE, async () => ({ hello: 'world' }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: app.server.address().port, close: () => app.close() };

@@ -4,6 +4,7 @@ import ratelimit from 'koa-ratelimit';
 import { opensergo } from '@opensergo/koa';
 import { ROUTE } from '../lib/rules.js';
 import { listen } from '../lib/listen.js';
+import * as stopwatch from '../lib/stopwatch.js';
 
 /**
  * Starts the Koa app of `scenario` on a free loopback port.
@@ -13,11 +14,13 @@ import { listen } from '../lib/listen.js';
  */
 export async function start(scenario, { rules, logger }) {
   const app = new Koa();
+  if (scenario.stopwatch) app.use((ctx, next) => (stopwatch.start(ctx.req), next()));
   if (scenario.setup === 'opensergo') app.use(opensergo({ rules, logger }));
   if (scenario.setup === 'noop') app.use((_ctx, next) => next());
   if (scenario.setup === 'peer') {
     app.use(ratelimit({ driver: 'memory', db: new Map(), duration: 1000, max: scenario.limit, id: (ctx) => ctx.ip }));
   }
+  if (scenario.stopwatch) app.use((ctx, next) => (stopwatch.stop(ctx.req), next()));
   app.use((ctx) => {
     if (ctx.method === 'GET' && ctx.path === ROUTE) ctx.body = { hello: 'world' };
   });

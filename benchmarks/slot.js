@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// What the middleware costs a request, timed in place: each server has a stopwatch just
+// before and just after the governed middleware (Fastify: onRequest hooks around ours), and
+// reports the time between, request by request, under the same autocannon load as run.js.
+// Throughput ratios on these shared machines swing ±10% between identical runs; this
+// figure is a few microseconds timed inside one request, so the machine's swings barely
+// touch it. Together with bare's CPU per request it gives the ratio a quiet machine would see.
+//
+//   node benchmarks/slot.js              all frameworks (~4 min)
+//   node benchmarks/slot.js fastify      one framework
+//   options: --rounds N (default 6)  --duration S (default 1.5)
+//
+// What it leaves out: work done after the response (the `close` listener and entry.exit of
+// the combo — see engine.js for those), and garbage collection our allocations cause later.
+// Needs the built packages: `npm run build` first.
+import { parseArgs } from 'node:util';
+import { hammer } from './lib/load.js';
+import { machine } from './lib/machine.js';
+import { pin } from './lib/pin.js';
+import { writeResults } from './lib/report.js';
+import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
+import { startServer } from './lib/server-process.js';
+import { median } from './lib/stats.js';
+import { targetFor } from './lib/targets.js';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '6' }, duration: { type: 'string', default: '1.5' } },
+});
+const rounds = Number(opts.rounds);
+const seconds = Number(opts.duration);
+const SLOT_SCENARIOS = ['bare', 'noop', 'admit', 'many', 'combo', 'peer-admit'];
+
+const pinned = pin(process.pid, '1');
+const info = machine();
+console.log(`# OpenSergo middleware slot — ${info.cpu}, Node ${info.node}, load avg ${info.loadAverage.join(' ')}`);
+console.log(`${rounds} rounds × ${seconds}s per server after 2 s warm-up; 10 connections; medians${pinned ? '; servers on CPU 0, load on CPU 1' : ''}.`);
+
+const results = { machine: info, rounds, seconds, frameworks: {} };
+for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.length || positionals.includes(fw))) {
+  const all = scenariosFor(framework);
+  // A plain bare server for the denominator (CPU per request with no stopwatch at all), and
+  // every slot scenario with its stopwatch; "bare" with a stopwatch times the empty slot.
+  const plain = await startServer(all.find((s) => s.id === 'bare'), pinned ? { cpu: '0' } : {});
+  const timed = [];
+  for (const scenario of all.filter((s) => SLOT_SCENARIOS.includes(s.id))) {
+    timed.push({ scenario, server: await startServer({ ...scenario, stopwatch: true }, pinned ? { cpu: '0' } : {}), slots: [] });
+  }
+  const bareCpu = [];
+  for (const run of [{ server: plain }, ...timed]) await hammer(run.server, 2);
+  for (let round = 1; round <= rounds; round++) {
+    process.stderr.write(`\r${framework}: round ${round}/${rounds} `);
+    bareCpu.push((await hammer(plain, seconds)).cpuMicrosPerRequest);
+    for (const run of timed) {
+      await run.server.stopwatch();
+      await hammer(run.server, seconds);
+      const { totalMs, count } = await run.server.stopwatch();
+      run.slots.push((totalMs * 1000) / count);
+    }
+  }
+  process.stderr.write('\n');
+  await Promise.all([plain, ...timed.map((t) => t.server)].map((s) => s.close()));
+
+  const cpu = median(bareCpu);
+  const empty = median(timed.find((t) => t.scenario.id === 'bare').slots);
+  const noop = median(timed.find((t) => t.scenario.id === 'noop').slots);
+  const lines = timed.map(({ scenario, slots }) => {
+    const slot = median(slots);
+    const added = slot - empty;
+    const target = targetFor(framework, scenario.id);
+    return {
+      id: scenario.id,
+      label: scenario.id === 'bare' ? 'empty slot (the stopwatch itself)' : scenario.label,
+      slotMicros: slot,
+      addedMicros: added,
+      beyondEmptyMiddlewareMicros: slot - noop,
+      impliedRatio: cpu / (cpu + added),
+      target: target?.against === 'bare' ? target.min : undefined,
+    };
+  });
+  results.frameworks[framework] = { bareCpuMicros: cpu, lines };
+
+  const rows = [['scenario', 'slot µs', 'middleware µs', 'beyond empty mw', `bare CPU ${cpu.toFixed(0)} µs → × bare`, 'target']];
+  for (const l of lines) {
+    const isEmpty = l.id === 'bare';
+    rows.push([
+      l.label,
+      l.slotMicros.toFixed(2),
+      isEmpty ? '' : l.addedMicros.toFixed(2),
+      isEmpty || l.id === 'noop' ? '' : l.beyondEmptyMiddlewareMicros.toFixed(2),
+      isEmpty ? '' : l.impliedRatio.toFixed(3),
+      l.target === undefined ? '' : `≥ ${l.target}`,
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  console.log(`\n## ${framework}`);
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c > 0 && c < 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+console.log(`\nResults: ${writeResults('slot', results)}`);
+console.log(
+  'slot µs: median time between the stopwatch before and after the middleware; middleware µs: minus the empty slot; ' +
+    '× bare: bare CPU / (bare CPU + middleware µs), the throughput ratio if this were all the middleware cost.',
+);
