@@ -22,9 +22,13 @@ declare global {
   }
 }
 
-type Request = IncomingMessage & { originalUrl?: string; opensergo?: RequestContext; [ENTRY]?: Entry };
+type Request = IncomingMessage & { originalUrl?: string; opensergo?: RequestContext };
 type Next = (error?: unknown) => void;
-const ENTRY = Symbol('opensergo.entry');
+/**
+ * Admitted requests' entries, for the error middleware. Not a property of `req`: Express
+ * gives `req` its own prototype, and a new property on it cost microseconds per request.
+ */
+const entries = new WeakMap<IncomingMessage, Entry>();
 
 /** The middleware, with its engine and an error-reporting companion. */
 export interface OpenSergoMiddleware {
@@ -47,7 +51,7 @@ function apply(decision: Decision, req: Request, res: ServerResponse, next: Next
     return;
   }
   if (decision.entry) {
-    req[ENTRY] = decision.entry;
+    entries.set(req, decision.entry);
     exitWhenResponseCloses(res, decision.entry);
   }
   next();
@@ -74,7 +78,7 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
     else apply(decision, req, res, next);
   };
   const errors = (error: unknown, req: Request, _res: ServerResponse, next: Next): void => {
-    req[ENTRY]?.exit({ type: 'failed', error });
+    entries.get(req)?.exit({ type: 'failed', error });
     next(error);
   };
   return Object.assign(middleware, { engine, errors });
