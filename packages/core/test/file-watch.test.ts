@@ -2,37 +2,21 @@
 // broken files and deletions, with the state of unchanged strategies kept.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createEngine, FakeClock, type Engine } from '../src/index.js';
 import { admitted, limitedTarget } from './helpers/rate-limit-rules.js';
+import { watchedFiles } from './helpers/watched-files.js';
 
 const limit = (name: string, threshold: number): string => limitedTarget(name, `/${name}`, threshold);
 
-const engines: Engine[] = [];
-const dirs: string[] = [];
-// The watcher never keeps a process alive (by design); while a test awaits a file event,
-// this interval does.
-const hold = setInterval(() => {}, 1000);
-after(() => clearInterval(hold));
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const files = watchedFiles('opensergo-watch-');
 
 function setup(text: string): { dir: string; file: string; engine: Engine; clock: FakeClock; errors: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'opensergo-watch-'));
-  dirs.push(dir);
-  const file = join(dir, 'opensergo.yaml');
-  writeFileSync(file, text);
-  const clock = new FakeClock();
   const errors: string[] = [];
   const logger = { info() {}, warn() {}, error: (m: string) => errors.push(m) };
-  const engine = createEngine({ rulesFile: file, clock, logger });
-  engines.push(engine);
-  return { dir, file, engine, clock, errors };
+  return { ...files.open(text, logger), errors };
 }
 
 describe('watched rules file', () => {
@@ -82,14 +66,12 @@ describe('watched rules file', () => {
   });
 
   it('sees the Kubernetes ConfigMap symlink swap', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'opensergo-configmap-'));
-    dirs.push(dir);
+    const dir = files.dir();
     mkdirSync(join(dir, '..2026_11_23_1'));
     writeFileSync(join(dir, '..2026_11_23_1', 'opensergo.yaml'), limit('foo', 1));
     symlinkSync('..2026_11_23_1', join(dir, '..data'));
     symlinkSync('..data/opensergo.yaml', join(dir, 'opensergo.yaml'));
-    const engine = createEngine({ rulesFile: join(dir, 'opensergo.yaml'), logger: false, clock: new FakeClock() });
-    engines.push(engine);
+    const engine = files.track(createEngine({ rulesFile: join(dir, 'opensergo.yaml'), logger: false, clock: new FakeClock() }));
     assert.equal(admitted(engine, '/foo', 3), 1);
     const loaded = once(engine.events, 'rules:loaded');
     mkdirSync(join(dir, '..2026_11_23_2'));
@@ -115,8 +97,7 @@ describe('watched rules file', () => {
 
   it('does not watch with watch: false', () => {
     const { file } = setup(limit('foo', 1));
-    const engine = createEngine({ rulesFile: file, watch: false, logger: false });
-    engines.push(engine);
+    const engine = files.track(createEngine({ rulesFile: file, watch: false, logger: false }));
     assert.equal(engine.status().sources.length, 1);
     assert.equal(engine.status().sources[0]?.connected, true);
   });

@@ -3,12 +3,11 @@
 // while it happens, and check that the swap is still all or nothing.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { createEngine, FakeClock, parseRulesText, type Engine, type RuleSource, type RuleSourceSink } from '../src/index.js';
 import { admitted } from './helpers/rate-limit-rules.js';
+import { watchedFiles } from './helpers/watched-files.js';
 
 const RULES = 10_000;
 /** Far above a slice (a few ms); a reload held the event loop for seconds before it was sliced. */
@@ -27,25 +26,8 @@ function manyRules(threshold: number | string, count = RULES): string {
   return docs.join('---\n');
 }
 
-const engines: Engine[] = [];
-const dirs: string[] = [];
-const hold = setInterval(() => {}, 1000);
-after(() => clearInterval(hold));
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function setup(text: string): { file: string; engine: Engine; clock: FakeClock } {
-  const dir = mkdtempSync(join(tmpdir(), 'opensergo-large-'));
-  dirs.push(dir);
-  const file = join(dir, 'opensergo.yaml');
-  writeFileSync(file, text);
-  const clock = new FakeClock();
-  const engine = createEngine({ rulesFile: file, clock, logger: false });
-  engines.push(engine);
-  return { file, engine, clock };
-}
+const files = watchedFiles('opensergo-large-');
+const setup = (text: string): { file: string; engine: Engine; clock: FakeClock } => files.open(text);
 
 /**
  * Ticks a 1 ms timer until `until` settles. Returns the most CPU time the process used between
@@ -119,8 +101,7 @@ describe('a reload of 10,000 rules', () => {
 
 describe('updates that overlap', () => {
   it('a quick update landing while a large one compiles is kept: the large one is compiled again with it', async () => {
-    const engine = createEngine({ rules: [], logger: false });
-    engines.push(engine);
+    const engine = files.track(createEngine({ rules: [], logger: false }));
     const sinks = new Map<string, RuleSourceSink>();
     const source = (name: string): RuleSource => ({ name, start: (sink) => void sinks.set(name, sink), close: async () => {} });
     engine.addSource(source('large'));
