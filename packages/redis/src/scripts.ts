@@ -23,6 +23,11 @@ function script(name: string, body: string): Script {
 const PRELUDE = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local function fmt(x) return string.format('%d', x) end
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local function now_ms() return math.floor(now_us() / 1000) end
 local function zadd_all(key, score, members, first, last, prefix)
   local i = first
   while i <= last do
@@ -59,8 +64,7 @@ local window = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local want = tonumber(ARGV[5])
 local lease = tonumber(ARGV[6])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = now_us()
 if ARGV[7] ~= '' then
   local unused = {}
   for j = tonumber(ARGV[8]), tonumber(ARGV[9]) do unused[#unused + 1] = ARGV[7] .. ':' .. j end
@@ -94,8 +98,7 @@ export const ACQUIRE = script(
 local key = KEYS[1]
 local max = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now))
 local admit = math.min(#ARGV - 2, max - redis.call('ZCARD', key))
 if admit <= 0 then return 0 end
@@ -114,8 +117,7 @@ export const RENEW = script(
   `
 local key = KEYS[1]
 local lease = tonumber(ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 zadd_all(key, fmt(now + lease), function(j) return ARGV[j + 1] end, 1, #ARGV - 1, '')
 redis.call('PEXPIRE', key, lease + 1000)
 return #ARGV - 1
@@ -131,8 +133,7 @@ export const HEARTBEAT = script(
   `
 local key = KEYS[1]
 local ttl = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('ZADD', key, fmt(now), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - ttl))
 redis.call('PEXPIRE', key, ttl + 1000)
