@@ -11,7 +11,7 @@ import CircuitBreaker from 'opossum';
 import { createEngine, requestView } from '@opensergo/core';
 import { machine } from './lib/machine.js';
 import { runInterleaved } from './lib/microbench.js';
-import { writeResults } from './lib/report.js';
+import { printRows, writeResults } from './lib/report.js';
 import { admitRules, blockRules, breaker, comboRules, join, manyRules, rule, ROUTE } from './lib/rules.js';
 
 const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -94,11 +94,7 @@ console.log(`# Engine benchmark — ${info.cpu}, Node ${info.node}, load avg ${i
 console.log(`${timing.rounds} rounds × ${timing.ms} ms per case, interleaved; medians.\n`);
 const results = await runInterleaved(cases, timing);
 const rows = results.map((r, i) => [r.name, r.nsPerCall.toFixed(0), Math.round(r.callsPerSecond).toLocaleString('en-US'), cases[i].note ?? '']);
-const head = ['case', 'ns/call', 'calls/s', 'note'];
-const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-for (const row of [head, widths.map((w) => '-'.repeat(w)), ...rows]) {
-  console.log(row.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
-}
+printRows([['case', 'ns/call', 'calls/s', 'note'], ...rows], [1, 2]);
 console.log('\nReferences (issue 3): opossum ~1.08 M successful and 217 k failing calls/s; sentinel-golang ~263–309 ns per entry.');
 console.log(`Results: ${writeResults('engine', { machine: info, timing, results: results.map((r, i) => ({ ...r, note: cases[i].note })) })}`);
 for (const e of [...Object.values(engines), closedBreaker, trippedBreaker]) await e.engine.close();

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { hammer } from './lib/load.js';
 import { machine } from './lib/machine.js';
 import { pin } from './lib/pin.js';
-import { writeResults } from './lib/report.js';
+import { printRows, writeResults } from './lib/report.js';
 import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
 import { startServer } from './lib/server-process.js';
 import { median } from './lib/stats.js';
@@ -92,12 +92,8 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
       l.target === undefined ? '' : `≥ ${l.target}`,
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log(`\n## ${framework}`);
-  for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, c) => (c > 0 && c < 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printRows(rows, [1, 2, 3, 4]);
 }
 console.log(`\nResults: ${writeResults('slot', results)}`);
 console.log(

@@ -44,11 +44,21 @@ export function printTable(framework, lines) {
       note(l),
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const numeric = new Set([1, 2, 3, 4, 5, 6, 7]);
   console.log(`\n## ${framework}`);
+  printRows(rows, [1, 2, 3, 4, 5, 6, 7]);
+}
+
+/**
+ * Prints `rows` (the first is the header) as aligned columns with a rule under the header;
+ * the columns in `numeric` are right-aligned.
+ * @param {string[][]} rows
+ * @param {number[]} numeric column indexes
+ */
+export function printRows(rows, numeric) {
+  const right = new Set(numeric);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+    console.log(row.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
