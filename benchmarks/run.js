@@ -1,28 +1,28 @@
 #!/usr/bin/env node
 // HTTP benchmark: bare Express/Koa/Fastify vs @opensergo/* vs the peer rate limiters.
 //
-//   node benchmarks/run.js                 all frameworks (~6 min)
-//   node benchmarks/run.js --quick         fewer, shorter rounds (~2 min), for a smoke check
+//   node benchmarks/run.js                 all frameworks (~15 min with Redis)
+//   node benchmarks/run.js --quick         fewer, shorter rounds (~4 min), for a smoke check
 //   node benchmarks/run.js express koa     only these frameworks
 //   node benchmarks/run.js fastify:combo   only this scenario (bare always runs: it is the baseline)
-//   node benchmarks/run.js --paired        each scenario at the same time as a bare twin (~6 min; see lib/rounds.js)
-//   options: --rounds N (in all)  --sessions N (fresh server processes, rounds split among them)
-//            --duration S  --warmup S  --connections N  --pipelining N
+//   node benchmarks/run.js --paired        each scenario at the same time as a bare twin (see lib/rounds.js)
+//   options: --rounds N  --duration S  --warmup S  --connections N  --pipelining N
 //            --no-pin (by default, on Linux with taskset, the servers run on CPU 0 and the load on CPU 1)
 //            --profile DIR (V8 CPU profiles of the server children, written when they exit)
 //
-// Servers run in child processes (one per scenario, started up front and idle between
-// turns); autocannon runs here. Rounds interleave the scenarios (bare, ours, peer, bare, …)
-// and the tables report medians. Needs the built packages: `npm run build` first.
+// Every measurement runs in a fresh server process (child), warmed up and then measured
+// while no other server runs (lib/rounds.js says why); autocannon runs here. Each round
+// measures every scenario once, starting from a different scenario each round, and each
+// variant is compared with the bare measurement of its round; the tables report medians.
+// Needs the built packages: `npm run build` first.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { hammer, LOAD } from './lib/load.js';
-import { pairedRounds, sequentialRounds } from './lib/rounds.js';
+import { LOAD } from './lib/load.js';
+import { measureFresh } from './lib/rounds.js';
 import { machine } from './lib/machine.js';
 import { pin } from './lib/pin.js';
 import { printTable, writeResults } from './lib/report.js';
 import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
-import { startServer } from './lib/server-process.js';
 import { summarise } from './lib/summary.js';
 
 const { values: opts, positionals: filters } = parseArgs({
@@ -32,7 +32,6 @@ const { values: opts, positionals: filters } = parseArgs({
     paired: { type: 'boolean', default: false },
     connections: { type: 'string' },
     pipelining: { type: 'string' },
-    sessions: { type: 'string' },
     rounds: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -42,14 +41,9 @@ const { values: opts, positionals: filters } = parseArgs({
 });
 // Many short rounds rather than a few long ones: on a shared machine throughput swings over
 // seconds, and pairing each variant with the bare run of the same round cancels more of it.
-// Fresh processes per session: a server process sometimes settles a few per cent faster or
-// slower than an identical one (JIT and heap luck), and only new processes average that out.
-const sessions = Number(opts.sessions ?? (opts.quick ? 1 : 2));
-const rounds = Number(opts.rounds ?? (opts.quick ? 3 : opts.paired ? 4 : 6));
+const rounds = Number(opts.rounds ?? (opts.quick ? 3 : 8));
 const seconds = Number(opts.duration ?? (opts.quick ? 1 : opts.paired ? 1.5 : 1.2));
-// A server's first few thousand requests run colder code (and smaller heaps): with 1 s of
-// warm-up, the first round after it came out up to 2× slower.
-const warmup = Number(opts.warmup ?? (opts.quick ? 2 : opts.paired ? 3 : 2));
+const warmup = Number(opts.warmup ?? (opts.quick ? 1 : 1.5));
 if (opts.connections) LOAD.connections = Number(opts.connections);
 if (opts.pipelining) LOAD.pipelining = Number(opts.pipelining);
 const mode = opts.paired ? 'paired' : 'sequential';
@@ -69,45 +63,25 @@ if (!frameworks.length) {
 
 const pinned = !opts['no-pin'] && pin(process.pid, '1');
 const serverOptions = { ...(pinned ? { cpu: '0' } : {}), ...(opts.profile ? { profileDir: opts.profile } : {}) };
-const results = { machine: machine(), load: { ...LOAD, mode, sessions, rounds, seconds, warmup, pinned }, frameworks: {} };
+const results = { machine: machine(), load: { ...LOAD, mode, rounds, seconds, warmup, pinned }, frameworks: {} };
 console.log(`# OpenSergo HTTP benchmark — ${results.machine.cpu}, Node ${results.machine.node}, load avg ${results.machine.loadAverage.join(' ')}`);
 console.log(
-  `${mode}: ${rounds} rounds × ${seconds}s per scenario in ${sessions} session(s), each after ${warmup}s warm-up; ` +
+  `${mode}: ${rounds} rounds × ${seconds}s per scenario, each in a fresh process after ${warmup}s warm-up; ` +
     `${LOAD.connections} connections, pipelining ${LOAD.pipelining}${pinned ? '; servers on CPU 0, load on CPU 1' : ''}; medians.`,
 );
-
-/** One session: fresh servers for every scenario (and, paired, their bare twins), warm-up, `count` rounds. */
-async function session(framework, runs, count) {
-  const bare = runs[0].scenario;
-  const servers = [];
-  const start = async (scenario) => {
-    const server = await startServer(scenario, serverOptions);
-    servers.push(server);
-    return server;
-  };
-  try {
-    for (const run of runs) {
-      run.server = await start(run.scenario);
-      run.warnings = run.server.warnings;
-      run.startupMs = run.server.startupMs;
-      if (opts.paired) run.twin = await start(bare);
-    }
-    // Paired, a scenario and its twin warm up together, as they will be measured.
-    for (const run of runs) await Promise.all([hammer(run.server, warmup), ...(run.twin ? [hammer(run.twin, warmup)] : [])]);
-    if (opts.paired) await pairedRounds(framework, runs, { rounds: count, seconds });
-    else await sequentialRounds(framework, runs, { rounds: count, seconds });
-  } finally {
-    await Promise.all(servers.map((server) => server.close()));
-  }
-}
 
 for (const framework of frameworks) {
   const runs = scenariosFor(framework)
     .filter(wanted)
     .map((scenario) => ({ scenario, samples: [] }));
-  for (let i = 0; i < sessions; i++) {
-    await session(framework, runs, Math.floor(rounds / sessions) + (i < rounds % sessions ? 1 : 0));
+  const bare = runs[0].scenario;
+  for (let round = 0; round < rounds; round++) {
+    process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
+    // Start from a different scenario each round, so none is always measured first or last.
+    const order = runs.map((_, i) => runs[(i + round) % runs.length]);
+    for (const run of order) await measureFresh(run, { bare, paired: opts.paired, round, warmup, seconds, serverOptions });
   }
+  process.stderr.write('\n');
   const lines = summarise(framework, runs);
   printTable(framework, lines);
   results.frameworks[framework] = lines;

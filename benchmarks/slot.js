@@ -6,7 +6,7 @@
 // figure is a few microseconds timed inside one request, so the machine's swings barely
 // touch it. Together with bare's CPU per request it gives the ratio a quiet machine would see.
 //
-//   node benchmarks/slot.js              all frameworks (~4 min)
+//   node benchmarks/slot.js              all frameworks (~6 min)
 //   node benchmarks/slot.js fastify      one framework
 //   options: --rounds N (default 6)  --duration S (default 1.5)
 //
@@ -19,7 +19,7 @@ import { machine } from './lib/machine.js';
 import { pin } from './lib/pin.js';
 import { printRows, writeResults } from './lib/report.js';
 import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
-import { startServer } from './lib/server-process.js';
+import { withFreshServers } from './lib/rounds.js';
 import { median } from './lib/stats.js';
 import { targetFor } from './lib/targets.js';
 
@@ -29,44 +29,64 @@ const { values: opts, positionals } = parseArgs({
 });
 const rounds = Number(opts.rounds);
 const seconds = Number(opts.duration);
+const WARMUP = 1.5;
 const SLOT_SCENARIOS = ['bare', 'noop', 'admit', 'many', 'combo', 'peer-admit'];
 
 const pinned = pin(process.pid, '1');
+const fresh = { warmup: WARMUP, serverOptions: pinned ? { cpu: '0' } : {} };
 const info = machine();
 console.log(`# OpenSergo middleware slot — ${info.cpu}, Node ${info.node}, load avg ${info.loadAverage.join(' ')}`);
-console.log(`${rounds} rounds × ${seconds}s per server after 2 s warm-up; 10 connections; medians${pinned ? '; servers on CPU 0, load on CPU 1' : ''}.`);
+console.log(`${rounds} rounds × ${seconds}s per server, each in a fresh process after ${WARMUP} s warm-up; 10 connections; medians${pinned ? '; servers on CPU 0, load on CPU 1' : ''}.`);
 
 const results = { machine: info, rounds, seconds, frameworks: {} };
 for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.length || positionals.includes(fw))) {
   const all = scenariosFor(framework);
   // A plain bare server for the denominator (CPU per request with no stopwatch at all), and
   // every slot scenario with its stopwatch; "bare" with a stopwatch times the empty slot.
-  const plain = await startServer(all.find((s) => s.id === 'bare'), pinned ? { cpu: '0' } : {});
-  const timed = [];
-  for (const scenario of all.filter((s) => SLOT_SCENARIOS.includes(s.id))) {
-    timed.push({ scenario, server: await startServer({ ...scenario, stopwatch: true }, pinned ? { cpu: '0' } : {}), slots: [] });
-  }
+  // Each measurement in a fresh process, started from a different scenario each round
+  // (lib/rounds.js says why).
+  const plain = all.find((s) => s.id === 'bare');
+  const timed = all.filter((s) => SLOT_SCENARIOS.includes(s.id)).map((scenario) => ({ scenario: { ...scenario, stopwatch: true }, slots: [] }));
   const bareCpu = [];
-  for (const run of [{ server: plain }, ...timed]) await hammer(run.server, 2);
-  for (let round = 1; round <= rounds; round++) {
-    process.stderr.write(`\r${framework}: round ${round}/${rounds} `);
-    bareCpu.push((await hammer(plain, seconds)).cpuMicrosPerRequest);
-    for (const run of timed) {
-      await run.server.stopwatch();
-      await hammer(run.server, seconds);
-      const { totalMs, count } = await run.server.stopwatch();
-      run.slots.push((totalMs * 1000) / count);
-    }
+  const bareGc = [];
+  // GC time per request: collections of what a request allocated run later, outside its slot.
+  const gcPerRequest = async (server, work) => {
+    await server.gc();
+    const { requests } = await work();
+    return ((await server.gc()).totalMs * 1000) / requests;
+  };
+  const measurements = [
+    () =>
+      withFreshServers([plain], fresh, async ([server]) => {
+        bareGc.push(await gcPerRequest(server, async () => {
+          const result = await hammer(server, seconds);
+          bareCpu.push(result.cpuMicrosPerRequest);
+          return result;
+        }));
+      }),
+    ...timed.map((run) => () =>
+      withFreshServers([run.scenario], fresh, async ([server]) => {
+        await server.stopwatch();
+        (run.gc ??= []).push(await gcPerRequest(server, () => hammer(server, seconds)));
+        const { totalMs, count } = await server.stopwatch();
+        run.slots.push((totalMs * 1000) / count);
+      }),
+    ),
+  ];
+  for (let round = 0; round < rounds; round++) {
+    process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
+    for (let i = 0; i < measurements.length; i++) await measurements[(i + round) % measurements.length]();
   }
   process.stderr.write('\n');
-  await Promise.all([plain, ...timed.map((t) => t.server)].map((s) => s.close()));
 
   const cpu = median(bareCpu);
   const empty = median(timed.find((t) => t.scenario.id === 'bare').slots);
   const noop = median(timed.find((t) => t.scenario.id === 'noop').slots);
-  const lines = timed.map(({ scenario, slots }) => {
+  const emptyGc = median(timed.find((t) => t.scenario.id === 'bare').gc);
+  const lines = timed.map(({ scenario, slots, gc }) => {
     const slot = median(slots);
     const added = slot - empty;
+    const gcAdded = median(gc) - emptyGc;
     const target = targetFor(framework, scenario.id);
     return {
       id: scenario.id,
@@ -75,12 +95,17 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
       addedMicros: added,
       beyondEmptyMiddlewareMicros: slot - noop,
       impliedRatio: cpu / (cpu + added),
+      gcMicros: median(gc),
+      gcAddedMicros: gcAdded,
+      impliedRatioWithGc: cpu / (cpu + added + Math.max(0, gcAdded)),
       target: target?.against === 'bare' ? target.min : undefined,
     };
   });
-  results.frameworks[framework] = { bareCpuMicros: cpu, lines };
+  results.frameworks[framework] = { bareCpuMicros: cpu, bareGcMicros: median(bareGc), lines };
 
-  const rows = [['scenario', 'slot µs', 'middleware µs', 'beyond empty mw', `bare CPU ${cpu.toFixed(0)} µs → × bare`, 'target']];
+  const rows = [
+    ['scenario', 'slot µs', 'middleware µs', 'beyond empty mw', `bare CPU ${cpu.toFixed(0)} µs → × bare`, 'GC µs/req', '+ GC → × bare', 'target'],
+  ];
   for (const l of lines) {
     const isEmpty = l.id === 'bare';
     rows.push([
@@ -89,14 +114,17 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
       isEmpty ? '' : l.addedMicros.toFixed(2),
       isEmpty || l.id === 'noop' ? '' : l.beyondEmptyMiddlewareMicros.toFixed(2),
       isEmpty ? '' : l.impliedRatio.toFixed(3),
+      l.gcMicros.toFixed(2),
+      isEmpty ? '' : l.impliedRatioWithGc.toFixed(3),
       l.target === undefined ? '' : `≥ ${l.target}`,
     ]);
   }
-  console.log(`\n## ${framework}`);
-  printRows(rows, [1, 2, 3, 4]);
+  console.log(`\n## ${framework} (bare, no stopwatch: ${cpu.toFixed(1)} µs CPU and ${median(bareGc).toFixed(2)} µs GC per request)`);
+  printRows(rows, [1, 2, 3, 4, 5, 6]);
 }
 console.log(`\nResults: ${writeResults('slot', results)}`);
 console.log(
   'slot µs: median time between the stopwatch before and after the middleware; middleware µs: minus the empty slot; ' +
-    '× bare: bare CPU / (bare CPU + middleware µs), the throughput ratio if this were all the middleware cost.',
+    '× bare: bare CPU / (bare CPU + middleware µs), the throughput ratio if this were all the middleware cost; ' +
+    "GC µs/req: garbage-collection pauses per request, which fall outside the slot; + GC: the ratio with the GC time beyond the empty slot's added.",
 );

@@ -1,62 +1,62 @@
-// The two ways of running a framework's scenarios for one session (one set of server
-// processes). Both append to `run.samples` (and, paired, `run.baseline`: the bare twin's
-// sample taken at the same time), one entry per round.
+// Fresh server processes for every measurement, and one measurement of one HTTP scenario.
 import { hammer } from './load.js';
-
-const progress = (framework, round, rounds) => process.stderr.write(`\r${framework}: round ${round}/${rounds} `);
-
-/**
- * Unmeasured load just before each measurement. A server idle for a while (its turn comes
- * every few seconds) ran its first ~second up to 1.5× slower, and not equally for two
- * identical processes; a short burst first measures it in the steady state, as under
- * continuous traffic.
- */
-const SETTLE_SECONDS = 0.5;
+import { startServer } from './server-process.js';
 
 /**
- * Sequential (the default): one scenario at a time, rounds interleaving them
- * (bare, ours, peer, bare, …), so the load generator and the server never compete with
- * another server. Each variant is later compared with the bare run of the same round.
- * @param {string} framework
- * @param {{ server: object, samples: object[] }[]} runs bare first
- * @param {{ rounds: number, seconds: number }} options
+ * Starts a server process for each scenario, warms them up together, runs `body` with them
+ * and closes them.
+ *
+ * Why every measurement gets new processes: on these VMs a server process keeps, for its
+ * whole life, a speed it drew at start. Identical servers differed by up to 20%, and which
+ * ones were slow followed the order the processes were started in (of six identical servers
+ * started together, the fifth and sixth were 15% slower in every session). Servers kept
+ * alive across rounds turned that into a fixed bias per scenario. A new process per
+ * measurement, with no other server alive, makes the draw independent each round, and the
+ * median over rounds discards the unlucky ones.
+ * @template T
+ * @param {object[]} scenarios
+ * @param {{ warmup: number, serverOptions?: object }} options `warmup` in seconds: a server's
+ *   first few thousand requests run colder code (and smaller heaps); with 1 s of warm-up,
+ *   the first measurement after it came out up to 2× slower
+ * @param {(servers: Awaited<ReturnType<typeof startServer>>[]) => Promise<T>} body
+ * @returns {Promise<T>}
  */
-export async function sequentialRounds(framework, runs, { rounds, seconds }) {
-  for (let round = 1; round <= rounds; round++) {
-    progress(framework, round, rounds);
-    for (const run of runs) {
-      await hammer(run.server, SETTLE_SECONDS);
-      run.samples.push(await hammer(run.server, seconds));
-    }
+export async function withFreshServers(scenarios, { warmup, serverOptions = {} }, body) {
+  const servers = [];
+  try {
+    for (const scenario of scenarios) servers.push(await startServer(scenario, serverOptions));
+    await Promise.all(servers.map((server) => hammer(server, warmup)));
+    return await body(servers);
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
   }
-  process.stderr.write('\n');
 }
 
 /**
- * Paired (`--paired`): each scenario runs at the same time as its own bare twin on the same
- * CPU, with the same load. Whatever the machine does during those seconds hits both alike, so
- * the ratio of their CPU time per request is far steadier than a ratio of throughputs measured
- * seconds apart. Each scenario has its own twin, idle and busy when it is: a twin shared by
- * all scenarios would stay hot while they cool down between turns (V8 shrinks an idle heap),
- * and came out up to 20% "faster". The bare scenario is paired too: an A/A check whose ratios
- * should come out at 1.
- * @param {string} framework
- * @param {{ server: object, twin: object, samples: object[], baseline?: object[] }[]} runs
- * @param {{ rounds: number, seconds: number }} options
+ * One measurement of `run.scenario`, appended to `run.samples` (paired: the bare twin's
+ * sample taken at the same time to `run.baseline`).
+ *
+ * Sequential (the default): the scenario's server alone is measured.
+ * Paired (`--paired`): it runs at the same time as a fresh bare twin on the same CPU, with the
+ * same load, so whatever the machine does during those seconds hits both alike. Which of the
+ * two loads starts first alternates with `round`.
+ * @param {{ scenario: object, samples: object[], baseline?: object[] }} run
+ * @param {{ bare: object, paired: boolean, round: number, warmup: number, seconds: number, serverOptions: object }} options
  */
-export async function pairedRounds(framework, runs, { rounds, seconds }) {
-  for (let round = 1; round <= rounds; round++) {
-    progress(framework, round, rounds);
-    for (const run of runs) {
-      await Promise.all([hammer(run.server, SETTLE_SECONDS), hammer(run.twin, SETTLE_SECONDS)]);
-      // Alternate which load starts first, in case starting first is an advantage.
-      const [base, sample] =
-        round % 2
-          ? await Promise.all([hammer(run.twin, seconds), hammer(run.server, seconds)])
-          : (await Promise.all([hammer(run.server, seconds), hammer(run.twin, seconds)])).reverse();
-      (run.baseline ??= []).push(base);
-      run.samples.push(sample);
+export function measureFresh(run, { bare, paired, round, warmup, seconds, serverOptions }) {
+  const scenarios = paired ? [run.scenario, bare] : [run.scenario];
+  return withFreshServers(scenarios, { warmup, serverOptions }, async ([server, twin]) => {
+    run.warnings = server.warnings;
+    run.startupMs = server.startupMs;
+    if (!twin) {
+      run.samples.push(await hammer(server, seconds));
+      return;
     }
-  }
-  process.stderr.write('\n');
+    const [sample, base] =
+      round % 2
+        ? (await Promise.all([hammer(twin, seconds), hammer(server, seconds)])).reverse()
+        : await Promise.all([hammer(server, seconds), hammer(twin, seconds)]);
+    run.samples.push(sample);
+    (run.baseline ??= []).push(base);
+  });
 }

@@ -1,6 +1,7 @@
 // Child process: builds one scenario's server and answers the parent over IPC.
 // Usage (by lib/server-process.js): node lib/server-child.js '<scenario JSON>'
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { RULES } from './rules.js';
 import * as stopwatch from './stopwatch.js';
 
@@ -16,11 +17,25 @@ const startupMs = performance.now() - started;
 
 let session;
 
+// Garbage collection time, summed until the parent reads it: the part of a middleware's cost
+// that falls outside its slot (allocations are collected later, in whichever request runs).
+const gc = { totalMs: 0, count: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.totalMs += entry.duration;
+    gc.count++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 process.on('message', async (message) => {
   if (message.type === 'cpu') {
     process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
   } else if (message.type === 'stopwatch') {
     process.send({ type: 'stopwatch', id: message.id, ...stopwatch.read() });
+  } else if (message.type === 'gc') {
+    process.send({ type: 'gc', id: message.id, ...gc });
+    gc.totalMs = 0;
+    gc.count = 0;
   } else if (message.type === 'profile-start') {
     session = new Session();
     session.connect();

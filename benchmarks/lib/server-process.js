@@ -44,6 +44,11 @@ export async function startServer(scenario, options = {}) {
       const { totalMs, count } = await ask('stopwatch', 'stopwatch');
       return { totalMs, count };
     },
+    /** Garbage-collection pauses (ms, count) since the last read. */
+    async gc() {
+      const { totalMs, count } = await ask('gc', 'gc');
+      return { totalMs, count };
+    },
     async startProfile() {
       await ask('profile-start', 'profile-started');
     },
