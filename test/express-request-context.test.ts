@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import express4 from 'express4';
 import express5 from 'express5';
+
+type Request = express5.Request;
+type Response = express5.Response;
 import { opensergo } from '@opensergo/express';
 import { send } from './harness.js';
 
@@ -38,8 +41,9 @@ async function serve(handler: Parameters<typeof createServer>[1], body: (port: n
 }
 
 type Reader = { opensergo?: { resource: string; trafficLabel?: string } };
-const echo = (req: Reader, res: { json(value: unknown): void }): void =>
+const echo = (req: Request, res: Response): void => {
   res.json({ resource: req.opensergo?.resource ?? null, label: req.opensergo?.trafficLabel ?? null });
+};
 
 for (const [name, express] of [
   ['express4', express4 as unknown as typeof express5],
@@ -79,8 +83,8 @@ for (const [name, express] of [
       app.get('/before', echo);
       app.use(governance);
       app.get('/assigned', (req, res) => {
-        (req as Reader).opensergo = { resource: 'mine', trafficLabel: 'blue' };
-        echo(req as Reader, res);
+        req.opensergo = { resource: 'mine', trafficLabel: 'blue', trafficLabels: ['blue'] };
+        echo(req, res);
       });
       try {
         await serve(app, async (port) => {
