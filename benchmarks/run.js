@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LOAD } from './lib/load.js';
 import { measureFresh } from './lib/rounds.js';
+import { rotated } from './lib/order.js';
 import { machine } from './lib/machine.js';
 import { pin } from './lib/pin.js';
 import { printTable, writeResults } from './lib/report.js';
@@ -77,9 +78,7 @@ for (const framework of frameworks) {
   const bare = runs[0].scenario;
   for (let round = 0; round < rounds; round++) {
     process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
-    // Start from a different scenario each round, so none is always measured first or last.
-    const order = runs.map((_, i) => runs[(i + round) % runs.length]);
-    for (const run of order) await measureFresh(run, { bare, paired: opts.paired, round, warmup, seconds, serverOptions });
+    for (const run of rotated(runs, round)) await measureFresh(run, { bare, paired: opts.paired, round, warmup, seconds, serverOptions });
   }
   process.stderr.write('\n');
   const lines = summarise(framework, runs);

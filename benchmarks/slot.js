@@ -20,6 +20,7 @@ import { pin } from './lib/pin.js';
 import { printRows, writeResults } from './lib/report.js';
 import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
 import { withFreshServers } from './lib/rounds.js';
+import { rotated } from './lib/order.js';
 import { median } from './lib/stats.js';
 import { targetFor } from './lib/targets.js';
 
@@ -43,31 +44,30 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
   const all = scenariosFor(framework);
   // A plain bare server for the denominator (CPU per request with no stopwatch at all), and
   // every slot scenario with its stopwatch; "bare" with a stopwatch times the empty slot.
-  // Each measurement in a fresh process, started from a different scenario each round
+  // Each measurement in a fresh process, each round starting from a different one
   // (lib/rounds.js says why).
   const plain = all.find((s) => s.id === 'bare');
   const timed = all.filter((s) => SLOT_SCENARIOS.includes(s.id)).map((scenario) => ({ scenario: { ...scenario, stopwatch: true }, slots: [] }));
   const bareCpu = [];
   const bareGc = [];
-  // GC time per request: collections of what a request allocated run later, outside its slot.
-  const gcPerRequest = async (server, work) => {
+  // Load, with GC time per request: collections of what a request allocated run later,
+  // outside its slot.
+  const hammerWithGc = async (server) => {
     await server.gc();
-    const { requests } = await work();
-    return ((await server.gc()).totalMs * 1000) / requests;
+    const result = await hammer(server, seconds);
+    return { result, gcMicros: ((await server.gc()).totalMs * 1000) / result.requests };
   };
   const measurements = [
     () =>
       withFreshServers([plain], fresh, async ([server]) => {
-        bareGc.push(await gcPerRequest(server, async () => {
-          const result = await hammer(server, seconds);
-          bareCpu.push(result.cpuMicrosPerRequest);
-          return result;
-        }));
+        const { result, gcMicros } = await hammerWithGc(server);
+        bareCpu.push(result.cpuMicrosPerRequest);
+        bareGc.push(gcMicros);
       }),
     ...timed.map((run) => () =>
       withFreshServers([run.scenario], fresh, async ([server]) => {
         await server.stopwatch();
-        (run.gc ??= []).push(await gcPerRequest(server, () => hammer(server, seconds)));
+        (run.gc ??= []).push((await hammerWithGc(server)).gcMicros);
         const { totalMs, count } = await server.stopwatch();
         run.slots.push((totalMs * 1000) / count);
       }),
@@ -75,7 +75,7 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
   ];
   for (let round = 0; round < rounds; round++) {
     process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
-    for (let i = 0; i < measurements.length; i++) await measurements[(i + round) % measurements.length]();
+    for (const measure of rotated(measurements, round)) await measure();
   }
   process.stderr.write('\n');
 

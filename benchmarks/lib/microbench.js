@@ -1,4 +1,5 @@
 // A small in-process timing loop for the engine benchmark.
+import { rotated } from './order.js';
 import { median } from './stats.js';
 
 /**
@@ -37,11 +38,7 @@ export async function runInterleaved(cases, { rounds, ms, warmupMs }) {
   const samples = new Map(cases.map((c) => [c.name, []]));
   for (const c of cases) await timeCalls(c.fn, { ms: warmupMs, async: c.async });
   for (let r = 0; r < rounds; r++) {
-    // Each round starts at the next case, so no case always runs right after the same one.
-    for (let k = 0; k < cases.length; k++) {
-      const c = cases[(k + r) % cases.length];
-      samples.get(c.name).push(await timeCalls(c.fn, { ms, async: c.async }));
-    }
+    for (const c of rotated(cases, r)) samples.get(c.name).push(await timeCalls(c.fn, { ms, async: c.async }));
   }
   return cases.map((c) => {
     const ns = samples.get(c.name);

@@ -31,6 +31,11 @@ export async function startServer(scenario, options = {}) {
       if (message.type === answer && message.id === id) return message;
     }
   };
+  /** A `{ totalMs, count }` the child sums and resets on each read. */
+  const totals = async (type) => {
+    const { totalMs, count } = await ask(type, type);
+    return { totalMs, count };
+  };
   return {
     port: ready.port,
     warnings: ready.warnings,
@@ -40,15 +45,9 @@ export async function startServer(scenario, options = {}) {
       return usage.user + usage.system;
     },
     /** Time spent in the stopwatched middleware slot since the last read (scenario.stopwatch). */
-    async stopwatch() {
-      const { totalMs, count } = await ask('stopwatch', 'stopwatch');
-      return { totalMs, count };
-    },
-    /** Garbage-collection pauses (ms, count) since the last read. */
-    async gc() {
-      const { totalMs, count } = await ask('gc', 'gc');
-      return { totalMs, count };
-    },
+    stopwatch: () => totals('stopwatch'),
+    /** Garbage-collection pauses since the last read. */
+    gc: () => totals('gc'),
     async startProfile() {
       await ask('profile-start', 'profile-started');
     },
