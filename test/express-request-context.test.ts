@@ -1,7 +1,8 @@
-// Express only: `req.opensergo` is an accessor on Express's request prototype backed by a
-// WeakMap (a new own property on Express's `req` cost ~1.5 µs per request). These cases
-// check that handlers see it everywhere Express can route a request — routers, mounted
-// sub-apps, a second app — and that a handler can still assign it.
+// Express only: `req.opensergo` is an accessor on Express's request prototype that reads the
+// decision kept in `res.locals` under a symbol (a new own property on Express's `req` cost
+// ~1.5 µs per request). These cases check that handlers see it everywhere Express can route a
+// request — routers, mounted sub-apps, a second app — that a handler can still assign it, and
+// that `res.locals` looks untouched to the app and its templates.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,6 +91,30 @@ for (const [name, express] of [
         await serve(app, async (port) => {
           assert.deepEqual(JSON.parse((await send(port, '/before', GRAY)).body), { resource: null, label: null });
           assert.deepEqual(JSON.parse((await send(port, '/assigned', GRAY)).body), { resource: 'mine', label: 'blue' });
+        });
+      } finally {
+        await governance.engine.close();
+      }
+    });
+
+    it('leaves res.locals looking empty to the app, and survives handlers writing to it', async () => {
+      const governance = opensergo({ rules: LABEL_RULE, app: 'my-app', logger: false });
+      const app = express();
+      app.use(governance);
+      app.use((_req, res, next) => {
+        res.locals.user = 'ada';
+        next();
+      });
+      app.get('/locals', (req, res) => {
+        res.json({ keys: Object.keys(res.locals), json: JSON.stringify(res.locals), label: req.opensergo?.trafficLabel ?? null });
+      });
+      try {
+        await serve(app, async (port) => {
+          assert.deepEqual(JSON.parse((await send(port, '/locals', GRAY)).body), {
+            keys: ['user'],
+            json: '{"user":"ada"}',
+            label: 'gray',
+          });
         });
       } finally {
         await governance.engine.close();

@@ -1,9 +1,10 @@
 import { systemClock, type Clock } from './clock.js';
 import { EngineEvents } from './events.js';
 import { defaultFallback, type FallbackResponse } from './fallback.js';
+import { NO_LABELS } from './labels/traffic-labels.js';
 import { GuardRegistry, type CompiledRules, type PreparedRules } from './guard-registry.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
-import type { Binding } from './matching/resource-index.js';
+import type { Binding, Route } from './matching/resource-index.js';
 import { normalisePath } from './matching/normalise-path.js';
 import type { OpenSergoOptions } from './options.js';
 import type { RequestView } from './request-view.js';
@@ -60,6 +61,15 @@ class RequestEntry implements Entry {
     const now = this.clock.now();
     for (const ticket of this.tickets) if (ticket.tracksOutcome) ticket.exit(outcome, this.enteredAt, now);
   }
+}
+
+/**
+ * Adds `ticket` to the request's tickets only if it must hear the outcome, or may have to give
+ * back its admission because a later check could still block (so a lone rate limit keeps none).
+ */
+function keep(tickets: Ticket[] | undefined, ticket: Ticket, isLast: boolean): Ticket[] | undefined {
+  if (ticket.tracksOutcome || !isLast) (tickets ??= []).push(ticket);
+  return tickets;
 }
 
 function tracksAny(tickets: readonly Ticket[]): boolean {
@@ -133,17 +143,14 @@ export class Engine {
     const path = normalisePath(view.url, compiled.foldCase);
     const route = compiled.index.lookup(view.method, path);
     const labels = compiled.labeler.labels(view, path);
-    const context: RequestContext = {
-      resource: route ? route.resource : path,
-      trafficLabel: labels[0],
-      trafficLabels: labels,
-    };
-    if (!route) return { type: 'pass', context, entry: undefined };
-    return this.check(route.bindings, 0, this.clock.now(), context, undefined);
+    if (!route) return { type: 'pass', context: { resource: path, trafficLabel: labels[0], trafficLabels: labels }, entry: undefined };
+    const context: RequestContext =
+      labels === NO_LABELS ? route.unlabelled : { resource: route.resource, trafficLabel: labels[0], trafficLabels: labels };
+    return this.check(route, 0, this.clock.now(), context, undefined);
   }
 
   private check(
-    bindings: readonly Binding[],
+    route: Route,
     start: number,
     enteredAt: number,
     context: RequestContext,
@@ -151,40 +158,44 @@ export class Engine {
   ): Decision | Promise<Decision> {
     // Synchronous checks happen at one instant: one clock read serves them all. After a
     // wait (resume), `now` is read again for the checks that follow it.
+    const bindings = route.bindings;
     const now = start === 0 ? enteredAt : this.clock.now();
-    for (let i = start; i < bindings.length; i++) {
+    const last = bindings.length - 1;
+    for (let i = start; i <= last; i++) {
       const binding = bindings[i]!;
       const result = binding.guard.enter(now);
-      if (isPromise(result)) return this.resume(result, bindings, i, enteredAt, context, tickets);
+      if (isPromise(result)) return this.resume(result, route, i, enteredAt, context, tickets);
       if (result instanceof Block) return this.block(binding, result, context, tickets, enteredAt);
-      (tickets ??= []).push(result);
+      tickets = keep(tickets, result, i === last);
     }
-    return this.pass(context, tickets, enteredAt);
+    return this.pass(route, context, tickets, enteredAt);
   }
 
   private async resume(
     pending: Promise<GuardResult>,
-    bindings: readonly Binding[],
+    route: Route,
     i: number,
     enteredAt: number,
     context: RequestContext,
     tickets: Ticket[] | undefined,
   ): Promise<Decision> {
+    const bindings = route.bindings;
     let result: GuardResult;
     try {
       result = await pending;
     } catch (error) {
       // A guard must resolve; if one fails anyway, fail open rather than turn it into a 500.
       this.logger.error(`a ${bindings[i]!.rule} check failed; the request was admitted: ${String(error)}`);
-      return this.check(bindings, i + 1, enteredAt, context, tickets);
+      return this.check(route, i + 1, enteredAt, context, tickets);
     }
     if (result instanceof Block) return this.block(bindings[i]!, result, context, tickets, enteredAt);
-    (tickets ??= []).push(result);
-    return this.check(bindings, i + 1, enteredAt, context, tickets);
+    return this.check(route, i + 1, enteredAt, context, keep(tickets, result, i === bindings.length - 1));
   }
 
-  private pass(context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
-    if (!tickets || !tracksAny(tickets)) return { type: 'pass', context, entry: undefined };
+  private pass(route: Route, context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
+    if (!tickets || !tracksAny(tickets)) {
+      return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
+    }
     return { type: 'pass', context, entry: new RequestEntry(tickets, enteredAt, this.clock) };
   }
 

@@ -6,7 +6,8 @@ import type { RequestView } from '../request-view.js';
 export const BAGGAGE_KEY = 'OpenSergo-Label';
 export const LABEL_HEADER = 'x-opensergo-traffic';
 
-const NO_LABELS: readonly string[] = Object.freeze([]);
+/** The labels of a request that has none (one shared frozen array). */
+export const NO_LABELS: readonly string[] = Object.freeze([]);
 
 type Test = (view: RequestView, path: string) => boolean;
 

@@ -1,4 +1,6 @@
+import type { Decision, RequestContext } from '../engine.js';
 import type { FallbackTemplate } from '../fallback.js';
+import { NO_LABELS } from '../labels/traffic-labels.js';
 import type { Guard } from '../strategies/guard.js';
 import { runSync, type Steps } from '../rules/steps.js';
 import type { ResourcePattern } from './resource-pattern.js';
@@ -22,6 +24,18 @@ export interface Route {
   readonly resource: string;
   /** Higher is more specific: exact paths beat parameters, parameters beat `**`, deeper beats shallower, a method beats any method. */
   readonly specificity: number;
+  /** The context of a request on this route that carries no traffic label (shared, frozen). */
+  readonly unlabelled: RequestContext;
+  /** The decision for such a request when no strategy tracks its outcome (shared, frozen). */
+  readonly unlabelledPass: Decision;
+}
+
+function makeRoute(bindings: readonly Binding[], resource: string, specificity: number): Route {
+  // Built once per route, not per request: most requests carry no label, and a rate limit
+  // alone needs no entry, so the admitting hot path allocates neither context nor decision.
+  const unlabelled: RequestContext = Object.freeze({ resource, trafficLabel: undefined, trafficLabels: NO_LABELS });
+  const unlabelledPass: Decision = Object.freeze({ type: 'pass', context: unlabelled, entry: undefined });
+  return Object.freeze({ bindings, resource, specificity, unlabelled, unlabelledPass });
 }
 
 /** Routes of one path, per method, each merged with the any-method bindings and sorted. */
@@ -57,7 +71,7 @@ function route(lists: readonly (readonly Binding[])[]): Route {
       if (score > bestScore) [best, bestScore] = [binding, score];
     }
   }
-  return Object.freeze({ bindings, resource: best.pattern.raw, specificity: bestScore });
+  return makeRoute(bindings, best.pattern.raw, bestScore);
 }
 
 function merge(lists: readonly (readonly Binding[])[]): readonly Binding[] {
@@ -163,7 +177,7 @@ export class ResourceIndex {
     if (found.length <= 1) return found[0];
     let best = found[0]!;
     for (const r of found) if (r.specificity > best.specificity) best = r;
-    return { bindings: merge(found.map((r) => r.bindings)), resource: best.resource, specificity: best.specificity };
+    return makeRoute(merge(found.map((r) => r.bindings)), best.resource, best.specificity);
   }
 }
 
