@@ -1,6 +1,8 @@
 // Child process: builds one scenario's server and answers the parent over IPC.
 // Usage (by lib/server-process.js): node lib/server-child.js '<scenario JSON>'
+import diagnostics from 'node:diagnostics_channel';
 import { Session } from 'node:inspector/promises';
+import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { RULES } from './rules.js';
 import * as stopwatch from './stopwatch.js';
@@ -27,6 +29,31 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+// Bytes allocated per request, while the parent asks: the sum, over the garbage collections
+// in between, of heap growth since the previous one (v8.GCProfiler), and the requests
+// served (counted only then: a subscriber makes Node publish an object per request).
+let allocation;
+const countRequest = () => allocation.requests++;
+function startAllocation() {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  allocation = { profiler, requests: 0, usedAtStart: v8.getHeapStatistics().used_heap_size };
+  diagnostics.subscribe('http.server.request.start', countRequest);
+}
+function stopAllocation() {
+  diagnostics.unsubscribe('http.server.request.start', countRequest);
+  const usedAtEnd = v8.getHeapStatistics().used_heap_size;
+  const { statistics } = allocation.profiler.stop();
+  let bytes = 0;
+  let used = allocation.usedAtStart;
+  for (const { beforeGC, afterGC } of statistics) {
+    bytes += beforeGC.heapStatistics.usedHeapSize - used;
+    used = afterGC.heapStatistics.usedHeapSize;
+  }
+  bytes += usedAtEnd - used;
+  return { bytes, requests: allocation.requests, collections: statistics.length };
+}
+
 process.on('message', async (message) => {
   if (message.type === 'cpu') {
     process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
@@ -36,6 +63,11 @@ process.on('message', async (message) => {
     process.send({ type: 'gc', id: message.id, ...gc });
     gc.totalMs = 0;
     gc.count = 0;
+  } else if (message.type === 'alloc-start') {
+    startAllocation();
+    process.send({ type: 'alloc-started', id: message.id });
+  } else if (message.type === 'alloc-stop') {
+    process.send({ type: 'alloc', id: message.id, ...stopAllocation() });
   } else if (message.type === 'profile-start') {
     session = new Session();
     session.connect();

@@ -48,6 +48,15 @@ export async function startServer(scenario, options = {}) {
     stopwatch: () => totals('stopwatch'),
     /** Garbage-collection pauses since the last read. */
     gc: () => totals('gc'),
+    /** Starts counting allocated bytes and requests (see server-child.js). */
+    async startAllocation() {
+      await ask('alloc-start', 'alloc-started');
+    },
+    /** @returns {Promise<{ bytes: number, requests: number, collections: number }>} since startAllocation */
+    async stopAllocation() {
+      const { bytes, requests, collections } = await ask('alloc-stop', 'alloc');
+      return { bytes, requests, collections };
+    },
     async startProfile() {
       await ask('profile-start', 'profile-started');
     },
