@@ -4,8 +4,7 @@
 // request — routers, mounted sub-apps, a second app — that a handler can still assign it, and
 // that `res.locals` looks untouched to the app and its templates.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import express4 from 'express4';
 import express5 from 'express5';
@@ -13,7 +12,7 @@ import express5 from 'express5';
 type Request = express5.Request;
 type Response = express5.Response;
 import { opensergo } from '@opensergo/express';
-import { send } from './harness.js';
+import { send, serve } from './harness.js';
 
 const LABEL_RULE = `
 apiVersion: traffic.opensergo.io/v1alpha1
@@ -29,17 +28,6 @@ spec:
       value: 12345
 `;
 const GRAY = { headers: { 'x-user-id': '12345' } };
-
-async function serve(handler: Parameters<typeof createServer>[1], body: (port: number) => Promise<void>): Promise<void> {
-  const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await body((server.address() as AddressInfo).port);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 type Reader = { opensergo?: { resource: string; trafficLabel?: string } };
 const echo = (req: Request, res: Response): void => {

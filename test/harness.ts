@@ -191,6 +191,18 @@ export function send(
   });
 }
 
+/** Serves a plain `node:http` handler on loopback for `body`, and always closes it. */
+export async function serve(handler: Parameters<typeof createServer>[1], body: (port: number) => Promise<void>): Promise<void> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await body((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 /** The opensergo context a default handler echoed back. */
 export function echoed(reply: Reply): RequestContext | null {
   return (JSON.parse(reply.body) as { opensergo: RequestContext | null }).opensergo;

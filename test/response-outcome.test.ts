@@ -3,25 +3,14 @@
 // plain properties on any other ResponseLike.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { createServer, request, ServerResponse, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { exitWhenResponseCloses, type Entry, type Outcome } from '../src/index.js';
+import { exitWhenResponseCloses, type Entry, type Outcome } from '@opensergo/core';
+import { serve } from './harness.js';
 
 function recorder(): Entry & { outcomes: Outcome[] } {
   const outcomes: Outcome[] = [];
   return { outcomes, exit: (outcome) => void outcomes.push(outcome) };
-}
-
-async function withServer(handler: Parameters<typeof createServer>[1], body: (port: number) => Promise<void>): Promise<void> {
-  const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await body((server.address() as AddressInfo).port);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
 }
 
 const get = (port: number): Promise<number> =>
@@ -40,7 +29,7 @@ describe('exitWhenResponseCloses', () => {
     let closed!: Promise<unknown>;
     // Express-style: the response gets its own prototype above ServerResponse.prototype.
     const framework = Object.create(ServerResponse.prototype) as object;
-    await withServer(
+    await serve(
       (_req, res) => {
         Object.setPrototypeOf(res, framework);
         closed = new Promise((resolve) => res.on('close', resolve));
@@ -59,7 +48,7 @@ describe('exitWhenResponseCloses', () => {
   it('reports abandoned when the client goes away first', async () => {
     const entry = recorder();
     let closed!: Promise<unknown>;
-    await withServer(
+    await serve(
       (req, res) => {
         closed = new Promise((resolve) => res.on('close', resolve));
         exitWhenResponseCloses(res, entry);
