@@ -38,7 +38,7 @@ type Next = (error?: unknown) => void;
 const DECISION = Symbol('opensergo.decision');
 /** Request prototypes that already carry the `opensergo` accessor, and the last one seen. */
 const exposed = new WeakSet<object>();
-let lastExposed: object | null = null;
+let lastExposed: object | undefined;
 
 function decisionOf(res: Response | undefined): Decision | undefined {
   return res?.locals?.[DECISION] as Decision | undefined;
