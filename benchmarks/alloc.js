@@ -14,9 +14,9 @@
 import { parseArgs } from 'node:util';
 import { hammer } from './lib/load.js';
 import { machine } from './lib/machine.js';
-import { rotated } from './lib/order.js';
+import { inRounds } from './lib/order.js';
 import { pin } from './lib/pin.js';
-import { printRows, writeResults } from './lib/report.js';
+import { printRows, signed, writeResults } from './lib/report.js';
 import { withFreshServers } from './lib/rounds.js';
 import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
 import { median } from './lib/stats.js';
@@ -49,11 +49,7 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
       run.bytes.push(bytes / requests);
     }),
   );
-  for (let round = 0; round < rounds; round++) {
-    process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
-    for (const measure of rotated(measurements, round)) await measure();
-  }
-  process.stderr.write('\n');
+  await inRounds(framework, rounds, measurements, (measure) => measure());
 
   const bare = median(runs.find((r) => r.scenario.id === 'bare').bytes);
   const noop = median(runs.find((r) => r.scenario.id === 'noop').bytes);
@@ -70,8 +66,8 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
     rows.push([
       l.label,
       l.bytesPerRequest.toFixed(0),
-      l.id === 'bare' ? '' : `${l.addedBytes >= 0 ? '+' : ''}${l.addedBytes.toFixed(0)}`,
-      l.id === 'bare' || l.id === 'noop' ? '' : `${l.beyondEmptyMiddlewareBytes >= 0 ? '+' : ''}${l.beyondEmptyMiddlewareBytes.toFixed(0)}`,
+      l.id === 'bare' ? '' : signed(l.addedBytes, 0),
+      l.id === 'bare' || l.id === 'noop' ? '' : signed(l.beyondEmptyMiddlewareBytes, 0),
     ]);
   }
   console.log(`\n## ${framework}`);

@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LOAD } from './lib/load.js';
 import { measureFresh } from './lib/rounds.js';
-import { rotated } from './lib/order.js';
+import { inRounds } from './lib/order.js';
 import { machine } from './lib/machine.js';
 import { pin } from './lib/pin.js';
 import { printTable, writeResults } from './lib/report.js';
@@ -76,11 +76,9 @@ for (const framework of frameworks) {
     .filter(wanted)
     .map((scenario) => ({ scenario, samples: [] }));
   const bare = runs[0].scenario;
-  for (let round = 0; round < rounds; round++) {
-    process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
-    for (const run of rotated(runs, round)) await measureFresh(run, { bare, paired: opts.paired, round, warmup, seconds, serverOptions });
-  }
-  process.stderr.write('\n');
+  await inRounds(framework, rounds, runs, (run, round) =>
+    measureFresh(run, { bare, paired: opts.paired, round, warmup, seconds, serverOptions }),
+  );
   const lines = summarise(framework, runs);
   printTable(framework, lines);
   results.frameworks[framework] = lines;

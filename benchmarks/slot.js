@@ -20,7 +20,7 @@ import { pin } from './lib/pin.js';
 import { printRows, writeResults } from './lib/report.js';
 import { FRAMEWORKS, scenariosFor } from './lib/scenarios.js';
 import { withFreshServers } from './lib/rounds.js';
-import { rotated } from './lib/order.js';
+import { inRounds } from './lib/order.js';
 import { median } from './lib/stats.js';
 import { targetFor } from './lib/targets.js';
 
@@ -73,11 +73,7 @@ for (const framework of Object.keys(FRAMEWORKS).filter((fw) => !positionals.leng
       }),
     ),
   ];
-  for (let round = 0; round < rounds; round++) {
-    process.stderr.write(`\r${framework}: round ${round + 1}/${rounds} `);
-    for (const measure of rotated(measurements, round)) await measure();
-  }
-  process.stderr.write('\n');
+  await inRounds(framework, rounds, measurements, (measure) => measure());
 
   const cpu = median(bareCpu);
   const empty = median(timed.find((t) => t.scenario.id === 'bare').slots);

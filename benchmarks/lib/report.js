@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 const fixed = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
-const signed = (n) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(1)}` : '–');
+/** `n` with its sign (`+1.5`, `-0.3`), or `–` when not a number. */
+export const signed = (n, digits = 1) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(digits)}` : '–');
 
 const range = (r) => `${fixed(r.q1, 2)}–${fixed(r.q3, 2)}`;
 
