@@ -64,11 +64,19 @@ class RequestEntry implements Entry {
 }
 
 /**
- * Adds `ticket` to the request's tickets only if it must hear the outcome, or may have to give
- * back its admission because a later check could still block (so a lone rate limit keeps none).
+ * What the request holds after the guard at `i` admitted it with `result`. `undefined` means
+ * every guard so far handed back itself (a closed breaker, a local limit): the route's own
+ * guards are then the tickets, and the hot path allocates no list. The first guard that hands
+ * out something else (a probe, a remote permit) starts an explicit list, which keeps a ticket
+ * only if it must hear the outcome or a later check could still make it give back its admission.
  */
-function keep(tickets: Ticket[] | undefined, ticket: Ticket, isLast: boolean): Ticket[] | undefined {
-  if (ticket.tracksOutcome || !isLast) (tickets ??= []).push(ticket);
+function take(tickets: Ticket[] | undefined, bindings: readonly Binding[], i: number, result: Ticket): Ticket[] | undefined {
+  if (tickets === undefined) {
+    if ((result as unknown) === bindings[i]!.guard) return undefined;
+    tickets = [];
+    for (let j = 0; j < i; j++) tickets.push(bindings[j]!.guard as unknown as Ticket);
+  }
+  if (result.tracksOutcome || i < bindings.length - 1) tickets.push(result);
   return tickets;
 }
 
@@ -160,13 +168,11 @@ export class Engine {
     // wait (resume), `now` is read again for the checks that follow it.
     const bindings = route.bindings;
     const now = start === 0 ? enteredAt : this.clock.now();
-    const last = bindings.length - 1;
-    for (let i = start; i <= last; i++) {
-      const binding = bindings[i]!;
-      const result = binding.guard.enter(now);
+    for (let i = start; i < bindings.length; i++) {
+      const result = bindings[i]!.guard.enter(now);
       if (isPromise(result)) return this.resume(result, route, i, enteredAt, context, tickets);
-      if (result instanceof Block) return this.block(binding, result, context, tickets, enteredAt);
-      tickets = keep(tickets, result, i === last);
+      if (result instanceof Block) return this.block(route, i, result, context, tickets, enteredAt);
+      tickets = take(tickets, bindings, i, result);
     }
     return this.pass(route, context, tickets, enteredAt);
   }
@@ -188,27 +194,32 @@ export class Engine {
       this.logger.error(`a ${bindings[i]!.rule} check failed; the request was admitted: ${String(error)}`);
       return this.check(route, i + 1, enteredAt, context, tickets);
     }
-    if (result instanceof Block) return this.block(bindings[i]!, result, context, tickets, enteredAt);
-    return this.check(route, i + 1, enteredAt, context, keep(tickets, result, i === bindings.length - 1));
+    if (result instanceof Block) return this.block(route, i, result, context, tickets, enteredAt);
+    return this.check(route, i + 1, enteredAt, context, take(tickets, bindings, i, result));
   }
 
   private pass(route: Route, context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
-    if (!tickets || !tracksAny(tickets)) {
+    const held = tickets ?? route.ownTickets;
+    if (held.length === 0 || (tickets && !tracksAny(tickets))) {
       return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
     }
-    return { type: 'pass', context, entry: new RequestEntry(tickets, enteredAt, this.clock) };
+    return { type: 'pass', context, entry: new RequestEntry(held, enteredAt, this.clock) };
   }
 
+  /** The guard at `i` refused: what earlier guards took is given back, then the fallback answers. */
   private block(
-    binding: Binding,
+    route: Route,
+    i: number,
     block: Block,
     context: RequestContext,
     tickets: Ticket[] | undefined,
     enteredAt: number,
   ): Decision {
-    if (tickets) {
+    const binding = route.bindings[i]!;
+    if (tickets || i > 0) {
       const now = this.clock.now();
-      for (const ticket of tickets) ticket.cancel(enteredAt, now);
+      if (tickets) for (const ticket of tickets) ticket.cancel(enteredAt, now);
+      else for (let j = 0; j < i; j++) (route.bindings[j]!.guard as unknown as Ticket).cancel(enteredAt, now);
     }
     const fallback = binding.fallback ?? defaultFallback(block.kind);
     return { type: 'block', context, response: fallback.respond(block), kind: block.kind, rule: binding.rule };

@@ -2,8 +2,18 @@
 // exactly-once exits, events, and a close that leaves nothing behind.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEngine, FakeClock, requestView, type Decision, type Engine, type Entry } from '../src/index.js';
-import { adaptive, concurrency, errorBreaker, rateLimit, rule, rules, slowBreaker, throttling } from './helpers/yaml.js';
+import {
+  createEngine,
+  createMemoryStore,
+  FakeClock,
+  requestView,
+  type Decision,
+  type Engine,
+  type Entry,
+  type Store,
+} from '../src/index.js';
+import type { Outcome, Ticket } from '../src/strategies/guard.js';
+import { adaptive, concurrency, doc, errorBreaker, rateLimit, rule, rules, slowBreaker, throttling } from './helpers/yaml.js';
 
 function decide(engine: Engine, path: string): Decision {
   const d = engine.enter(requestView('GET', path, {}));
@@ -92,6 +102,59 @@ describe('strategies composed', () => {
     assert.equal(block(engine, '/x').kind, 'ConcurrencyLimitStrategy', 'exactly two permits were held');
     first.exit({ type: 'finished', statusCode: 200 });
     pass(engine, '/x');
+  });
+
+  it('a rate-limit admission refused by a later check does not count against the window', () => {
+    const clock = new FakeClock();
+    const yaml = rules(rateLimit('rl', 2), concurrency('one', 1), rule('r', ['/x'], ['rl', 'one']));
+    const engine = createEngine({ rules: yaml, clock, logger: false });
+    const first = pass(engine, '/x');
+    for (let i = 0; i < 3; i++) assert.equal(block(engine, '/x').kind, 'ConcurrencyLimitStrategy');
+    first.exit({ type: 'finished', statusCode: 200 });
+    pass(engine, '/x').exit({ type: 'finished', statusCode: 200 });
+    assert.equal(block(engine, '/x').kind, 'RateLimitStrategy', 'two admissions in the window, the refused ones uncounted');
+  });
+
+  it('a guard handing out its own tickets (as a remote store does) after local guards: all given back, outcomes heard once', () => {
+    const clock = new FakeClock();
+    const log: string[] = [];
+    let held = 0;
+    const memory = createMemoryStore();
+    // A Global concurrency limit whose permits are separate objects, like @opensergo/redis's.
+    const store: Store = {
+      ...memory,
+      name: 'test',
+      globalConcurrencyLimit: () => ({
+        order: 3,
+        enter: (): Ticket => {
+          held += 1;
+          const id = held;
+          return {
+            tracksOutcome: true,
+            exit: (outcome: Outcome) => (log.push(`exit ${id} ${outcome.type}`), (held -= 1)),
+            cancel: () => (log.push(`cancel ${id}`), (held -= 1)),
+          };
+        },
+        dispose: () => {},
+      }),
+    };
+    const yaml = rules(
+      rateLimit('rl', 2),
+      doc('ConcurrencyLimitStrategy', 'g', '{ maxConcurrency: 5, limitMode: Global }'),
+      throttling('t', '100ms', '0ms'),
+      rule('r', ['/x'], ['rl', 'g', 't']),
+    );
+    const engine = createEngine({ rules: yaml, clock, logger: false, store });
+    const first = pass(engine, '/x');
+    assert.equal(block(engine, '/x').kind, 'ThrottlingStrategy');
+    assert.deepEqual(log, ['cancel 2'], 'the refused request gave back its remote permit');
+    first.exit({ type: 'abandoned' });
+    first.exit({ type: 'finished', statusCode: 200 });
+    assert.deepEqual(log, ['cancel 2', 'exit 1 abandoned'], 'the permit heard the first outcome only');
+    assert.equal(held, 0);
+    clock.advance(100);
+    pass(engine, '/x');
+    assert.equal(block(engine, '/x').kind, 'RateLimitStrategy', 'the throttled request did not use up the rate limit');
   });
 
   it('holds the permit while a request waits in the throttling queue', async () => {

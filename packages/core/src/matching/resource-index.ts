@@ -1,7 +1,7 @@
 import type { Decision, RequestContext } from '../engine.js';
 import type { FallbackTemplate } from '../fallback.js';
 import { NO_LABELS } from '../labels/traffic-labels.js';
-import type { Guard } from '../strategies/guard.js';
+import type { Guard, Ticket } from '../strategies/guard.js';
 import { runSync, type Steps } from '../rules/steps.js';
 import type { ResourcePattern } from './resource-pattern.js';
 
@@ -28,14 +28,22 @@ export interface Route {
   readonly unlabelled: RequestContext;
   /** The decision for such a request when no strategy tracks its outcome (shared, frozen). */
   readonly unlabelledPass: Decision;
+  /**
+   * The guards that must hear the outcome, for a request every guard admitted by handing
+   * back itself (a closed breaker, a local limit): the entry's tickets, shared, not per request.
+   */
+  readonly ownTickets: readonly Ticket[];
 }
+
+const tracksOutcome = (guard: Guard): boolean => (guard as Partial<Ticket>).tracksOutcome === true;
 
 function makeRoute(bindings: readonly Binding[], resource: string, specificity: number): Route {
   // Built once per route, not per request: most requests carry no label, and a rate limit
   // alone needs no entry, so the admitting hot path allocates neither context nor decision.
   const unlabelled: RequestContext = Object.freeze({ resource, trafficLabel: undefined, trafficLabels: NO_LABELS });
   const unlabelledPass: Decision = Object.freeze({ type: 'pass', context: unlabelled, entry: undefined });
-  return Object.freeze({ bindings, resource, specificity, unlabelled, unlabelledPass });
+  const ownTickets = Object.freeze(bindings.map((b) => b.guard).filter(tracksOutcome) as unknown as Ticket[]);
+  return Object.freeze({ bindings, resource, specificity, unlabelled, unlabelledPass, ownTickets });
 }
 
 /** Routes of one path, per method, each merged with the any-method bindings and sorted. */
