@@ -39,7 +39,11 @@ export type GuardResult = Ticket | Block;
 export interface Guard {
   /** Check order (SPEC §5): adaptive 0, breaker 1, rate limit 2, concurrency 3, throttling 4. */
   readonly order: number;
-  /** Decide for a request arriving at `now`. Returns a promise only when it must wait. */
+  /**
+   * Decide for a request arriving at `now`. Returns a promise only when it must wait. A guard
+   * that admits by returning itself must keep its `tracksOutcome` fixed: each route reads it
+   * once, when the rules are compiled (`Route.ownTickets`).
+   */
   enter(now: number): GuardResult | Promise<GuardResult>;
   /** The pair left the rules: release timers and anything held. */
   dispose(): void;
