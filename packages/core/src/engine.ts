@@ -73,10 +73,16 @@ class RequestEntry implements Entry {
 function take(tickets: Ticket[] | undefined, bindings: readonly Binding[], i: number, result: Ticket): Ticket[] | undefined {
   if (tickets === undefined) {
     if ((result as unknown) === bindings[i]!.guard) return undefined;
-    tickets = [];
-    for (let j = 0; j < i; j++) tickets.push(bindings[j]!.guard as unknown as Ticket);
+    tickets = guardsBefore(bindings, i);
   }
   if (result.tracksOutcome || i < bindings.length - 1) tickets.push(result);
+  return tickets;
+}
+
+/** The tickets a request holds when the guards before `i` all admitted it by handing back themselves. */
+function guardsBefore(bindings: readonly Binding[], i: number): Ticket[] {
+  const tickets: Ticket[] = [];
+  for (let j = 0; j < i; j++) tickets.push(bindings[j]!.guard as unknown as Ticket);
   return tickets;
 }
 
@@ -218,8 +224,7 @@ export class Engine {
     const binding = route.bindings[i]!;
     if (tickets || i > 0) {
       const now = this.clock.now();
-      if (tickets) for (const ticket of tickets) ticket.cancel(enteredAt, now);
-      else for (let j = 0; j < i; j++) (route.bindings[j]!.guard as unknown as Ticket).cancel(enteredAt, now);
+      for (const ticket of tickets ?? guardsBefore(route.bindings, i)) ticket.cancel(enteredAt, now);
     }
     const fallback = binding.fallback ?? defaultFallback(block.kind);
     return { type: 'block', context, response: fallback.respond(block), kind: block.kind, rule: binding.rule };
