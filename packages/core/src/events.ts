@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { OpenSergoError } from './errors.js';
+import type { PendingRule } from './rules/pending.js';
 
 /** Every event the engine emits, with its payload. */
 export interface EngineEventMap {
@@ -7,6 +8,11 @@ export interface EngineEventMap {
   'rules:loaded': [{ readonly source: string; readonly version: string | undefined; readonly rules: number }];
   /** A source delivered documents that failed validation; the last good rules stay. */
   'rules:rejected': [{ readonly source: string; readonly error: OpenSergoError }];
+  /**
+   * The rules held back because they name something no source defines yet changed (one started
+   * waiting, or came into force): the whole list, as in `engine.status().rules.pending`.
+   */
+  'rules:pending': [{ readonly source: string; readonly pending: readonly PendingRule[] }];
   'source:connected': [{ readonly source: string; readonly detail: string | undefined }];
   'source:disconnected': [{ readonly source: string; readonly reason: string }];
   'source:error': [{ readonly source: string; readonly error: Error }];

@@ -41,7 +41,8 @@ export { createSystemMetrics } from './strategies/system-metrics.js';
 export type { MetricProbe, SystemMetrics } from './strategies/system-metrics.js';
 
 export { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText } from './rules/load.js';
-export type { LocatedDocument, RuleSource, RuleSourceSink, UpdateInfo, UpdateResult } from './rules/source.js';
+export type { KindVersion, LocatedDocument, RuleSource, RuleSourceSink, UpdateInfo, UpdateResult } from './rules/source.js';
+export type { PendingRule } from './rules/pending.js';
 export type {
   AdaptiveOverloadProtectionStrategy,
   CircuitBreakerStrategy,

@@ -1,7 +1,8 @@
 import type { Logger } from './logger.js';
 import type { EngineEvents } from './events.js';
-import { compileSteps, type CompileResult } from './rules/compile.js';
-import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
+import { compileSteps, type CompileOptions, type CompileResult } from './rules/compile.js';
+import type { PendingRule } from './rules/pending.js';
+import type { KindVersion, LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
 import { runSliced, runSync, type Steps } from './rules/steps.js';
 import type { PreparedRules } from './guard-registry.js';
 import { rulesInvalid } from './errors.js';
@@ -18,6 +19,12 @@ export interface EngineStatus {
     readonly source: string;
     readonly faultToleranceRules: number;
     readonly trafficLabelRules: number;
+    /**
+     * Rules held back because they name a strategy or fallback action nothing defines yet
+     * (only from sources whose kinds arrive separately, such as the control plane); each comes
+     * into force by itself once what it waits for arrives.
+     */
+    readonly pending: readonly PendingRule[];
   };
   readonly sources: readonly SourceStatus[];
 }
@@ -29,6 +36,8 @@ export interface SourceStatus {
   readonly version: string | undefined;
   readonly updatedAt: string | undefined;
   readonly lastError: string | undefined;
+  /** Per kind, for a source that reports them (the control plane: every subscribed kind, pushed or not). */
+  readonly kinds?: Readonly<Record<string, KindVersion>>;
 }
 
 interface SourceState {
@@ -38,6 +47,9 @@ interface SourceState {
   updatedAt: string | undefined;
   lastError: string | undefined;
   source: RuleSource | undefined;
+  /** Whether the documents in force came with `referencesMayWait`. */
+  mayWait: boolean;
+  kinds: Readonly<Record<string, KindVersion>> | undefined;
 }
 
 interface Host {
@@ -56,7 +68,7 @@ interface Host {
  */
 export class RuleSources {
   private readonly states = new Map<string, SourceState>();
-  private applied: { version: string | undefined; at: string; source: string; ruleSet: RuleSet };
+  private applied: { version: string | undefined; at: string; source: string; ruleSet: RuleSet; pending: readonly PendingRule[] };
   /** Bumped whenever rules are applied: a compile that started before is out of date. */
   private generation = 0;
 
@@ -66,11 +78,11 @@ export class RuleSources {
     initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
   ) {
     this.states.set(initial.source, this.fresh(initial.documents, true));
-    this.applied = { version: undefined, at: new Date().toISOString(), source: initial.source, ruleSet: initial.ruleSet };
+    this.applied = { version: undefined, at: new Date().toISOString(), source: initial.source, ruleSet: initial.ruleSet, pending: [] };
   }
 
   update(name: string, documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult {
-    const result = runSync(compileSteps(this.union(name, documents), this.scope));
+    const result = runSync(compileSteps(this.union(name, documents), this.scope, [], this.options(name, documents, info)));
     const prepared = result.ok && !info?.problems?.length ? runSync(this.host.prepare(result.ruleSet)) : undefined;
     return this.settle(name, documents, info, result, prepared);
   }
@@ -83,7 +95,7 @@ export class RuleSources {
   async updateSliced(name: string, documents: readonly LocatedDocument[], info?: UpdateInfo): Promise<UpdateResult> {
     for (;;) {
       const generation = this.generation;
-      const result = await runSliced(compileSteps(this.union(name, documents), this.scope));
+      const result = await runSliced(compileSteps(this.union(name, documents), this.scope, [], this.options(name, documents, info)));
       const usable = result.ok && !info?.problems?.length && generation === this.generation;
       const prepared = usable ? await runSliced(this.host.prepare(result.ruleSet)) : undefined;
       if (generation === this.generation) return this.settle(name, documents, info, result, prepared);
@@ -96,6 +108,14 @@ export class RuleSources {
     let all: LocatedDocument[] = [];
     for (const [other, s] of this.states) all = all.concat(other === name ? documents : s.documents);
     return this.states.has(name) ? all : all.concat(documents);
+  }
+
+  /** Which documents of the union may hold rules that wait for what they name. */
+  private options(name: string, documents: readonly LocatedDocument[], info: UpdateInfo | undefined): CompileOptions {
+    const mayWait = new Set<LocatedDocument>();
+    for (const [other, s] of this.states) if (other !== name && s.mayWait) for (const d of s.documents) mayWait.add(d);
+    if (info?.referencesMayWait) for (const d of documents) mayWait.add(d);
+    return mayWait.size > 0 ? { mayWait } : {};
   }
 
   /** Applies a compiled update, or reports why it was rejected (then nothing changes). */
@@ -117,14 +137,18 @@ export class RuleSources {
       this.host.events.emit('rules:rejected', { source: name, error: err });
       return { ok: false, error: err };
     }
-    const { ruleSet } = result;
+    const { ruleSet, pending } = result;
     this.host.swap(prepared);
     this.generation++;
     state.documents = documents;
     state.version = info?.version;
     state.updatedAt = new Date().toISOString();
     state.lastError = undefined;
-    this.applied = { version: info?.version, at: state.updatedAt, source: name, ruleSet };
+    state.mayWait = info?.referencesMayWait ?? false;
+    state.kinds = info?.kinds;
+    const before = this.applied.pending;
+    this.applied = { version: info?.version, at: state.updatedAt, source: name, ruleSet, pending };
+    reportPending(this.host, name, before, pending, ruleSet);
     const count = ruleSet.faultToleranceRules.length + ruleSet.trafficLabelRules.length;
     this.host.events.emit('rules:loaded', { source: name, version: info?.version, rules: count });
     return { ok: true };
@@ -168,6 +192,7 @@ export class RuleSources {
         source: this.applied.source,
         faultToleranceRules: ruleSet.faultToleranceRules.length,
         trafficLabelRules: ruleSet.trafficLabelRules.length,
+        pending: this.applied.pending,
       },
       sources: [...this.states].map(([name, s]) => ({
         name,
@@ -176,6 +201,7 @@ export class RuleSources {
         version: s.version,
         updatedAt: s.updatedAt,
         lastError: s.lastError,
+        ...(s.kinds === undefined ? {} : { kinds: s.kinds }),
       })),
     };
   }
@@ -185,6 +211,28 @@ export class RuleSources {
   }
 
   private fresh(documents: readonly LocatedDocument[], connected: boolean): SourceState {
-    return { documents, connected, version: undefined, updatedAt: undefined, lastError: undefined, source: undefined };
+    return { documents, connected, version: undefined, updatedAt: undefined, lastError: undefined, source: undefined, mayWait: false, kinds: undefined };
   }
+}
+
+const pendingKey = (p: PendingRule): string => [p.file, p.namespace ?? '', p.name, ...p.waitsFor].join('\u0000');
+
+/**
+ * Says once when a rule starts waiting (a warning naming what it waits for) and once when it
+ * comes into force; `rules:pending` carries the whole list whenever it changes.
+ */
+function reportPending(host: Host, source: string, before: readonly PendingRule[], after: readonly PendingRule[], ruleSet: RuleSet): void {
+  const was = new Set(before.map(pendingKey));
+  const is = new Set(after.map(pendingKey));
+  const rule = (p: PendingRule): string => `${p.file}: FaultToleranceRule "${p.name}"${p.namespace === undefined ? '' : ` in namespace "${p.namespace}"`}`;
+  for (const p of after) {
+    if (was.has(pendingKey(p))) continue;
+    host.logger.warn(`${rule(p)} waits for ${p.waitsFor.join(' and ')}, which no source defines yet; it is not enforced until then, the other rules are`);
+  }
+  for (const p of before) {
+    if (is.has(pendingKey(p))) continue;
+    const inForce = ruleSet.faultToleranceRules.some((r) => r.name === p.name && r.namespace === p.namespace && r.location.file === p.file);
+    if (inForce) host.logger.info(`${rule(p)} no longer waits: it is in force`);
+  }
+  if (was.size !== is.size || after.some((p) => !was.has(pendingKey(p)))) host.events.emit('rules:pending', { source, pending: after });
 }

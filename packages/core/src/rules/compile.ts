@@ -5,6 +5,7 @@ import * as ft from './normalise-fault-tolerance.js';
 import * as traffic from './normalise-traffic.js';
 import { expandLists } from './parse-yaml.js';
 import type { ProblemSink } from './problems.js';
+import { unresolvedReferences, type PendingRule } from './pending.js';
 import { indexByName, resolveReference, type Definition } from './resolve.js';
 import type { LocatedDocument } from './source.js';
 import type {
@@ -43,10 +44,27 @@ interface Entry {
   readonly meta: Meta;
   readonly sink: ProblemSink;
   readonly value: Normalised;
+  /** From a document whose rule may wait for what it names (see {@link CompileOptions.mayWait}). */
+  readonly mayWait: boolean;
 }
 
-/** The outcome of compiling: a RuleSet, or every problem found. */
-export type CompileResult = { readonly ok: true; readonly ruleSet: RuleSet } | { readonly ok: false; readonly problems: readonly RuleProblem[] };
+/**
+ * The outcome of compiling: a RuleSet (and the rules in scope held back, waiting for what they
+ * name), or every problem found.
+ */
+export type CompileResult =
+  | { readonly ok: true; readonly ruleSet: RuleSet; readonly pending: readonly PendingRule[] }
+  | { readonly ok: false; readonly problems: readonly RuleProblem[] };
+
+/** How to compile. */
+export interface CompileOptions {
+  /**
+   * Documents whose FaultToleranceRule may name a strategy or fallback action nothing defines
+   * yet: such a rule is held back and reported as pending instead of being a problem (the
+   * control plane's kinds arrive separately). Every other dangling reference is a problem.
+   */
+  readonly mayWait?: ReadonlySet<LocatedDocument>;
+}
 
 /**
  * Like {@link compileRules}, but returns the problems instead of throwing. `earlier` are
@@ -62,8 +80,9 @@ export function tryCompileRules(
   documents: readonly LocatedDocument[],
   scope: Scope,
   earlier: readonly RuleProblem[] = [],
+  options: CompileOptions = {},
 ): CompileResult {
-  return runSync(compileSteps(documents, scope, earlier));
+  return runSync(compileSteps(documents, scope, earlier, options));
 }
 
 /**
@@ -78,10 +97,11 @@ export function* compileSteps(
   documents: readonly LocatedDocument[],
   scope: Scope,
   earlier: readonly RuleProblem[] = [],
+  options: CompileOptions = {},
 ): Steps<CompileResult> {
   const sinks: ProblemSink[] = [];
   const entries: Entry[] = [];
-  for (const doc of documents.flatMap(expandLists)) {
+  for (const original of documents) for (const doc of expandLists(original)) {
     const identity = identify(doc);
     if (identity.type === 'skip') continue;
     sinks.push(identity.sink);
@@ -99,7 +119,7 @@ export function* compileSteps(
       app: appOf(c, metadata, spec),
       location: { file: doc.file, line, column },
     };
-    entries.push({ kind, meta, sink, value: NORMALISERS[kind](c, meta, spec) });
+    entries.push({ kind, meta, sink, value: NORMALISERS[kind](c, meta, spec), mayWait: options.mayWait?.has(original) ?? false });
     yield;
   }
 
@@ -108,12 +128,21 @@ export function* compileSteps(
   yield* definitions(entries, ['FaultToleranceRule', 'TrafficLabelRule', 'WorkloadLabelRule', 'TrafficRouter']);
 
   const resolved = new Map<Entry, Normalised | FaultToleranceRule>();
+  const waiting = new Map<Entry, PendingRule>();
   for (const entry of entries) {
     if (entry.kind !== 'FaultToleranceRule') {
       resolved.set(entry, deepFreeze(entry.value));
       continue;
     }
     const draft = entry.value as ft.FaultToleranceRuleDraft;
+    // A rule that may wait and names what nothing defines yet is held back, not reported: it
+    // is pending if valid in itself, and otherwise refused for its own problems only.
+    const waitsFor = entry.mayWait ? unresolvedReferences(draft, strategyPool, fallbackPool) : [];
+    if (waitsFor.length > 0) {
+      const { name, namespace, location } = draft.meta;
+      if (entry.sink.problems.length === 0) waiting.set(entry, Object.freeze({ kind: 'FaultToleranceRule', name, namespace, file: location.file, waitsFor: Object.freeze(waitsFor) }));
+      continue;
+    }
     const ns = draft.meta.namespace;
     const strategies = draft.strategies.map((ref) => resolveReference(ref, ns, strategyPool, 'strategy', entry.sink) as Strategy | undefined);
     const fallbackAction =
@@ -141,9 +170,10 @@ export function* compileSteps(
 
   yield;
   const inScope = entries.filter((e) => applies(e.meta, scope));
+  const pending = inScope.flatMap((e) => waiting.get(e) ?? []);
   yield;
   const of = <K extends OpenSergoKind>(...kinds: K[]) =>
-    inScope.filter((e) => (kinds as OpenSergoKind[]).includes(e.kind)).map((e) => resolved.get(e)!) as Extract<Normalised | FaultToleranceRule, { kind: K }>[];
+    inScope.filter((e) => (kinds as OpenSergoKind[]).includes(e.kind) && !waiting.has(e)).map((e) => resolved.get(e)!) as Extract<Normalised | FaultToleranceRule, { kind: K }>[];
   const ruleSet: RuleSet = {
     trafficLabelRules: of('TrafficLabelRule'),
     workloadLabelRules: of('WorkloadLabelRule'),
@@ -152,7 +182,7 @@ export function* compileSteps(
     strategies: of('RateLimitStrategy', 'ThrottlingStrategy', 'ConcurrencyLimitStrategy', 'CircuitBreakerStrategy', 'AdaptiveOverloadProtectionStrategy'),
     fallbackActions: of('HttpRequestFallbackAction'),
   };
-  return { ok: true, ruleSet: deepFreeze(ruleSet) };
+  return { ok: true, ruleSet: deepFreeze(ruleSet), pending };
 }
 
 /**

@@ -45,6 +45,33 @@ export function indexByName<T>(definitions: readonly Definition<T>[]): Map<strin
 
 const FALLBACK_KINDS = ['HttpRequestFallbackAction'] as const;
 
+/** Where a reference from a rule in `namespace` may land: definitions of its name, those it can reach, and those of a kind it accepts. */
+function reach<T>(ref: Reference, namespace: string | undefined, pool: ReadonlyMap<string, readonly Definition<T>[]>, role: 'strategy' | 'fallback') {
+  const kinds: readonly string[] = ref.kind !== undefined ? [ref.kind] : role === 'strategy' ? STRATEGY_KINDS : FALLBACK_KINDS;
+  const named = pool.get(ref.name) ?? [];
+  const reachable = named.filter((d) => d.namespace === undefined || d.namespace === namespace);
+  const candidates = reachable.filter((d) => kinds.includes(d.kind));
+  return { kinds, named, reachable, candidates };
+}
+
+/**
+ * Whether nothing defines what `ref` names yet (no definition of an accepted kind it can
+ * reach): what makes a rule from a source whose kinds arrive separately wait, not fail.
+ *
+ * @example
+ * ```ts
+ * if (isUnresolved(ref, 'prod', strategies, 'strategy')) waitsFor.push(ref.name);
+ * ```
+ */
+export function isUnresolved<T>(
+  ref: Reference,
+  namespace: string | undefined,
+  pool: ReadonlyMap<string, readonly Definition<T>[]>,
+  role: 'strategy' | 'fallback',
+): boolean {
+  return reach(ref, namespace, pool, role).candidates.length === 0;
+}
+
 /**
  * Resolves a reference from a rule in `namespace` (SPEC §1): by name, among definitions in
  * the same namespace or without namespace (a rule without namespace reaches only definitions
@@ -62,10 +89,7 @@ export function resolveReference<T>(
   role: 'strategy' | 'fallback',
   sink: ProblemSink,
 ): T | undefined {
-  const kinds: readonly string[] = ref.kind !== undefined ? [ref.kind] : role === 'strategy' ? STRATEGY_KINDS : FALLBACK_KINDS;
-  const named = pool.get(ref.name) ?? [];
-  const reachable = named.filter((d) => d.namespace === undefined || d.namespace === namespace);
-  const candidates = reachable.filter((d) => kinds.includes(d.kind));
+  const { kinds, named, reachable, candidates } = reach(ref, namespace, pool, role);
   const field = typeof ref.path.at(-1) === 'number' ? [...ref.path, 'name'] : ref.path;
   const what = ref.kind ?? (role === 'strategy' ? 'strategy' : 'fallback action');
   if (candidates.length === 1) return candidates[0]!.value;

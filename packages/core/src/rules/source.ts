@@ -28,6 +28,24 @@ export interface UpdateInfo {
    * rejected, with these and any other problems compiling finds, and nothing changes.
    */
   readonly problems?: readonly RuleProblem[];
+  /**
+   * Set by a source whose kinds arrive separately (the control plane): a FaultToleranceRule of
+   * these documents that names a strategy or fallback action nothing defines yet waits,
+   * reported in `engine.status().rules.pending`, instead of failing the update, and comes
+   * into force by itself once what it names arrives, from any source. Files and inline rules
+   * leave it unset: there a dangling reference is an error (SPEC §1).
+   */
+  readonly referencesMayWait?: boolean;
+  /** Version and time of each part of these documents (a control plane's kinds), reported by `engine.status()`. */
+  readonly kinds?: Readonly<Record<string, KindVersion>>;
+}
+
+/** Version and time of one part of a source's documents (one kind pushed by the control plane). */
+export interface KindVersion {
+  /** The version of the list in force; `undefined` while nothing has been received for it. */
+  readonly version: string | undefined;
+  /** Wall-clock time (ISO 8601) that list was received. */
+  readonly updatedAt: string | undefined;
 }
 
 /** What a rule source is told about the fate of its update. */
