@@ -1,6 +1,8 @@
 import type { Logger } from './logger.js';
 import type { EngineEvents } from './events.js';
 import { compileSteps, type CompileOptions, type CompileResult } from './rules/compile.js';
+import type { Clock } from './clock.js';
+import { PendingReport } from './pending-report.js';
 import type { PendingRule } from './rules/pending.js';
 import type { KindVersion, LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
 import { runSliced, runSync, type Steps } from './rules/steps.js';
@@ -36,7 +38,7 @@ export interface SourceStatus {
   readonly version: string | undefined;
   readonly updatedAt: string | undefined;
   readonly lastError: string | undefined;
-  /** Per kind, for a source that reports them (the control plane: every subscribed kind, pushed or not). */
+  /** Per kind, for a source that reports them (the control plane: every subscribed kind, received or not). */
   readonly kinds?: Readonly<Record<string, KindVersion>>;
 }
 
@@ -49,12 +51,12 @@ interface SourceState {
   source: RuleSource | undefined;
   /** Whether the documents in force came with `referencesMayWait`. */
   mayWait: boolean;
-  kinds: Readonly<Record<string, KindVersion>> | undefined;
 }
 
 interface Host {
   readonly events: EngineEvents;
   readonly logger: Logger;
+  readonly clock: Clock;
   /** Compiles rules for the hot path without putting them in force. */
   prepare(ruleSet: RuleSet): Steps<PreparedRules>;
   /** Puts prepared rules in force, at once. */
@@ -68,7 +70,8 @@ interface Host {
  */
 export class RuleSources {
   private readonly states = new Map<string, SourceState>();
-  private applied: { version: string | undefined; at: string; source: string; ruleSet: RuleSet; pending: readonly PendingRule[] };
+  private applied: { version: string | undefined; at: string; source: string; ruleSet: RuleSet };
+  private readonly pending: PendingReport;
   /** Bumped whenever rules are applied: a compile that started before is out of date. */
   private generation = 0;
 
@@ -78,7 +81,8 @@ export class RuleSources {
     initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
   ) {
     this.states.set(initial.source, this.fresh(initial.documents, true));
-    this.applied = { version: undefined, at: new Date().toISOString(), source: initial.source, ruleSet: initial.ruleSet, pending: [] };
+    this.applied = { version: undefined, at: new Date().toISOString(), source: initial.source, ruleSet: initial.ruleSet };
+    this.pending = new PendingReport(host);
   }
 
   update(name: string, documents: readonly LocatedDocument[], info?: UpdateInfo): UpdateResult {
@@ -145,10 +149,8 @@ export class RuleSources {
     state.updatedAt = new Date().toISOString();
     state.lastError = undefined;
     state.mayWait = info?.referencesMayWait ?? false;
-    state.kinds = info?.kinds;
-    const before = this.applied.pending;
-    this.applied = { version: info?.version, at: state.updatedAt, source: name, ruleSet, pending };
-    reportPending(this.host, name, before, pending, ruleSet);
+    this.applied = { version: info?.version, at: state.updatedAt, source: name, ruleSet };
+    this.pending.update(name, pending, ruleSet);
     const count = ruleSet.faultToleranceRules.length + ruleSet.trafficLabelRules.length;
     this.host.events.emit('rules:loaded', { source: name, version: info?.version, rules: count });
     return { ok: true };
@@ -192,7 +194,7 @@ export class RuleSources {
         source: this.applied.source,
         faultToleranceRules: ruleSet.faultToleranceRules.length,
         trafficLabelRules: ruleSet.trafficLabelRules.length,
-        pending: this.applied.pending,
+        pending: this.pending.pending,
       },
       sources: [...this.states].map(([name, s]) => ({
         name,
@@ -201,38 +203,17 @@ export class RuleSources {
         version: s.version,
         updatedAt: s.updatedAt,
         lastError: s.lastError,
-        ...(s.kinds === undefined ? {} : { kinds: s.kinds }),
+        ...(s.source?.kinds ? { kinds: s.source.kinds() } : {}),
       })),
     };
   }
 
   async close(): Promise<void> {
+    this.pending.close();
     await Promise.all([...this.states.values()].map((s) => s.source?.close()));
   }
 
   private fresh(documents: readonly LocatedDocument[], connected: boolean): SourceState {
-    return { documents, connected, version: undefined, updatedAt: undefined, lastError: undefined, source: undefined, mayWait: false, kinds: undefined };
+    return { documents, connected, version: undefined, updatedAt: undefined, lastError: undefined, source: undefined, mayWait: false };
   }
-}
-
-const pendingKey = (p: PendingRule): string => [p.file, p.namespace ?? '', p.name, ...p.waitsFor].join('\u0000');
-
-/**
- * Says once when a rule starts waiting (a warning naming what it waits for) and once when it
- * comes into force; `rules:pending` carries the whole list whenever it changes.
- */
-function reportPending(host: Host, source: string, before: readonly PendingRule[], after: readonly PendingRule[], ruleSet: RuleSet): void {
-  const was = new Set(before.map(pendingKey));
-  const is = new Set(after.map(pendingKey));
-  const rule = (p: PendingRule): string => `${p.file}: FaultToleranceRule "${p.name}"${p.namespace === undefined ? '' : ` in namespace "${p.namespace}"`}`;
-  for (const p of after) {
-    if (was.has(pendingKey(p))) continue;
-    host.logger.warn(`${rule(p)} waits for ${p.waitsFor.join(' and ')}, which no source defines yet; it is not enforced until then, the other rules are`);
-  }
-  for (const p of before) {
-    if (is.has(pendingKey(p))) continue;
-    const inForce = ruleSet.faultToleranceRules.some((r) => r.name === p.name && r.namespace === p.namespace && r.location.file === p.file);
-    if (inForce) host.logger.info(`${rule(p)} no longer waits: it is in force`);
-  }
-  if (was.size !== is.size || after.some((p) => !was.has(pendingKey(p)))) host.events.emit('rules:pending', { source, pending: after });
 }

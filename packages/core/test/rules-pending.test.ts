@@ -22,13 +22,14 @@ function parse(file: string, ...texts: string[]): LocatedDocument[] {
 }
 
 /** An engine with a recording logger; the control plane is pretended with `update('control-plane', …, { referencesMayWait: true })`. */
-function engineWithLog(rules = ''): { engine: Engine; log: string[]; pendingEvents: EngineEventMap['rules:pending'][0][] } {
+function engineWithLog(rules = ''): { engine: Engine; clock: FakeClock; log: string[]; pendingEvents: EngineEventMap['rules:pending'][0][] } {
   const log: string[] = [];
   const logger = { info: (m: string) => log.push(`info ${m}`), warn: (m: string) => log.push(`warn ${m}`), error: (m: string) => log.push(`error ${m}`) };
-  const engine = createEngine({ rules, clock: new FakeClock(), logger, controlPlane: false });
+  const clock = new FakeClock();
+  const engine = createEngine({ rules, clock, logger, controlPlane: false });
   const pendingEvents: EngineEventMap['rules:pending'][0][] = [];
   engine.events.on('rules:pending', (e) => pendingEvents.push(e));
-  return { engine, log, pendingEvents };
+  return { engine, clock, log, pendingEvents };
 }
 
 describe('pending rules', () => {
@@ -65,18 +66,22 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
     assert.doesNotMatch(result.problems[0]!.message, /no strategy named/);
   });
 
-  it('engine: the other rules are enforced, status lists the rule as pending, one warning; it applies when its strategy arrives', () => {
-    const { engine, log, pendingEvents } = engineWithLog();
+  it('engine: the other rules are enforced, status lists the rule as pending, one warning once it has waited 5 s; it applies when its strategy arrives', () => {
+    const { engine, clock, log, pendingEvents } = engineWithLog();
     const pushed = parse('control-plane:test', rateLimitStrategy('two', 2), faultToleranceRule('enforced', ['/a'], ['two']), faultToleranceRule('waiting', ['/b'], ['three']));
     assert.deepEqual(engine.update('control-plane', pushed, { referencesMayWait: true }), { ok: true });
     assert.equal(admitted(engine, '/a', 5), 2);
     assert.equal(admitted(engine, '/b', 5), 5, 'the pending rule is not enforced');
     assert.deepEqual(engine.status().rules.pending, [{ kind: 'FaultToleranceRule', name: 'waiting', namespace: undefined, file: 'control-plane:test', waitsFor: ['strategy "three"'] }]);
+    clock.advance(4_999);
+    assert.deepEqual(log.filter((l) => l.startsWith('warn')), [], 'a rule usually waits only for the next push: no warning yet');
+    clock.advance(1);
     // The same documents again (another kind's push recompiles the union): no second warning.
     engine.update('control-plane', pushed, { referencesMayWait: true });
+    clock.advance(10_000);
     const warnings = log.filter((l) => l.startsWith('warn'));
     assert.equal(warnings.length, 1, log.join('\n'));
-    assert.match(warnings[0]!, /control-plane:test: FaultToleranceRule "waiting" waits for strategy "three", which no source defines yet/);
+    assert.match(warnings[0]!, /control-plane:test: FaultToleranceRule "waiting" waits for strategy "three", which no source defines; it is not enforced until then/);
 
     const withStrategy = [...pushed, ...parse('control-plane:test', rateLimitStrategy('three', 3))];
     assert.deepEqual(engine.update('control-plane', withStrategy, { referencesMayWait: true }), { ok: true });
@@ -94,13 +99,24 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
     assert.deepEqual(engine.status().rules.pending, []);
   });
 
+  it('engine: a rule that waits only briefly is not warned about', () => {
+    const { engine, clock, log, pendingEvents } = engineWithLog();
+    engine.update('control-plane', parse('control-plane:test', faultToleranceRule('r', ['/a'], ['one'])), { referencesMayWait: true });
+    clock.advance(20);
+    engine.update('control-plane', parse('control-plane:test', faultToleranceRule('r', ['/a'], ['one']), rateLimitStrategy('one', 1)), { referencesMayWait: true });
+    clock.advance(60_000);
+    assert.deepEqual(log.filter((l) => !l.startsWith('info no rules')), []);
+    assert.equal(pendingEvents.length, 2, 'the event still says when it started and stopped waiting');
+  });
+
   it('engine: a control-plane rule may wait for a fallback action from the file; removing it from the file makes the rule wait again', () => {
-    const { engine, log } = engineWithLog(fallback('busy'));
+    const { engine, clock, log } = engineWithLog(fallback('busy'));
     const pushed = parse('control-plane:test', rateLimitStrategy('one', 1), withFallback(faultToleranceRule('r', ['/a'], ['one']), 'busy'));
     assert.deepEqual(engine.update('control-plane', pushed, { referencesMayWait: true }), { ok: true });
     assert.equal(admitted(engine, '/a', 3), 1);
     assert.deepEqual(engine.update('inline', []), { ok: true }, 'the file edit is accepted');
     assert.deepEqual(engine.status().rules.pending.map((p) => p.waitsFor), [['fallback action "busy"']]);
+    clock.advance(5_000);
     assert.ok(log.some((l) => l.startsWith('warn') && l.includes('waits for fallback action "busy"')));
     assert.deepEqual(engine.update('inline', parse('inline', fallback('busy'))), { ok: true });
     assert.deepEqual(engine.status().rules.pending, []);

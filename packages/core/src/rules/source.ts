@@ -36,11 +36,9 @@ export interface UpdateInfo {
    * leave it unset: there a dangling reference is an error (SPEC §1).
    */
   readonly referencesMayWait?: boolean;
-  /** Version and time of each part of these documents (a control plane's kinds), reported by `engine.status()`. */
-  readonly kinds?: Readonly<Record<string, KindVersion>>;
 }
 
-/** Version and time of one part of a source's documents (one kind pushed by the control plane). */
+/** Version and time of one part of a source's documents in force (one kind pushed by the control plane). */
 export interface KindVersion {
   /** The version of the list in force; `undefined` while nothing has been received for it. */
   readonly version: string | undefined;
@@ -77,6 +75,12 @@ export interface RuleSource {
   readonly name: string;
   start(sink: RuleSourceSink): void;
   close(): Promise<void>;
+  /**
+   * Optional: the version and time of each part of the documents in force, for a source whose
+   * documents come in parts (the control plane: one entry per subscribed kind, including those
+   * nothing was received for yet). `engine.status()` shows it.
+   */
+  kinds?(): Readonly<Record<string, KindVersion>>;
 }
 
 /**
