@@ -1,11 +1,14 @@
 // Rules pushed by a real gRPC server speaking the OpenSergo protocol reach every adapter
-// through the `controlPlane` option, on top of the app's own rules file (issue 5).
+// through the `controlPlane` option, on top of the app's own rules file (issue 5), whatever
+// order the kinds arrive in (issue 14).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { FakeClock } from '@opensergo/core';
 import { FAULT_TOLERANCE_KINDS } from '@opensergo/control-plane';
 import { TestControlPlane, ftAny } from '../packages/control-plane/test/control-plane-server.js';
+import { FOOA, applyAll } from '../packages/control-plane/test/engine-client.js';
+import { ReferenceControlPlane } from '../packages/control-plane/test/reference-control-plane.js';
 import { limitedTarget } from '../packages/core/test/helpers/rate-limit-rules.js';
 import { ADAPTERS, send, withApp } from './harness.js';
 
@@ -45,6 +48,25 @@ for (const adapter of ADAPTERS) {
           assert.equal((await send(port, '/foo')).status, 200, 'an empty push removes the rule');
           const sources = engine.status().sources.map((s) => s.name);
           assert.ok(sources.includes(`control-plane:${plane.endpoint}`), sources.join());
+        });
+      } finally {
+        plane.stop();
+      }
+    });
+
+    it('rules pushed in the warm-cache order (the rule list before the strategies it names, each a push) limit /fooa to 3 per 5 s', async () => {
+      const plane = await new ReferenceControlPlane().start();
+      applyAll(plane, FOOA);
+      plane.warm(FAULT_TOLERANCE_KINDS); // another replica subscribed before
+      const clock = new FakeClock();
+      const options = { clock, app: 'foo-app', namespace: 'default', controlPlane: { endpoint: plane.endpoint } };
+      try {
+        await withApp(adapter, options, [{ path: '/fooa' }], async ({ port }) => {
+          const answers = await plane.waitForAnswers(3);
+          assert.deepEqual(answers.map((a) => a['responseAck']), ['ACK', 'ACK', 'ACK']);
+          const statuses = [];
+          for (let i = 0; i < 5; i++) statuses.push((await send(port, '/fooa')).status);
+          assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
         });
       } finally {
         plane.stop();

@@ -1,8 +1,9 @@
 import { Client, Metadata, connectivityState, status as grpcStatus, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import { OpenSergoError, documentsFromValues } from '@opensergo/core';
-import type { LocatedDocument, RuleSource, RuleSourceSink, UpdateResult } from '@opensergo/core';
+import { OpenSergoError } from '@opensergo/core';
+import type { KindVersion, RuleSource, RuleSourceSink, UpdateResult } from '@opensergo/core';
 import { backoffDelay } from './backoff.js';
 import { decodePush, type AnyMessage, type SubscriptionKey } from './decode.js';
+import { KindLists } from './kind-lists.js';
 import { resolveOptions, type ControlPlaneSourceOptions, type ResolvedOptions } from './options.js';
 import { SUBSCRIBE_CONFIG_PATH, decodeMessage, encodeMessage, transportType } from './proto.js';
 
@@ -23,13 +24,13 @@ const RESPONSE = transportType('SubscribeResponse');
 const serialize = (request: Message): Buffer => encodeMessage(REQUEST, request);
 const deserialize = (bytes: Buffer): Message => decodeMessage(RESPONSE, bytes);
 
-const keyId = (key: SubscriptionKey): string => `${key.namespace}\u0000${key.app}\u0000${key.kind}`;
-
 class ControlPlaneSource implements RuleSource {
   readonly name: string;
   private readonly keys: readonly SubscriptionKey[];
-  /** Each subscription's current document values: replaced by every push, restored when a push is refused. */
-  private readonly values = new Map<string, readonly unknown[]>();
+  /** Each kind's latest list: replaced by every push, restored when a push is refused. */
+  private readonly lists: KindLists;
+  /** Each kind's version and time, as the engine last accepted them. */
+  private inForce: Readonly<Record<string, KindVersion>>;
   /** request_id → kind, to say which subscription the server's answer is about. */
   private readonly requests = new Map<string, string>();
   private sink: RuleSourceSink | undefined;
@@ -39,6 +40,8 @@ class ControlPlaneSource implements RuleSource {
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private requestSeq = 0;
+  /** Streams opened so far: each gets its own identifier (see `connect`). */
+  private streamSeq = 0;
   private connectedAt: number | undefined;
   private reported: 'none' | 'connected' | 'disconnected' = 'none';
   private closed = false;
@@ -49,6 +52,12 @@ class ControlPlaneSource implements RuleSource {
   constructor(private readonly options: ResolvedOptions) {
     this.name = `control-plane:${options.endpoint}`;
     this.keys = options.kinds.map((kind) => Object.freeze({ namespace: options.namespace, app: options.app, kind }));
+    this.lists = new KindLists(options.kinds, this.name);
+    this.inForce = this.lists.versions();
+  }
+
+  kinds(): Readonly<Record<string, KindVersion>> {
+    return this.inForce;
   }
 
   start(sink: RuleSourceSink): void {
@@ -56,11 +65,13 @@ class ControlPlaneSource implements RuleSource {
       throw new OpenSergoError('ERR_OPENSERGO_CONTROL_PLANE', `${this.name}: start() may be called once, and not after close()`);
     }
     this.sink = sink;
-    const { initialMs, maxMs } = this.options.backoff;
+    const { backoff, keepalive } = this.options;
     // The channel's own reconnection backoff follows ours, so a new stream is not held back by it.
+    // Keepalive pings are what notice a control plane gone silent behind an idle connection.
     this.client = new Client(this.options.endpoint, this.options.credentials, {
-      'grpc.initial_reconnect_backoff_ms': initialMs,
-      'grpc.max_reconnect_backoff_ms': maxMs,
+      'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
+      'grpc.max_reconnect_backoff_ms': backoff.maxMs,
+      ...(keepalive ? { 'grpc.keepalive_time_ms': keepalive.timeMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs } : {}),
     });
     this.connect();
   }
@@ -104,11 +115,15 @@ class ControlPlaneSource implements RuleSource {
       if (call === this.call) this.onStreamEnd(status, received);
     });
     this.requests.clear();
+    // A fresh identifier per stream: the reference control plane files a stream under its
+    // identifier only if none is filed yet, and forgets the identifier when an old stream ends,
+    // so a reused one could leave the new stream without pushes.
+    const identifier = `${this.options.identifier}#${++this.streamSeq}`;
     for (const key of this.keys) {
       const requestId = String(++this.requestSeq);
       this.requests.set(requestId, key.kind);
       const target = { namespace: key.namespace, app: key.app, kinds: [key.kind] };
-      this.write(call, { target, opType: 'SUBSCRIBE', identifier: this.options.identifier, requestId });
+      this.write(call, { target, opType: 'SUBSCRIBE', identifier, requestId });
     }
     this.watchChannel(call);
   }
@@ -197,45 +212,44 @@ class ControlPlaneSource implements RuleSource {
     }
     const values = decoded.values;
     this.applying = this.applying
-      .then(() => this.apply(call, responseId, keyId(key), values, version))
+      .then(() => this.apply(call, responseId, key.kind, values, version))
       .catch((err: unknown) => this.options.logger.error(`${this.name}: push ${version} could not be applied: ${String(err)}`));
   }
 
-  /** Puts one decoded push in force (ACK) or restores its kind's previous documents (NACK). */
-  private async apply(call: Call, responseId: string, id: string, values: readonly unknown[], version: string): Promise<void> {
+  /**
+   * Puts one decoded push in force with the other kinds' lists. ACKed when the engine takes it,
+   * including when a rule waits for a kind not received yet (the control plane cannot help the
+   * order); NACKed, and the kind's previous list restored, when the engine refuses it.
+   */
+  private async apply(call: Call, responseId: string, kind: string, values: readonly unknown[], version: string): Promise<void> {
     if (this.closed) return;
-    const previous = this.values.get(id);
-    this.values.set(id, values);
+    const restore = this.lists.replace(kind, values, version);
     const result = await this.update(version);
     if (result.ok) {
+      this.inForce = this.lists.versions();
       this.answer(call, responseId, CODE_SUCCESS, '');
       return;
     }
-    if (previous === undefined) this.values.delete(id);
-    else this.values.set(id, previous);
+    restore();
     this.answer(call, responseId, CODE_HANDLER_ERROR, result.error.message);
   }
 
   /**
-   * Hands the union of every subscription's documents to the sink — compiled in slices when
-   * the sink can, so that a push of thousands of rules does not stall requests in flight; a
-   * throwing sink counts as a refusal.
+   * Hands the union of every kind's list to the sink — compiled in slices when the sink can,
+   * so that a push of thousands of rules does not stall requests in flight; a throwing sink
+   * counts as a refusal.
    */
   private async update(version: string): Promise<UpdateResult> {
     const sink = this.sink;
     if (!sink) return { ok: true };
     try {
-      const documents = this.documents();
-      return await (sink.updateSliced ? sink.updateSliced(documents, { version }) : sink.update(documents, { version }));
+      const documents = this.lists.documents();
+      const info = { version, referencesMayWait: true };
+      return await (sink.updateSliced ? sink.updateSliced(documents, info) : sink.update(documents, info));
     } catch (err) {
       const error = new OpenSergoError('ERR_OPENSERGO_CONTROL_PLANE', `the rules sink threw: ${String(err)}`, { cause: err });
       return { ok: false, error };
     }
-  }
-
-  private documents(): LocatedDocument[] {
-    const values = this.keys.flatMap((key) => this.values.get(keyId(key)) ?? []);
-    return documentsFromValues(values, this.name);
   }
 
   private answer(call: Call, requestId: string, code: number, message: string): void {
@@ -252,10 +266,12 @@ class ControlPlaneSource implements RuleSource {
 /**
  * A rule source fed by the OpenSergo control plane over its transport protocol: one gRPC
  * stream (`OpenSergoUniversalTransportService/SubscribeConfig`), one subscription per kind
- * for this process's namespace and app. Each push replaces that kind's documents and the
- * union of all kinds goes to the engine; pushes are ACKed when the engine accepts them and
- * NACKed (previous rules kept) when they cannot be decoded or are rejected. A lost stream is
- * reopened with capped exponential backoff and every kind subscribed again.
+ * for this process's namespace and app. Each push replaces that kind's list and the union of
+ * every kind's latest list goes to the engine, whatever order the kinds arrive in (a rule
+ * naming a strategy not received yet waits for it); pushes are ACKed when the engine takes
+ * them and NACKed (previous rules kept) when they cannot be decoded or are refused. A lost
+ * stream (or one whose keepalive pings go unanswered) is reopened with capped exponential
+ * backoff, under a fresh identifier, and every kind subscribed again.
  *
  * @throws OpenSergoError `ERR_OPENSERGO_OPTIONS_INVALID` when an option is invalid (all problems listed).
  *

@@ -3,6 +3,7 @@
 
 export { createControlPlaneSource } from './control-plane-source.js';
 export type { ControlPlaneLogger, ControlPlaneSourceOptions } from './options.js';
+export type { KeepaliveOptions } from './keepalive.js';
 export type { BackoffOptions } from './backoff.js';
 export { resolveBootstrap } from './bootstrap.js';
 export type { Bootstrap } from './bootstrap.js';

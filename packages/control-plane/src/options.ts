@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { OpenSergoError } from '@opensergo/core';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { DEFAULT_KEEPALIVE, type KeepaliveOptions } from './keepalive.js';
 import { ENDPOINT_EXPECTED, isEndpoint } from './endpoint.js';
 import { FAULT_TOLERANCE_KINDS, SUPPORTED_KINDS } from './kinds.js';
 
@@ -40,6 +41,7 @@ export interface ControlPlaneLogger {
  *   kinds: ['fault-tolerance.opensergo.io/v1alpha1/FaultToleranceRule', 'fault-tolerance.opensergo.io/v1alpha1/RateLimitStrategy'],
  *   identifier: 'foo-app-pod-1',
  *   backoff: { initialMs: 1_000, maxMs: 60_000 },
+ *   keepalive: { timeMs: 20_000, timeoutMs: 10_000 },
  *   credentials: credentials.createInsecure(),
  * };
  * await createControlPlaneSource(options).close();
@@ -58,6 +60,8 @@ export interface ControlPlaneSourceOptions {
   readonly identifier?: string | undefined;
   /** Reconnection delays. Default: 500 ms doubling up to 30 s, with jitter. */
   readonly backoff?: Partial<BackoffOptions> | undefined;
+  /** gRPC keepalive pings, or `false` for none. Default: a ping every 20 s, 10 s to answer. */
+  readonly keepalive?: Partial<KeepaliveOptions> | false | undefined;
   /** Default: the console, each line prefixed with `[opensergo]`. */
   readonly logger?: ControlPlaneLogger | undefined;
   /** Default: plaintext (`credentials.createInsecure()`), as the reference control plane speaks on 10246. */
@@ -72,6 +76,7 @@ export interface ResolvedOptions {
   readonly kinds: readonly string[];
   readonly identifier: string;
   readonly backoff: BackoffOptions;
+  readonly keepalive: KeepaliveOptions | false;
   readonly logger: ControlPlaneLogger;
   readonly credentials: ChannelCredentials;
 }
@@ -88,7 +93,7 @@ const isDelay = (value: unknown): value is number => typeof value === 'number' &
 /** Checks every option, reports every problem at once, and fills in the defaults. */
 export function resolveOptions(options: ControlPlaneSourceOptions): ResolvedOptions {
   const problems: string[] = [];
-  const { endpoint, namespace, app, kinds, identifier, backoff, logger } = options ?? ({} as ControlPlaneSourceOptions);
+  const { endpoint, namespace, app, kinds, identifier, backoff, keepalive, logger } = options ?? ({} as ControlPlaneSourceOptions);
   if (!isEndpoint(endpoint)) problems.push(`endpoint: expected ${ENDPOINT_EXPECTED}, got ${JSON.stringify(endpoint)}`);
   if (!isText(namespace)) problems.push(`namespace: expected a non-empty string, got ${JSON.stringify(namespace)}`);
   if (!isText(app)) problems.push(`app: expected a non-empty string, got ${JSON.stringify(app)}`);
@@ -105,6 +110,10 @@ export function resolveOptions(options: ControlPlaneSourceOptions): ResolvedOpti
   const maxMs = backoff?.maxMs ?? Math.max(DEFAULT_BACKOFF.maxMs, initialMs);
   if (!isDelay(initialMs)) problems.push(`backoff.initialMs: expected a number of milliseconds > 0, got ${String(initialMs)}`);
   if (!isDelay(maxMs) || maxMs < initialMs) problems.push(`backoff.maxMs: expected a number of milliseconds ≥ backoff.initialMs, got ${String(maxMs)}`);
+  const timeMs = keepalive === false ? 0 : (keepalive?.timeMs ?? DEFAULT_KEEPALIVE.timeMs);
+  const timeoutMs = keepalive === false ? 0 : (keepalive?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs);
+  if (keepalive !== false && !isDelay(timeMs)) problems.push(`keepalive.timeMs: expected a number of milliseconds > 0, got ${String(timeMs)}`);
+  if (keepalive !== false && !isDelay(timeoutMs)) problems.push(`keepalive.timeoutMs: expected a number of milliseconds > 0, got ${String(timeoutMs)}`);
   if (problems.length > 0) {
     throw new OpenSergoError('ERR_OPENSERGO_OPTIONS_INVALID', `Invalid control-plane options:\n${problems.join('\n')}`);
   }
@@ -115,6 +124,7 @@ export function resolveOptions(options: ControlPlaneSourceOptions): ResolvedOpti
     kinds: Object.freeze([...new Set(kinds ?? FAULT_TOLERANCE_KINDS)]),
     identifier: identifier ?? `${app}-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     backoff: Object.freeze({ initialMs, maxMs }),
+    keepalive: keepalive === false ? false : Object.freeze({ timeMs, timeoutMs }),
     logger: logger ?? consoleLogger,
     credentials: options.credentials ?? grpcCredentials.createInsecure(),
   });

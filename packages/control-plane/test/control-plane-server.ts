@@ -1,11 +1,12 @@
 // A small OpenSergo control plane for tests: a real grpc-js server speaking
 // OpenSergoUniversalTransportService/SubscribeConfig with the package's own .proto files.
-// It records every SubscribeRequest and pushes whatever a test asks it to.
+// It records every SubscribeRequest and pushes whatever a test asks it to; subclasses
+// (reference-control-plane.ts) answer the requests as a given control plane would.
 import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import { SUBSCRIBE_CONFIG_PATH, decodeMessage, encodeMessage, faultToleranceType, packAny, transportType } from '../src/proto.js';
 
 export type Message = Record<string, unknown>;
-type Stream = ServerDuplexStream<Message, Message>;
+export type Stream = ServerDuplexStream<Message, Message>;
 
 const REQUEST = transportType('SubscribeRequest');
 const RESPONSE = transportType('SubscribeResponse');
@@ -36,8 +37,11 @@ interface Waiter {
 export class TestControlPlane {
   /** Every SubscribeRequest received, over every stream, in order. */
   readonly requests: Message[] = [];
-  private readonly streams = new Set<Stream>();
+  /** How many streams have ended (closed by the client, cancelled, or broken), as this server saw it. */
+  endedStreams = 0;
+  protected readonly streams = new Set<Stream>();
   private readonly waiters: Waiter[] = [];
+  private readonly endWaiters: { count: number; resolve: () => void }[] = [];
   private server: Server | undefined;
   port = 0;
 
@@ -47,10 +51,23 @@ export class TestControlPlane {
     server.addService(service, {
       subscribeConfig: (stream: Stream) => {
         this.streams.add(stream);
-        stream.on('data', (request: Message) => this.record(request));
-        stream.on('error', () => this.streams.delete(stream));
+        stream.on('data', (request: Message) => {
+          this.record(request);
+          this.onRequest(stream, request);
+        });
+        const ended = (): void => {
+          if (!this.streams.delete(stream)) return;
+          this.onStreamEnd(stream);
+          this.endedStreams++;
+          for (const waiter of this.endWaiters.filter((w) => w.count <= this.endedStreams)) {
+            this.endWaiters.splice(this.endWaiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        };
+        stream.on('error', ended);
+        stream.on('cancelled', ended);
         stream.on('end', () => {
-          this.streams.delete(stream);
+          ended();
           stream.end();
         });
       },
@@ -60,6 +77,18 @@ export class TestControlPlane {
     );
     this.server = server;
     return this;
+  }
+
+  /** What this server does with a request, besides recording it (nothing: tests push by hand). */
+  protected onRequest(_stream: Stream, _request: Message): void {}
+
+  /** What this server does when it sees a stream end. */
+  protected onStreamEnd(_stream: Stream): void {}
+
+  /** Resolves once this server has seen `count` streams end in total. */
+  waitForStreamEnds(count: number): Promise<void> {
+    if (this.endedStreams >= count) return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.push({ count, resolve }));
   }
 
   /** Drops every connection at once, as a crashing control plane would. */
@@ -80,13 +109,23 @@ export class TestControlPlane {
     return new Promise((resolve) => this.waiters.push({ predicate, resolve }));
   }
 
-  /** Resolves once `count` SUBSCRIBE requests have arrived after the first `after` requests. */
-  async waitForSubscriptions(count: number, after = 0): Promise<Message[]> {
-    const subscriptions = (): Message[] => this.requests.slice(after).filter((r) => r['target'] !== null && r['target'] !== undefined);
-    while (subscriptions().length < count) {
+  /** Resolves with the first `count` requests matching `predicate` after the first `after` requests, once they have arrived. */
+  async waitForRequests(predicate: (request: Message) => boolean, count: number, after = 0): Promise<Message[]> {
+    const matching = (): Message[] => this.requests.slice(after).filter(predicate);
+    while (matching().length < count) {
       await new Promise<Message>((resolve) => this.waiters.push({ predicate: () => true, resolve }));
     }
-    return subscriptions().slice(0, count);
+    return matching().slice(0, count);
+  }
+
+  /** Resolves once `count` SUBSCRIBE requests have arrived after the first `after` requests. */
+  waitForSubscriptions(count: number, after = 0): Promise<Message[]> {
+    return this.waitForRequests((r) => r['target'] !== null && r['target'] !== undefined, count, after);
+  }
+
+  /** Resolves once the client has answered `count` pushes (ACK or NACK) after the first `after` requests. */
+  waitForAnswers(count: number, after = 0): Promise<Message[]> {
+    return this.waitForRequests((r) => r['responseAck'] === 'ACK' || r['responseAck'] === 'NACK', count, after);
   }
 
   /** Sends a SubscribeResponse on every open stream. */

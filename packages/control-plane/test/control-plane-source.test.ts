@@ -52,7 +52,7 @@ test('subscribes every fault-tolerance kind, one request each, with namespace, a
   for (const request of subscriptions) {
     assert.deepEqual({ ...(request['target'] as Message), kinds: undefined }, { namespace: 'default', app: 'foo-app', labels: [], kinds: undefined });
     assert.equal(request['opType'], 'SUBSCRIBE');
-    assert.equal(request['identifier'], 'test-client');
+    assert.equal(request['identifier'], 'test-client#1', 'the identifier option, and which stream of this client this is');
   }
   assert.equal(new Set(subscriptions.map((r) => r['requestId'])).size, subscriptions.length, 'request ids are unique');
   await sink.waitFor('connected', 1);
@@ -205,7 +205,10 @@ test('after the control plane goes away and comes back on the same port, the cli
   const restarted = await new TestControlPlane().start(server.port);
   t.after(() => restarted.stop());
   const subscriptions = await restarted.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
-  assert.ok(subscriptions.every((r) => r['identifier'] === 'test-client'));
+  const identifiers = new Set(subscriptions.map((r) => r['identifier']));
+  assert.equal(identifiers.size, 1, 'one identifier per stream');
+  assert.notEqual([...identifiers][0], 'test-client#1', 'a new stream has a new identifier');
+  assert.match(String([...identifiers][0]), /^test-client#\d+$/);
   await sink.waitFor('connected', 2);
   restarted.push({ kind: RATE_LIMIT, data: [rateLimit('after', 1)], version: 1, responseId: 'a-1' });
   assert.equal((await restarted.answerTo('a-1'))['responseAck'], 'ACK');
@@ -233,7 +236,7 @@ test('start-up with no control plane listening does not throw, and connects once
   assert.equal(sink.disconnects.length, 1, 'failed attempts are reported once, not once per retry');
 });
 
-test('with a real engine: pushes go through core validation; a dangling reference is NACKed with core\'s message', async (t) => {
+test('with a real engine: pushes go through core validation; a rule naming a strategy not pushed yet is ACKed and waits', async (t) => {
   const server = await new TestControlPlane().start();
   const engine = createEngine({ app: 'foo-app', namespace: 'default', logger: false, controlPlane: false });
   t.after(async () => {
@@ -248,20 +251,38 @@ test('with a real engine: pushes go through core validation; a dangling referenc
   assert.equal(engine.status().rules.faultToleranceRules, 1);
   const dangling = ftAny('FaultToleranceRule', { targets: [{ targetResourceName: '/foo' }], strategies: [{ name: 'nope' }] });
   server.push({ kind: RULE, data: [dangling], version: 3, responseId: 'e-3' });
-  const status = (await server.answerTo('e-3'))['status'] as Message;
-  assert.equal(status['code'], 4007);
-  assert.match(String(status['message']), /FaultToleranceRule\/fault-tolerance-rule-1 spec\.strategies\[0\]\.name: no strategy named "nope"/);
-  assert.equal(engine.status().rules.version, '2', 'the last good rules stay in force');
+  assert.deepEqual((await server.answerTo('e-3'))['status'], { code: 1, message: '', details: [] });
+  assert.equal(engine.status().rules.faultToleranceRules, 0);
+  assert.deepEqual(engine.status().rules.pending.map((p) => [p.name, p.waitsFor]), [['fault-tolerance-rule-1', ['strategy "nope"']]]);
+  const invalid = ftAny('FaultToleranceRule', { targets: [{ targetResourceName: 'no-slash' }], strategies: [{ name: 'rate-limit-foo' }] });
+  server.push({ kind: RULE, data: [invalid], version: 4, responseId: 'e-4' });
+  const status = (await server.answerTo('e-4'))['status'] as Message;
+  assert.equal(status['code'], 4007, 'a rule invalid in itself is still refused');
+  assert.match(String(status['message']), /FaultToleranceRule\/fault-tolerance-rule-1 spec\.targets\[0\]\.targetResourceName: expected a path/);
+  assert.equal(engine.status().rules.version, '3', 'the last good rules stay in force');
+});
+
+test('the engine\'s controlPlane option passes keepalive on to the source', async () => {
+  const reported = new Promise<string>((resolve) => {
+    const engine = createEngine({
+      app: 'foo-app',
+      logger: { info() {}, warn() {}, error: (m) => void engine.close().then(() => resolve(m)) },
+      controlPlane: { endpoint: '127.0.0.1:1', keepalive: { timeMs: 0 } },
+    });
+  });
+  assert.match(await reported, /^control plane: Invalid control-plane options:\nkeepalive\.timeMs: expected a number of milliseconds > 0, got 0$/);
 });
 
 test('invalid options are all reported at once', () => {
   assert.throws(
-    () => createControlPlaneSource({ endpoint: 'http://x', namespace: '', app: 'a', kinds: ['RateLimitStrategy'] }),
+    () => createControlPlaneSource({ endpoint: 'http://x', namespace: '', app: 'a', kinds: ['RateLimitStrategy'], keepalive: { timeMs: 0, timeoutMs: -1 } }),
     (err: unknown) => {
       assert.ok(isOpenSergoError(err, 'ERR_OPENSERGO_OPTIONS_INVALID'));
       assert.match(err.message, /endpoint: expected "host:port"/);
       assert.match(err.message, /namespace: expected a non-empty string/);
       assert.match(err.message, /kinds: "RateLimitStrategy" is not one of/);
+      assert.match(err.message, /keepalive\.timeMs: expected a number of milliseconds > 0, got 0/);
+      assert.match(err.message, /keepalive\.timeoutMs: expected a number of milliseconds > 0, got -1/);
       return true;
     },
   );

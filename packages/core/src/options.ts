@@ -12,6 +12,12 @@ export interface ControlPlaneOptions {
   readonly namespace?: string;
   /** Default: the `app` option, else `OPENSERGO_APP`. Required one way or another. */
   readonly app?: string;
+  /**
+   * gRPC keepalive pings: every `timeMs`, the connection reopened when one goes unanswered for
+   * `timeoutMs`; `false` for none. Default `{ timeMs: 20000, timeoutMs: 10000 }` (see
+   * docs/control-plane.md for grpc-go control planes, which accept one ping per 5 minutes).
+   */
+  readonly keepalive?: { readonly timeMs?: number; readonly timeoutMs?: number } | false;
 }
 
 /**

@@ -9,6 +9,7 @@ interface ControlPlaneModule {
     namespace: string;
     app: string;
     logger?: { info(m: string): void; warn(m: string): void; error(m: string): void };
+    keepalive?: ControlPlaneOptions['keepalive'];
   }): RuleSource;
   resolveBootstrap(environment?: NodeJS.ProcessEnv): { endpoint: string } | undefined;
 }
@@ -45,7 +46,8 @@ export function attachControlPlane(engine: Engine, options: OpenSergoOptions): v
       }
       const namespace = explicit?.namespace ?? options.namespace ?? env('OPENSERGO_NAMESPACE') ?? 'default';
       try {
-        engine.addSource(module.createControlPlaneSource({ endpoint, namespace, app, logger: engine.logger }));
+        const keepalive = explicit?.keepalive;
+        engine.addSource(module.createControlPlaneSource({ endpoint, namespace, app, logger: engine.logger, ...(keepalive === undefined ? {} : { keepalive }) }));
       } catch (error) {
         report((error as Error).message);
       }
