@@ -108,19 +108,19 @@ test('a rule whose strategy never arrives: the others are enforced, it is pendin
 
   const [pending, ...others] = client.engine.status().rules.pending;
   assert.equal(others.length, 0);
-  assert.deepEqual({ name: pending?.name, waitsFor: pending?.waitsFor }, { name: 'fault-tolerance-rule-2', waitsFor: ['strategy "rate-limit-foob"'] });
+  assert.deepEqual({ name: pending?.name, targets: pending?.targets, waitsFor: pending?.waitsFor }, { name: 'fault-tolerance-rule-2', targets: ['/foob'], waitsFor: ['strategy "rate-limit-foob"'] });
   assert.equal(admitted(client.engine, '/foob', 5), 5, 'the pending rule is not enforced');
   assert.equal(admitted(client.engine, '/fooa', 5), 3, 'the other rules are');
 
   client.clock.advance(10_000); // ten seconds later, the strategy arrives
   const warnings = client.log.filter((line) => line.startsWith('warn'));
   assert.equal(warnings.length, 1, client.log.join('\n'));
-  assert.match(warnings[0]!, /FaultToleranceRule "fault-tolerance-rule-2" in namespace "default" waits for strategy "rate-limit-foob", which no source defines/);
+  assert.match(warnings[0]!, /FaultToleranceRule "fault-tolerance-rule-2" in namespace "default" \(on \/foob\) waits for strategy "rate-limit-foob", which no source defines/);
   plane.apply(RATE_LIMIT, 'rate-limit-foob', rateLimit('rate-limit-foob', 1, 5).data);
   assert.equal((await plane.waitForAnswers(6))[5]!['responseAck'], 'ACK');
   assert.deepEqual(client.engine.status().rules.pending, []);
   assert.equal(admitted(client.engine, '/foob', 3), 1, 'enforced from then on');
-  assert.ok(client.log.some((line) => line.startsWith('info') && line.includes('"fault-tolerance-rule-2" in namespace "default" no longer waits: it is in force')), client.log.join('\n'));
+  assert.ok(client.log.some((line) => line.startsWith('info') && line.includes('"fault-tolerance-rule-2" in namespace "default" (on /foob) no longer waits: it is in force')), client.log.join('\n'));
 });
 
 test('engine.status() shows each kind\'s version and time; a garbled push and an invalid document are NACKed and change nothing', async (t) => {

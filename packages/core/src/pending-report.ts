@@ -13,7 +13,7 @@ export const PENDING_WARNING_MS = 5_000;
 
 const identity = (p: PendingRule): string => [p.file, p.namespace ?? '', p.name].join('\u0000');
 const describe = (p: PendingRule): string =>
-  `${p.file}: FaultToleranceRule "${p.name}"${p.namespace === undefined ? '' : ` in namespace "${p.namespace}"`}`;
+  `${p.file}: FaultToleranceRule "${p.name}"${p.namespace === undefined ? '' : ` in namespace "${p.namespace}"`} (on ${p.targets.join(', ')})`;
 
 /**
  * Keeps the list of rules waiting for what they name, emits `rules:pending` when it changes,

@@ -38,7 +38,7 @@ describe('pending rules', () => {
     const result = tryCompileRules(documents, ANY, [], { mayWait: new Set(documents) });
     assert.ok(result.ok);
     assert.deepEqual(result.ruleSet.faultToleranceRules.map((r) => r.name), ['ready']);
-    assert.deepEqual(result.pending, [{ kind: 'FaultToleranceRule', name: 'waits', namespace: undefined, file: 'cp', waitsFor: ['strategy "b"', 'fallback action "fb"'] }]);
+    assert.deepEqual(result.pending, [{ kind: 'FaultToleranceRule', name: 'waits', namespace: undefined, file: 'cp', targets: ['/b'], waitsFor: ['strategy "b"', 'fallback action "fb"'] }]);
   });
 
   it('compile: without mayWait a dangling reference is still an error; an ambiguous one is an error either way', () => {
@@ -72,7 +72,7 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
     assert.deepEqual(engine.update('control-plane', pushed, { referencesMayWait: true }), { ok: true });
     assert.equal(admitted(engine, '/a', 5), 2);
     assert.equal(admitted(engine, '/b', 5), 5, 'the pending rule is not enforced');
-    assert.deepEqual(engine.status().rules.pending, [{ kind: 'FaultToleranceRule', name: 'waiting', namespace: undefined, file: 'control-plane:test', waitsFor: ['strategy "three"'] }]);
+    assert.deepEqual(engine.status().rules.pending, [{ kind: 'FaultToleranceRule', name: 'waiting', namespace: undefined, file: 'control-plane:test', targets: ['/b'], waitsFor: ['strategy "three"'] }]);
     clock.advance(4_999);
     assert.deepEqual(log.filter((l) => l.startsWith('warn')), [], 'a rule usually waits only for the next push: no warning yet');
     clock.advance(1);
@@ -81,13 +81,13 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
     clock.advance(10_000);
     const warnings = log.filter((l) => l.startsWith('warn'));
     assert.equal(warnings.length, 1, log.join('\n'));
-    assert.match(warnings[0]!, /control-plane:test: FaultToleranceRule "waiting" waits for strategy "three", which no source defines; it is not enforced until then/);
+    assert.match(warnings[0]!, /control-plane:test: FaultToleranceRule "waiting" \(on \/b\) waits for strategy "three", which no source defines; it is not enforced until then/);
 
     const withStrategy = [...pushed, ...parse('control-plane:test', rateLimitStrategy('three', 3))];
     assert.deepEqual(engine.update('control-plane', withStrategy, { referencesMayWait: true }), { ok: true });
     assert.equal(admitted(engine, '/b', 5), 3);
     assert.deepEqual(engine.status().rules.pending, []);
-    assert.ok(log.some((l) => l === 'info control-plane:test: FaultToleranceRule "waiting" no longer waits: it is in force'), log.join('\n'));
+    assert.ok(log.some((l) => l === 'info control-plane:test: FaultToleranceRule "waiting" (on /b) no longer waits: it is in force'), log.join('\n'));
     assert.deepEqual(pendingEvents.map((e) => e.pending.map((p) => p.name)), [['waiting'], []]);
   });
 

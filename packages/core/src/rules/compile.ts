@@ -140,7 +140,8 @@ export function* compileSteps(
     const waitsFor = entry.mayWait ? unresolvedReferences(draft, strategyPool, fallbackPool) : [];
     if (waitsFor.length > 0) {
       const { name, namespace, location } = draft.meta;
-      if (entry.sink.problems.length === 0) waiting.set(entry, Object.freeze({ kind: 'FaultToleranceRule', name, namespace, file: location.file, waitsFor: Object.freeze(waitsFor) }));
+      const rule = { kind: 'FaultToleranceRule', name, namespace, file: location.file, targets: draft.targets, waitsFor } as const;
+      if (entry.sink.problems.length === 0) waiting.set(entry, deepFreeze(rule));
       continue;
     }
     const ns = draft.meta.namespace;
@@ -169,11 +170,16 @@ export function* compileSteps(
   if (problems.length > 0) return { ok: false, problems };
 
   yield;
-  const inScope = entries.filter((e) => applies(e.meta, scope));
-  const pending = inScope.flatMap((e) => waiting.get(e) ?? []);
+  const pending: PendingRule[] = [];
+  const inScope = entries.filter((e) => {
+    if (!applies(e.meta, scope)) return false;
+    const waits = waiting.get(e);
+    if (waits !== undefined) pending.push(waits);
+    return waits === undefined;
+  });
   yield;
   const of = <K extends OpenSergoKind>(...kinds: K[]) =>
-    inScope.filter((e) => (kinds as OpenSergoKind[]).includes(e.kind) && !waiting.has(e)).map((e) => resolved.get(e)!) as Extract<Normalised | FaultToleranceRule, { kind: K }>[];
+    inScope.filter((e) => (kinds as OpenSergoKind[]).includes(e.kind)).map((e) => resolved.get(e)!) as Extract<Normalised | FaultToleranceRule, { kind: K }>[];
   const ruleSet: RuleSet = {
     trafficLabelRules: of('TrafficLabelRule'),
     workloadLabelRules: of('WorkloadLabelRule'),

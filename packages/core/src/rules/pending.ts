@@ -13,6 +13,8 @@ export interface PendingRule {
   readonly namespace: string | undefined;
   /** Where the rule came from: a file, or a pseudo-file such as `control-plane:10.0.0.1:10246`. */
   readonly file: string;
+  /** Its `targetResourceName`s: what tells rules apart when, as from the control plane, their names are made up. */
+  readonly targets: readonly string[];
   /** What it waits for, e.g. `strategy "rate-limit-foo"`, `RateLimitStrategy "rl"`, `fallback action "fb"`. */
   readonly waitsFor: readonly string[];
 }
