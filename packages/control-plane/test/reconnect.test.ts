@@ -65,7 +65,7 @@ test('a reconnect uses a fresh identifier, so the old stream\'s late end does no
   const plane = await new ReferenceControlPlane().start();
   const proxy = await new PartitionProxy({ host: '127.0.0.1', port: plane.port }).start();
   t.after(() => proxy.stop());
-  const client = await engineClient(t, plane, { endpoint: proxy.endpoint, keepalive: { timeMs: 200, timeoutMs: 2_000 } });
+  const client = await engineClient(t, plane, { endpoint: proxy.endpoint, keepalive: { timeMs: 200, timeoutMs: 5_000 } });
   for (const kind of FAULT_TOLERANCE_KINDS) plane.list(kind);
   applyAll(plane, FOOA);
   await plane.waitForAnswers(3);
@@ -145,7 +145,7 @@ test('an idle connection to a control plane frozen with SIGSTOP: the client noti
   const clock = new FakeClock();
   const engine = createEngine({ app: 'foo-app', namespace: 'default', clock, logger: false, controlPlane: false });
   t.after(() => engine.close());
-  const keepalive = { timeMs: 300, timeoutMs: 1_500 };
+  const keepalive = { timeMs: 300, timeoutMs: 5_000 }; // a generous timeout: a loaded machine must not look like a dead peer
   engine.addSource(createControlPlaneSource({ endpoint: `127.0.0.1:${port}`, namespace: 'default', app: 'foo-app', backoff: { initialMs: 50, maxMs: 200 }, keepalive, logger: quiet }));
   const first = identifierOf((await subscriptions(FAULT_TOLERANCE_KINDS.length)).map(request));
   for (const kind of FAULT_TOLERANCE_KINDS) command({ list: kind });
