@@ -4,13 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULT_TOLERANCE_KINDS } from '../src/index.js';
 import { ReferenceControlPlane } from './reference-control-plane.js';
-import { CIRCUIT_BREAKER, FOOA, RATE_LIMIT, RULE, THROTTLING, admitted, applyAll, concurrency, engineClient, fooaRule, rateLimit, type EngineClient } from './engine-client.js';
+import { CIRCUIT_BREAKER, FOOA, RATE_LIMIT, RULE, THROTTLING, admitted, applyAll, engineClient, fooaRule, rateLimit, type EngineClient } from './engine-client.js';
 import { ftAny } from './control-plane-server.js';
 
-/** `/fooa` admits 3 of 5, and 3 of 5 again once the 5 s window has passed: limited to 3 per 5 s. */
+/** `/fooa` admits 3 of 5, none until 5 s have passed, then 3 again: limited to 3 per 5 s. */
 function assertFooaLimited({ engine, clock }: EngineClient, why: string): void {
   assert.equal(admitted(engine, '/fooa', 5), 3, why);
-  clock.advance(5_000);
+  clock.advance(4_900);
+  assert.equal(admitted(engine, '/fooa', 1), 0, why);
+  clock.advance(100);
   assert.equal(admitted(engine, '/fooa', 5), 3, why);
 }
 

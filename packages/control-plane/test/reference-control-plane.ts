@@ -75,7 +75,7 @@ export class ReferenceControlPlane extends TestControlPlane {
 
   /** As if another replica of the app had subscribed before: watchers exist and their caches are full. */
   warm(kinds: readonly string[], scope: Scope = {}): void {
-    const { namespace, app } = { ...DEFAULT_SCOPE, ...scope };
+    const app = scope.app ?? DEFAULT_SCOPE.app; // upstream's watchers know apps, not namespaces
     for (const kind of kinds) {
       this.watch(kind, app);
       if (!this.watchers.get(kind)!.listed) this.list(kind);
