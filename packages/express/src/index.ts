@@ -16,8 +16,12 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `@opensergo/express`: the request's resource and traffic labels. */
-      opensergo?: RequestContext;
+      /**
+       * Set by `@opensergo/express` on every request that went through its middleware: the
+       * request's resource and traffic labels. Typed as present because handlers run after
+       * the middleware; on a request it never saw (a route mounted before it) it is `undefined`.
+       */
+      opensergo: RequestContext;
     }
   }
 }

@@ -16,8 +16,12 @@ import {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by `@opensergo/fastify`: the request's resource and traffic labels. */
-    opensergo: RequestContext | null;
+    /**
+     * Set by `@opensergo/fastify` in its `onRequest` hook: the request's resource and traffic
+     * labels. Typed as present because handlers, and hooks after `onRequest`, run after it;
+     * in an `onRequest` hook registered before the plugin it is still `null`.
+     */
+    opensergo: RequestContext;
     opensergoEntry: Entry | null;
   }
   interface FastifyInstance {
@@ -71,7 +75,7 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
     return;
   }
   fastify.decorate('opensergoEngine', engine);
-  fastify.decorateRequest('opensergo', null);
+  fastify.decorateRequest('opensergo', null, []);
   fastify.decorateRequest('opensergoEntry', null);
   fastify.addHook('onRequest', (request, reply, done) => {
     const decision = engine.enter(requestView(request.method, request.url, request.headers));

@@ -17,10 +17,29 @@ export interface KoaContext {
   readonly originalUrl: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  state: Record<string, unknown>;
+  /** Any state type: `new Koa<MyState>()` apps take the middleware too. */
+  state: object;
   status: number;
   body: unknown;
   set(headers: Record<string, string>): void;
+}
+
+/**
+ * What the middleware adds to `ctx.state`. Koa's default state is `any`; an app that types
+ * its state can add this, and handlers then read `ctx.state.opensergo` as present.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import { opensergo, type OpenSergoState } from '@opensergo/koa';
+ * const app = new Koa<OpenSergoState & { user?: string }>();
+ * app.use(opensergo({ rulesFile: './opensergo.yaml' }));
+ * app.use((ctx) => { ctx.body = ctx.state.opensergo.trafficLabel ?? 'base'; });
+ * ```
+ */
+export interface OpenSergoState {
+  /** Set by `@opensergo/koa` on every request that went through its middleware. */
+  opensergo: RequestContext;
 }
 
 /** The middleware, with its engine. */
@@ -31,7 +50,7 @@ export interface OpenSergoMiddleware {
 }
 
 function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> {
-  ctx.state['opensergo'] = decision.context;
+  (ctx.state as OpenSergoState).opensergo = decision.context;
   if (decision.type === 'block') {
     const { statusCode, headers, body } = decision.response;
     ctx.status = statusCode;
