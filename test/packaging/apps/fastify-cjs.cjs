@@ -1,0 +1,13 @@
+const Fastify = require('fastify');
+
+async function main() {
+  const app = Fastify();
+  // The module itself, as Fastify plugins are usually registered from CommonJS.
+  await app.register(require('@opensergo/fastify'), { rulesFile: './opensergo.yaml', app: 'my-app' });
+  const lane = async (request) => `lane: ${request.opensergo.trafficLabel ?? 'base'}`;
+  app.get('/foo', lane);
+  app.get('/index', lane);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  console.log(JSON.stringify({ port: app.server.address().port }));
+}
+main();

@@ -1,0 +1,12 @@
+// Fastify, strict: request.opensergo is a RequestContext in handlers (never null).
+import Fastify, { type FastifyRequest } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { opensergo } from '@opensergo/fastify';
+
+const app = Fastify();
+await app.register(opensergo, { rulesFile: './opensergo.yaml', app: 'my-app' });
+const lane = async (request: FastifyRequest): Promise<string> => `lane: ${request.opensergo.trafficLabel ?? 'base'}`;
+app.get('/foo', lane);
+app.get('/index', lane);
+await app.listen({ port: 0, host: '127.0.0.1' });
+console.log(JSON.stringify({ port: (app.server.address() as AddressInfo).port, rules: app.opensergoEngine.status().rules.faultToleranceRules }));
