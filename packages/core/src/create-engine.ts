@@ -22,7 +22,7 @@ export function compileText(text: string, file: string, scope: Scope, cache?: Ch
   return { documents, ruleSet: result.ruleSet };
 }
 
-/** Where the rules come from when the options do not say (DESIGN.md). */
+/** Where the rules come from when the options do not say (README.md, Options). */
 export function defaultRulesFile(options: OpenSergoOptions): string | undefined {
   if (options.rulesFile !== undefined) return options.rulesFile;
   const fromEnv = env('OPENSERGO_RULES_FILE');

@@ -48,7 +48,7 @@ function template(source: string, statusCode: number, body: string, headers: Rec
   };
 }
 
-/** The response of an `HttpRequestFallbackAction` (SPEC §5). */
+/** The response of an `HttpRequestFallbackAction` (docs/rules.md). */
 export function fallbackFromAction(action: HttpRequestFallbackAction): FallbackTemplate {
   const headers: Record<string, string> = {};
   for (const [name, value] of action.headers) {

@@ -28,7 +28,7 @@ export interface OpenSergoOptions {
   readonly rulesFile?: string;
   /** Rules given inline: YAML text, or already-parsed documents. Used instead of a file. */
   readonly rules?: string | readonly unknown[];
-  /** This process's app (SPEC §2). Default: `OPENSERGO_APP`. Without one, every rule applies. */
+  /** This process's app (docs/rules.md). Default: `OPENSERGO_APP`. Without one, every rule applies. */
   readonly app?: string;
   /** This process's namespace. Default: `OPENSERGO_NAMESPACE`. */
   readonly namespace?: string;

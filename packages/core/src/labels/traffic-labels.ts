@@ -2,7 +2,7 @@ import { normalisePath } from '../matching/normalise-path.js';
 import type { LabelMatch, TrafficLabelRule } from '../rules/types.js';
 import type { RequestView } from '../request-view.js';
 
-/** The baggage key and header that carry labels between services (SPEC §4). */
+/** The baggage key and header that carry labels between services (docs/rules.md). */
 export const BAGGAGE_KEY = 'OpenSergo-Label';
 export const LABEL_HEADER = 'x-opensergo-traffic';
 

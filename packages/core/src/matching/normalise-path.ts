@@ -1,5 +1,5 @@
 /**
- * Request-path normalisation (SPEC §5): the one place that decides which spellings of a
+ * Request-path normalisation (docs/rules.md): the one place that decides which spellings of a
  * path are "the same resource". Every spelling a framework would route to the same handler
  * must normalise to the same string, or a rule could be dodged by re-spelling the URL.
  *

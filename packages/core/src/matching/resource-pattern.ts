@@ -6,7 +6,7 @@ export type PatternSegment =
   | { readonly type: 'param'; readonly name: string };
 
 /**
- * A parsed `targetResourceName` (SPEC §5): `/path` (any method) or `METHOD:/path`, where a
+ * A parsed `targetResourceName` (docs/rules.md): `/path` (any method) or `METHOD:/path`, where a
  * segment `{name}`, `:name` or `*` matches one path segment and a final `**` the rest.
  */
 export interface ResourcePattern {

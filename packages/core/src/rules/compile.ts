@@ -192,8 +192,8 @@ export function* compileSteps(
 }
 
 /**
- * Validates, normalises and resolves documents (SPEC §1–5), then keeps what applies to
- * `scope` (SPEC §2). Every document is checked whatever its scope; every problem is
+ * Validates, normalises and resolves documents (docs/rules.md), then keeps what applies to
+ * `scope` (docs/rules.md). Every document is checked whatever its scope; every problem is
  * collected and thrown as one ERR_OPENSERGO_RULES_INVALID error.
  *
  * @example
@@ -223,7 +223,7 @@ function* definitions(entries: readonly Entry[], kinds: readonly OpenSergoKind[]
   return byName;
 }
 
-/** `spec.selector.app` or `metadata.labels.app` (SPEC §2); both given must agree. */
+/** `spec.selector.app` or `metadata.labels.app` (docs/rules.md); both given must agree. */
 function appOf(c: Ctx, metadata: Rec, spec: Rec): string | undefined {
   const fromSelector = textAt(c, ['spec', 'selector', 'app'], rec(spec['selector'])['app']);
   const label = rec(metadata['labels'])['app'];

@@ -1,5 +1,5 @@
 /**
- * Durations and ratios as OpenSergo writes them (SPEC §3).
+ * Durations and ratios as OpenSergo writes them (docs/rules.md).
  * Both parsers return a number, or a string saying what was expected.
  */
 

@@ -1,6 +1,6 @@
 import type { FaultToleranceKind, OpenSergoKind, TrafficKind } from './types.js';
 
-/** The OpenSergo API groups this loader reads, their versions and kinds (SPEC §1). */
+/** The OpenSergo API groups this loader reads, their versions and kinds (docs/rules.md). */
 export const GROUPS: Readonly<Record<string, { readonly versions: readonly string[]; readonly kinds: readonly OpenSergoKind[] }>> = {
   'traffic.opensergo.io': {
     versions: ['v1alpha1'],

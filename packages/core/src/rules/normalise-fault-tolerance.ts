@@ -42,7 +42,7 @@ export interface FaultToleranceRuleDraft {
 }
 
 /**
- * SPEC §5 FaultToleranceRule: targets checked as resource patterns, references kept for resolution.
+ * FaultToleranceRule: targets checked as resource patterns, references kept for resolution.
  *
  * @example
  * ```ts
@@ -77,7 +77,7 @@ export function normaliseFaultToleranceRule(c: Ctx, meta: Meta, spec: Rec): Faul
 }
 
 /**
- * SPEC §5 RateLimitStrategy: exactly one of `statDuration` / `statDurationSeconds`.
+ * RateLimitStrategy: exactly one of `statDuration` / `statDurationSeconds`.
  *
  * @example
  * ```ts
@@ -108,7 +108,7 @@ export function normaliseRateLimitStrategy(c: Ctx, meta: Meta, spec: Rec): RateL
 }
 
 /**
- * SPEC §5 ThrottlingStrategy: both durations may be 0.
+ * ThrottlingStrategy: both durations may be 0.
  *
  * @example
  * ```ts
@@ -125,7 +125,7 @@ export function normaliseThrottlingStrategy(c: Ctx, meta: Meta, spec: Rec): Thro
 }
 
 /**
- * SPEC §5 ConcurrencyLimitStrategy (the schema checks everything).
+ * ConcurrencyLimitStrategy (the schema checks everything).
  *
  * @example
  * ```ts
@@ -143,7 +143,7 @@ export function normaliseConcurrencyLimitStrategy(_c: Ctx, meta: Meta, spec: Rec
 }
 
 /**
- * SPEC §5 CircuitBreakerStrategy: `recoverTimeout` alias, conditions per strategy.
+ * CircuitBreakerStrategy: `recoverTimeout` alias, conditions per strategy.
  *
  * @example
  * ```ts
@@ -190,7 +190,7 @@ export function normaliseCircuitBreakerStrategy(c: Ctx, meta: Meta, spec: Rec): 
 }
 
 /**
- * SPEC §5 AdaptiveOverloadProtectionStrategy: `triggerThreshold` read according to `metricType`.
+ * AdaptiveOverloadProtectionStrategy: `triggerThreshold` read according to `metricType`.
  *
  * @example
  * ```ts
@@ -221,7 +221,7 @@ export function normaliseAdaptiveOverloadProtectionStrategy(c: Ctx, meta: Meta, 
 const FRAMING: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection']);
 
 /**
- * SPEC §5 HttpRequestFallbackAction: header names are tokens, values have no CR/LF.
+ * HttpRequestFallbackAction: header names are tokens, values have no CR/LF.
  *
  * @example
  * ```ts

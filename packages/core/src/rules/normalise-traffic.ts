@@ -16,7 +16,7 @@ import type {
 const KEYED: ReadonlySet<string> = new Set(['header', 'query', 'cookie']);
 
 /**
- * SPEC §4 TrafficLabelRule: `param` → `query`, header keys lower-cased, values as strings.
+ * TrafficLabelRule: `param` → `query`, header keys lower-cased, values as strings.
  *
  * @example
  * ```ts
@@ -54,7 +54,7 @@ export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): Traffi
 }
 
 /**
- * SPEC §4 WorkloadLabelRule: selector values as strings.
+ * WorkloadLabelRule: selector values as strings.
  *
  * @example
  * ```ts
@@ -72,7 +72,7 @@ export function normaliseWorkloadLabelRule(c: Ctx, meta: Meta, spec: Rec): Workl
 }
 
 /**
- * SPEC §4 TrafficRouter (Istio VirtualService subset plus `destination.fallback`).
+ * TrafficRouter (Istio VirtualService subset plus `destination.fallback`).
  *
  * @example
  * ```ts

@@ -73,7 +73,7 @@ export function isUnresolved<T>(
 }
 
 /**
- * Resolves a reference from a rule in `namespace` (SPEC §1): by name, among definitions in
+ * Resolves a reference from a rule in `namespace` (docs/rules.md): by name, among definitions in
  * the same namespace or without namespace (a rule without namespace reaches only definitions
  * without namespace). Dangling and ambiguous references are recorded in `sink`.
  *

@@ -15,7 +15,7 @@ export interface SourceLocation {
 export interface ResourceMeta {
   readonly kind: OpenSergoKind;
   readonly name: string;
-  /** `undefined` means "every namespace" (SPEC §1). */
+  /** `undefined` means "every namespace" (docs/rules.md). */
   readonly namespace: string | undefined;
   /** From `spec.selector.app` or `metadata.labels.app`; `undefined` applies to every app. */
   readonly app: string | undefined;
@@ -200,7 +200,7 @@ export interface RuleProblem {
   readonly message: string;
 }
 
-/** Process identity used for scope (SPEC §2). */
+/** Process identity used for scope (docs/rules.md). */
 export interface Scope {
   readonly app: string | undefined;
   readonly namespace: string | undefined;

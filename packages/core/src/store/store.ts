@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 
 /** What an engine tells the store it uses (see `Store.attach`). */
 export interface StoreHost {
-  /** The engine's app and namespace (SPEC §2), e.g. to register this instance under. */
+  /** The engine's app and namespace (docs/rules.md), e.g. to register this instance under. */
   readonly app: string | undefined;
   readonly namespace: string | undefined;
   /** Where to emit `store:state` and write transition lines. */

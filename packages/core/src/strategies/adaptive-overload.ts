@@ -3,7 +3,7 @@ import { CompletionWindow } from './completion-window.js';
 import { Block, type Guard, type GuardContext, type GuardFactory, type Outcome, type Ticket } from './guard.js';
 
 /**
- * AdaptiveOverloadProtectionStrategy (SPEC §5). The engine's sampler refreshes the metric on a
+ * AdaptiveOverloadProtectionStrategy (docs/rules.md). The engine's sampler refreshes the metric on a
  * timer; after each sample this guard compares it with `triggerThreshold` (strictly greater
  * is "over") and emits `overload:state` when that flips. Per request it only reads a boolean:
  * - `NONE`: refuse while over.

@@ -7,7 +7,7 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 type Verdict = 'ok' | 'bad' | 'unknown';
 
 /**
- * CircuitBreakerStrategy (SPEC §5). Closed: requests pass and their outcomes fill a sliding
+ * CircuitBreakerStrategy (docs/rules.md). Closed: requests pass and their outcomes fill a sliding
  * window; when it holds ≥ `minRequestAmount` requests, at least one bad, and bad/total ≥
  * `triggerRatio`, the breaker opens. Open: refused with Retry-After = time until the next
  * probe. After `recoveryTimeoutMs` the next request is the one probe (half-open); others are

@@ -37,7 +37,7 @@ export type GuardResult = Ticket | Block;
  * One implementation per strategy kind, each in its own file.
  */
 export interface Guard {
-  /** Check order (SPEC §5): adaptive 0, breaker 1, rate limit 2, concurrency 3, throttling 4. */
+  /** Check order (docs/rules.md): adaptive 0, breaker 1, rate limit 2, concurrency 3, throttling 4. */
   readonly order: number;
   /**
    * Decide for a request arriving at `now`. Returns a promise only when it must wait. A guard
@@ -66,7 +66,7 @@ export interface GuardContext {
 /** Builds the guard of one strategy kind. */
 export type GuardFactory<S extends Strategy = Strategy> = (strategy: S, context: GuardContext) => Guard;
 
-/** Check order from SPEC §5. */
+/** Check order (docs/rules.md). */
 export const CHECK_ORDER: Readonly<Record<StrategyKind, number>> = {
   AdaptiveOverloadProtectionStrategy: 0,
   CircuitBreakerStrategy: 1,

@@ -3,7 +3,7 @@ import { Block, type Guard, type GuardContext, type GuardFactory, type Ticket } 
 import { SlidingWindow } from './sliding-window.js';
 
 /**
- * RateLimitStrategy: at most `threshold` admissions in any `statDuration` (SPEC §5).
+ * RateLimitStrategy: at most `threshold` admissions in any `statDuration` (docs/rules.md).
  * `Local` counts in this process; `GlobalToLocal` divides the threshold by the store's live
  * instance count, locally; `Global` is delegated to the store.
  */

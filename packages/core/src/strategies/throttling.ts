@@ -25,7 +25,7 @@ interface Waiter {
 }
 
 /**
- * ThrottlingStrategy (SPEC §5): admissions are scheduled at least `minIntervalMs` apart, on a
+ * ThrottlingStrategy (docs/rules.md): admissions are scheduled at least `minIntervalMs` apart, on a
  * virtual timeline kept in fractional milliseconds (so 0.5 ms means 2,000/s, never 1,000/s).
  * A request whose slot is no more than `queueTimeoutMs` away waits for it on one timer per
  * guard (the queue head's); a later slot is refused at once, with the time until a request

@@ -24,7 +24,7 @@ export const STRATEGY_KINDS = [
 
 const STATUS = 'an HTTP status code from 100 to 599';
 
-/** SPEC §5 FaultToleranceRule. */
+/** FaultToleranceRule. */
 export const faultToleranceRule: Schema = resource(
   object(
     {
@@ -53,7 +53,7 @@ export const faultToleranceRule: Schema = resource(
   ),
 );
 
-/** SPEC §5 RateLimitStrategy. `statDuration` xor `statDurationSeconds` is checked by the normaliser. */
+/** RateLimitStrategy. `statDuration` xor `statDurationSeconds` is checked by the normaliser. */
 export const rateLimitStrategy: Schema = resource(
   object(
     {
@@ -67,17 +67,17 @@ export const rateLimitStrategy: Schema = resource(
   ),
 );
 
-/** SPEC §5 ThrottlingStrategy. */
+/** ThrottlingStrategy. */
 export const throttlingStrategy: Schema = resource(
   object({ minIntervalOfRequests: duration(), queueTimeout: duration() }, ['minIntervalOfRequests', 'queueTimeout']),
 );
 
-/** SPEC §5 ConcurrencyLimitStrategy. */
+/** ConcurrencyLimitStrategy. */
 export const concurrencyLimitStrategy: Schema = resource(
   object({ maxConcurrency: integer(0), limitMode: oneOf(['Local', 'Global']) }, ['maxConcurrency', 'limitMode']),
 );
 
-/** SPEC §5 CircuitBreakerStrategy. `recoveryTimeout` xor `recoverTimeout` is checked by the normaliser. */
+/** CircuitBreakerStrategy. `recoveryTimeout` xor `recoverTimeout` is checked by the normaliser. */
 export const circuitBreakerStrategy: Schema = resource(
   object(
     {
@@ -98,7 +98,7 @@ export const circuitBreakerStrategy: Schema = resource(
   ),
 );
 
-/** SPEC §5 AdaptiveOverloadProtectionStrategy. `triggerThreshold` depends on `metricType` (normaliser). */
+/** AdaptiveOverloadProtectionStrategy. `triggerThreshold` depends on `metricType` (normaliser). */
 export const adaptiveOverloadProtectionStrategy: Schema = resource(
   object(
     {
@@ -113,7 +113,7 @@ export const adaptiveOverloadProtectionStrategy: Schema = resource(
   ),
 );
 
-/** SPEC §5 HttpRequestFallbackAction. Header names and values are checked by the normaliser. */
+/** HttpRequestFallbackAction. Header names and values are checked by the normaliser. */
 export const httpRequestFallbackAction: Schema = resource(
   object(
     {

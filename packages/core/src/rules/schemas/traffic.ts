@@ -3,7 +3,7 @@ import { integer, list, mapOf, object, oneOf, resource, selector, stringOrNumber
 const MATCH_TYPES = ['header', 'path', 'query', 'param', 'method', 'cookie'] as const;
 const CONDITIONS = ['==', '!=', 'prefix', 'suffix', 'contains', 'regex', 'exists'] as const;
 
-/** SPEC §4 TrafficLabelRule (the launch post's shape). */
+/** TrafficLabelRule (the launch post's shape). */
 export const trafficLabelRule: Schema = resource(
   object(
     {
@@ -26,7 +26,7 @@ export const trafficLabelRule: Schema = resource(
   ),
 );
 
-/** SPEC §4 WorkloadLabelRule. */
+/** WorkloadLabelRule. */
 export const workloadLabelRule: Schema = resource(
   object(
     {
@@ -76,7 +76,7 @@ const destination: Schema = object(
   ['host'],
 );
 
-/** SPEC §4 TrafficRouter: the subset of Istio's VirtualService we implement. */
+/** TrafficRouter: the subset of Istio's VirtualService we implement. */
 export const trafficRouter: Schema = resource(
   object(
     {
