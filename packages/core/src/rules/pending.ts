@@ -5,7 +5,7 @@ import { isUnresolved, type Definition } from './resolve.js';
  * A FaultToleranceRule, valid in itself, that names a strategy or fallback action no source
  * defines yet. It is not enforced; it comes into force by itself once what it names arrives.
  * Only documents from sources whose kinds arrive separately (the control plane) can wait: in
- * a rules file a dangling reference is an error (SPEC §1).
+ * a rules file a dangling reference is an error (docs/rules.md).
  */
 export interface PendingRule {
   readonly kind: 'FaultToleranceRule';

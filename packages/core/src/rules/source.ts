@@ -33,7 +33,7 @@ export interface UpdateInfo {
    * these documents that names a strategy or fallback action nothing defines yet waits,
    * reported in `engine.status().rules.pending`, instead of failing the update, and comes
    * into force by itself once what it names arrives, from any source. Files and inline rules
-   * leave it unset: there a dangling reference is an error (SPEC §1).
+   * leave it unset: there a dangling reference is an error (docs/rules.md).
    */
   readonly referencesMayWait?: boolean;
 }
