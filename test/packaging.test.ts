@@ -52,13 +52,13 @@ function succeeded(ran: Ran, what: string): Ran {
 }
 
 interface RunningApp {
-  /** The app's first line: `{ port, ... }`. */
+  /** What the app printed when listening: `{ port, ... }`. */
   readonly info: { port: number; [key: string]: unknown };
   /** Stops the app and resolves to everything it wrote on stderr. */
   stop(): Promise<string>;
 }
 
-/** Starts `file` with `node` in `cwd` and waits for its first line, `{"port":N,...}`. */
+/** Starts `file` with `node` in `cwd` and waits for the line `{"port":N,...}` it prints when listening. */
 function startApp(node: string, file: string, cwd: string): Promise<RunningApp> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [file], { cwd, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -69,10 +69,10 @@ function startApp(node: string, file: string, cwd: string): Promise<RunningApp> 
     child.on('close', (status) => reject(new Error(`${file} exited (${status}) before listening:\n${stdout}\n${stderr}`)));
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const line = stdout.split('\n');
-      if (line.length < 2) return;
+      const line = stdout.split('\n').find((l, i, all) => i < all.length - 1 && l.startsWith('{"port":'));
+      if (line === undefined) return;
       resolve({
-        info: JSON.parse(line[0]!) as RunningApp['info'],
+        info: JSON.parse(line) as RunningApp['info'],
         stop: async () => {
           child.kill('SIGTERM');
           await exited;

@@ -1,3 +1,4 @@
+// The same app as express-esm.mjs, in CommonJS.
 const express = require('express');
 const { opensergo } = require('@opensergo/express');
 

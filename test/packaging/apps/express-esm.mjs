@@ -1,3 +1,4 @@
+// The same app as express-cjs.cjs, as an ES module.
 import express from 'express';
 import { opensergo } from '@opensergo/express';
 
