@@ -46,6 +46,16 @@ describe('watched rules file', () => {
     assert.match(syntax.error.message, /opensergo\.yaml:1:\d+/);
   });
 
+  it('refuses a file saved as Latin-1, naming the encoding and the place, and keeps the last good rules', async () => {
+    const { file, engine, errors } = setup(limit('foo', 2));
+    const rejected = once(engine.events, 'rules:rejected');
+    writeFileSync(file, Buffer.concat([Buffer.from(`${limit('foo', 3)}\n# caf`), Buffer.from([0xe9]), Buffer.from('\n')]));
+    const [event] = (await rejected) as [{ error: Error }];
+    assert.match(event.error.message, /opensergo\.yaml:\d+:6 file encoding: not valid UTF-8/);
+    assert.equal(admitted(engine, '/foo', 5), 2, 'the previous rules still apply');
+    assert.equal(errors.length, 1);
+  });
+
   it('keeps a half-used window half used when an unrelated rule changes', async () => {
     const { file, engine } = setup(limit('foo', 4) + '---' + limit('bar', 1));
     assert.equal(admitted(engine, '/foo', 2), 2);

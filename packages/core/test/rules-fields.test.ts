@@ -250,7 +250,7 @@ describe('HttpRequestFallbackAction', () => {
   it('requires a status from 100 to 599', () => {
     assert.equal(problem(fallback('600')).message, 'expected an HTTP status code from 100 to 599, got 600');
     assert.equal(problem(fallback('99')).message, 'expected an HTTP status code from 100 to 599, got 99');
-    assert.equal(problem(fallback('"429"')).message, 'expected an HTTP status code from 100 to 599, got "429"');
+    assert.equal(problem(fallback('"429"')).message, 'expected an HTTP status code from 100 to 599, got "429" (a number in quotes is text: write 429 without quotes)');
   });
 });
 

@@ -40,10 +40,71 @@ export function parseDuration(value: unknown): number | string {
   }
   if (typeof value !== 'string') return `expected ${DURATION_EXPECTED}, got ${describe(value)}`;
   const match = DURATION.exec(value);
-  if (!match) return `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}`;
+  if (!match) return `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}${durationHint(value)}`;
   const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   if (!Number.isSafeInteger(ms)) return `expected a duration of at most ${Number.MAX_SAFE_INTEGER}ms, got ${JSON.stringify(value)}`;
   return ms;
+}
+
+/** Unit spellings people write, and ours. */
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  ms: 'ms',
+  msec: 'ms',
+  msecs: 'ms',
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  s: 's',
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  m: 'm',
+  min: 'min',
+  mins: 'min',
+  minute: 'minute',
+  minutes: 'min',
+  h: 'h',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  d: 'd',
+  day: 'd',
+  days: 'd',
+};
+
+/**
+ * A `(did you mean "1s"?)` for a duration written the way people write them (`"1 s"`,
+ * `"10 seconds"`, `"5S"`, `"1.5s"`), or nothing.
+ *
+ * @example
+ * ```ts
+ * durationHint('1 s'); // ' (did you mean "1s"?)'
+ * ```
+ */
+export function durationHint(value: string): string {
+  if (/^\s*[0-9]+\s*$/.test(value)) return ` (no unit: write "${value.trim()}ms" or "${value.trim()}s")`;
+  const match = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*$/.exec(value);
+  const unit = match ? UNIT_WORDS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) return '';
+  const amount = Number(match[1]);
+  if (Number.isInteger(amount)) return ` (did you mean "${amount}${unit}"?)`;
+  // A fraction: in the next unit down, if that makes it whole.
+  const ms = amount * UNIT_MS[unit as keyof typeof UNIT_MS];
+  return Number.isInteger(ms) ? ` (no fractions: did you mean "${ms}ms"?)` : '';
+}
+
+/**
+ * A hint for a number written in quotes where a number is expected (`threshold: "10"`), or nothing.
+ *
+ * @example
+ * ```ts
+ * quotedNumberHint('10'); // ' (a number in quotes is text: write 10 without quotes)'
+ * ```
+ */
+export function quotedNumberHint(value: unknown): string {
+  if (typeof value !== 'string' || !/^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$/.test(value)) return '';
+  return ` (a number in quotes is text: write ${value.trim()} without quotes)`;
 }
 
 /** Plain words for error messages. */
@@ -74,7 +135,23 @@ export function parseRatio(value: unknown): number | string {
     const percent = Number(value.slice(0, -1));
     if (percent <= 100) return percent / 100;
   }
-  return `expected ${RATIO_EXPECTED}, got ${describe(value)}`;
+  return `expected ${RATIO_EXPECTED}, got ${describe(value)}${typeof value === 'string' ? ratioHint(value) : ''}`;
+}
+
+/**
+ * A `(did you mean "60%"?)` for a ratio written `"60 %"` or `"0.6"`, or nothing.
+ *
+ * @example
+ * ```ts
+ * ratioHint('60 %'); // ' (did you mean "60%"?)'
+ * ```
+ */
+export function ratioHint(value: string): string {
+  const percent = /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(value);
+  if (percent && Number(percent[1]) <= 100) return ` (did you mean "${percent[1]}%"?)`;
+  const number = Number(value);
+  if (value.trim() !== '' && Number.isFinite(number) && number >= 0 && number <= 1) return ` (a number in quotes is text: write ${value.trim()} without quotes)`;
+  return '';
 }
 
 /**

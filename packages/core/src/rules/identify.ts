@@ -1,14 +1,19 @@
 import { describe } from './duration.js';
 import { closest, GROUPS, KIND_API_VERSION } from './kinds.js';
 import { rec, str } from './normalise-common.js';
-import { ProblemSink } from './problems.js';
+import { ProblemSink, type Path } from './problems.js';
+import { MAX_LIST_NESTING, structureProblem } from './structure.js';
 import type { LocatedDocument } from './source.js';
 import type { OpenSergoKind } from './types.js';
 
-/** What the head of a document (apiVersion, kind, metadata.name) says about it. */
+/**
+ * What the head of a document (apiVersion, kind, metadata.name) says about it. A broken
+ * document keeps its name, when it has one, so that references to it are not also reported
+ * as dangling (its own problem says what to fix).
+ */
 export type Identity =
   | { readonly type: 'skip' }
-  | { readonly type: 'broken'; readonly sink: ProblemSink }
+  | { readonly type: 'broken'; readonly sink: ProblemSink; readonly name: string | undefined }
   | { readonly type: 'resource'; readonly kind: OpenSergoKind; readonly sink: ProblemSink };
 
 /**
@@ -27,10 +32,12 @@ export function identify(doc: LocatedDocument): Identity {
   const kind = str(head['kind']);
   const name = str(rec(head['metadata'])['name']);
   const sink = new ProblemSink(doc, kind && name ? `${kind}/${name}` : `document ${doc.index}`);
-  const broken = (path: string[], message: string, at: string[] = path): Identity => {
+  const broken = (path: Path, message: string, at: Path = path): Identity => {
     sink.add(path, message, at);
-    return { type: 'broken', sink };
+    return { type: 'broken', sink, name };
   };
+  // Its syntax problem is already reported.
+  if (doc.unreadable) return { type: 'broken', sink, name };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return broken([], `expected an OpenSergo resource (a mapping with apiVersion, kind, metadata, spec), got ${describe(value)}`);
   }
@@ -47,6 +54,10 @@ export function identify(doc: LocatedDocument): Identity {
   const version = apiVersion.slice(slash + 1);
   const known = GROUPS[group];
   if (kind === 'List' || (known !== undefined && kind?.endsWith('List'))) {
+    const shape = structureProblem(value);
+    if (shape) return broken(shape.path, shape.message);
+    // A list that reached here with its items holds lists too deeply to be expanded.
+    if (Array.isArray(head['items'])) return broken(['items'], `holds lists inside lists more than ${MAX_LIST_NESTING} deep; put the resources in one list`, []);
     return broken(['items'], `expected items: a list of resources, got ${describe(head['items'])}`, []);
   }
   if (known === undefined) {
@@ -71,5 +82,7 @@ export function identify(doc: LocatedDocument): Identity {
     const hint = guess ? `did you mean "${guess}"?` : `expected one of ${known.kinds.join(', ')}`;
     return broken(['kind'], `unknown kind "${kind}" in ${group} (${hint})`);
   }
+  const shape = structureProblem(value);
+  if (shape) return broken(shape.path, shape.message);
   return { type: 'resource', kind: kind as OpenSergoKind, sink };
 }

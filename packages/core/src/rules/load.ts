@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OpenSergoError, rulesInvalid } from '../errors.js';
 import { tryCompileRules } from './compile.js';
+import { decodeRulesText } from './encoding.js';
 import { parseRulesText } from './parse-yaml.js';
 import type { RuleSet, Scope } from './types.js';
 
@@ -40,13 +41,19 @@ export function loadRulesFile(path: string, scope: Scope): RuleSet {
 
 /**
  * Reads a rules file synchronously; an unreadable file throws
- * ERR_OPENSERGO_RULES_FILE_UNREADABLE naming the path, with the system error as `cause`.
+ * ERR_OPENSERGO_RULES_FILE_UNREADABLE naming the path, with the system error as `cause`, and
+ * a file that is not text (invalid UTF-8, UTF-16 without a byte-order mark) throws
+ * ERR_OPENSERGO_RULES_INVALID saying so, with the position of the first bad byte.
  */
 export function readRulesFile(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new OpenSergoError('ERR_OPENSERGO_RULES_FILE_UNREADABLE', `Cannot read OpenSergo rules file "${path}": ${reason}`, { cause });
   }
+  const decoded = decodeRulesText(bytes, path);
+  if (!decoded.ok) throw rulesInvalid([decoded.problem]);
+  return decoded.text;
 }

@@ -2,6 +2,7 @@ import { exactDocuments, type ParsedText } from './parse-exact.js';
 import { fastDocuments, type ChunkCache } from './parse-fast.js';
 import type { LocatedDocument, SourceTextDocument } from './source.js';
 import { runSync, type Steps } from './steps.js';
+import { MAX_LIST_NESTING } from './structure.js';
 import type { Path, Position } from './yaml-locator.js';
 
 export type { ParsedText } from './parse-exact.js';
@@ -99,7 +100,9 @@ export function isListDocument(value: unknown): value is { items: unknown[] } {
 }
 
 /**
- * Replaces a list document by its items (recursively), keeping positions inside the list.
+ * Replaces a list document by its items (recursively), keeping positions inside the list. A
+ * list that holds lists more than {@link MAX_LIST_NESTING} deep, or holds itself (a cyclic
+ * object), is left whole: compiling reports it, once.
  *
  * @example
  * ```ts
@@ -107,10 +110,16 @@ export function isListDocument(value: unknown): value is { items: unknown[] } {
  * ```
  */
 export function expandLists(doc: LocatedDocument): LocatedDocument[] {
+  return expand(doc, []) ?? [doc];
+}
+
+function expand(doc: LocatedDocument, outer: readonly object[]): LocatedDocument[] | undefined {
   if (!isListDocument(doc.value)) return [doc];
+  if (outer.length >= MAX_LIST_NESTING || outer.includes(doc.value)) return undefined;
+  const lists = [...outer, doc.value];
   const out: LocatedDocument[] = [];
-  doc.value.items.forEach((item, i) => {
-    if (item === null || item === undefined) return;
+  for (const [i, item] of doc.value.items.entries()) {
+    if (item === null || item === undefined) continue;
     const prefix: Path = ['items', i];
     const child: LocatedDocument | SourceTextDocument = hasScalarSource(doc)
       ? {
@@ -121,7 +130,9 @@ export function expandLists(doc: LocatedDocument): LocatedDocument[] {
           scalarSource: (path) => doc.scalarSource([...prefix, ...path]),
         }
       : { value: item, file: doc.file, index: doc.index, locate: (path) => doc.locate([...prefix, ...path]) };
-    out.push(...expandLists(child));
-  });
+    const items = expand(child, lists);
+    if (items === undefined) return undefined;
+    out.push(...items);
+  }
   return out;
 }

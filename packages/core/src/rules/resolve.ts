@@ -1,3 +1,4 @@
+import { closest } from './kinds.js';
 import { STRATEGY_KINDS } from './schemas/fault-tolerance.js';
 import type { Reference } from './normalise-fault-tolerance.js';
 import type { ProblemSink } from './problems.js';
@@ -112,9 +113,20 @@ export function resolveReference<T>(
         : `one exists in namespace "${otherNamespace.namespace}"`,
     );
   }
+  if (hints.length === 0) {
+    const guess = closestName(ref.name, pool, (d) => kinds.includes(d.kind) && (d.namespace === undefined || d.namespace === namespace));
+    if (guess !== undefined) hints.push(`did you mean "${guess}"?`);
+  }
   const hint = hints.length > 0 ? ` (${hints.join('; ')})` : '';
   sink.add(field, `no ${what} named "${ref.name}" ${where}${hint}`);
   return undefined;
+}
+
+/** The reachable name closest to a misspelt one, for "did you mean". */
+function closestName<T>(name: string, pool: ReadonlyMap<string, readonly Definition<T>[]>, reachable: (d: Definition<T>) => boolean): string | undefined {
+  const names: string[] = [];
+  for (const [candidate, definitions] of pool) if (definitions.some(reachable)) names.push(candidate);
+  return closest(name, names);
 }
 
 function at(location: SourceLocation): string {

@@ -17,6 +17,12 @@ export interface LocatedDocument {
    * or of its nearest ancestor that exists.
    */
   locate(path: readonly (string | number)[]): { line: number; column: number };
+  /**
+   * The document could not be read (a YAML syntax error, reported on its own): `value` holds
+   * what could be made of its head, so that references to it are not also reported as
+   * dangling. A rules text with such a document is never applied.
+   */
+  readonly unreadable?: true;
 }
 
 /** What a source may say about an update besides its documents. */

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { describe } from './duration.js';
+import { DURATION_PATTERN, RATIO_PATTERN, describe, durationHint, quotedNumberHint, ratioHint } from './duration.js';
 import { closest } from './kinds.js';
 import type { Path, ProblemSink } from './problems.js';
 import type { Schema } from './schemas/common.js';
@@ -75,9 +75,23 @@ function translate(error: ErrorObject): { path: Path; at: Path; message: string 
     }
     default: {
       const expected = schema.expected ?? error.message ?? 'a different value';
-      return { path: at, at, message: `expected ${expected}, got ${describe(error.data)}` };
+      return { path: at, at, message: `expected ${expected}, got ${describe(error.data)}${hint(error)}` };
     }
   }
+}
+
+/** How to fix the commonest slips: a number in quotes, a duration or ratio with a space. */
+function hint(error: ErrorObject): string {
+  const data: unknown = error.data;
+  if (error.keyword === 'type') {
+    const types = ([] as unknown[]).concat(error.params['type']);
+    return types.includes('number') || types.includes('integer') ? quotedNumberHint(data) : '';
+  }
+  if (error.keyword === 'pattern' && typeof data === 'string') {
+    if (error.params['pattern'] === DURATION_PATTERN) return durationHint(data);
+    if (error.params['pattern'] === RATIO_PATTERN) return ratioHint(data);
+  }
+  return '';
 }
 
 function pointerToPath(pointer: string): Path {

@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { decodeRulesText } from '../rules/encoding.js';
 import { ChunkCache } from '../rules/parse-fast.js';
 import { parseRulesSteps } from '../rules/parse-yaml.js';
 import type { RuleSource, RuleSourceSink } from '../rules/source.js';
@@ -55,9 +56,9 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
   let reading: Promise<void> = Promise.resolve();
 
   async function reload(sink: RuleSourceSink): Promise<void> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(path, 'utf8');
+      bytes = await readFile(path);
     } catch (error) {
       if (!missing) {
         missing = true;
@@ -70,8 +71,15 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
       missing = false;
       sink.connected(path);
     }
+    const decoded = decodeRulesText(bytes, file);
+    // What was read last, as text; bytes that are not text are told apart by their bytes.
+    const text = decoded.ok ? decoded.text : `\u0000${bytes.toString('latin1')}`;
     if (text === lastText || closed) return;
     lastText = text;
+    if (!decoded.ok) {
+      sink.update([], { problems: [decoded.problem] });
+      return;
+    }
     // Parsed and compiled a few milliseconds at a time: requests keep being served meanwhile.
     const { documents, problems } = await runSliced(parseRulesSteps(text, file, cache));
     if (closed) return;
