@@ -164,6 +164,8 @@ export const ADAPTERS: readonly AdapterUnderTest[] = [
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** Names and values as sent, alternating (what `headers` cannot hold, such as `__proto__`). */
+  rawHeaders: string[];
   body: string;
 }
 
@@ -178,13 +180,13 @@ export function send(
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body }));
     });
     req.on('error', reject);
     if (options.abortAfterMs !== undefined) {
       setTimeout(() => {
         req.destroy();
-        resolve({ status: 0, headers: {}, body: '' });
+        resolve({ status: 0, headers: {}, rawHeaders: [], body: '' });
       }, options.abortAfterMs);
     }
     req.end();

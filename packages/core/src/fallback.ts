@@ -17,15 +17,19 @@ export interface FallbackTemplate {
 
 const TEXT = 'text/plain; charset=utf-8';
 
+/** Statuses whose responses carry no body, so no Content-Length either (the loader refuses a body for them). */
+const NO_BODY: ReadonlySet<number> = new Set([204, 205, 304]);
+
 function retryAfterSeconds(block: Block): string {
   return String(Math.max(1, Math.ceil(block.retryAfterMs / 1000)));
 }
 
-function template(source: string, statusCode: number, body: string, headers: Record<string, string>): FallbackTemplate {
-  const fixed: Record<string, string> = { 'content-type': TEXT, ...headers };
-  fixed['content-length'] = String(Buffer.byteLength(body));
+function template(source: string, statusCode: number, body: string, headers: Readonly<Record<string, string>>): FallbackTemplate {
+  // Null-prototype maps: a header named `constructor` or `__proto__` is a header like any other.
+  const fixed: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { 'content-type': TEXT }, headers);
+  if (!NO_BODY.has(statusCode)) fixed['content-length'] = String(Buffer.byteLength(body));
   // Retry-After is added for "come back later" statuses unless the action sets it itself.
-  const wantsRetryAfter = (statusCode === 429 || statusCode === 503) && !('retry-after' in fixed);
+  const wantsRetryAfter = (statusCode === 429 || statusCode === 503) && !Object.hasOwn(fixed, 'retry-after');
   const frozen = Object.freeze(fixed);
   if (!wantsRetryAfter) {
     const response: FallbackResponse = Object.freeze({ statusCode, headers: frozen, body });
@@ -40,7 +44,8 @@ function template(source: string, statusCode: number, body: string, headers: Rec
       let response = bySeconds.get(seconds);
       if (!response) {
         if (bySeconds.size >= 64) bySeconds.clear();
-        response = Object.freeze({ statusCode, headers: Object.freeze({ ...frozen, 'retry-after': seconds }), body });
+        const headers = Object.assign(Object.create(null) as Record<string, string>, frozen, { 'retry-after': seconds });
+        response = Object.freeze({ statusCode, headers: Object.freeze(headers), body });
         bySeconds.set(seconds, response);
       }
       return response;
@@ -50,10 +55,10 @@ function template(source: string, statusCode: number, body: string, headers: Rec
 
 /** The response of an `HttpRequestFallbackAction` (docs/rules.md). */
 export function fallbackFromAction(action: HttpRequestFallbackAction): FallbackTemplate {
-  const headers: Record<string, string> = {};
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, value] of action.headers) {
     const key = name.toLowerCase();
-    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+    headers[key] = Object.hasOwn(headers, key) ? `${headers[key]}, ${value}` : value;
   }
   return template(`HttpRequestFallbackAction/${action.name}`, action.statusCode, action.body, headers);
 }

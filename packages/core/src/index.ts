@@ -1,6 +1,6 @@
 // @opensergo/core: the framework-neutral engine. Adapters use only:
 // createEngine, Engine, Decision, RequestContext, OpenSergoOptions, requestView,
-// exitWhenResponseCloses, FallbackResponse.
+// exitWhenResponseCloses, answerWriteFailure, FallbackResponse.
 
 export { createEngine } from './create-engine.js';
 export { Engine } from './engine.js';
@@ -11,6 +11,7 @@ export type { FileSourceOptions } from './sources/file-source.js';
 export { requestView } from './request-view.js';
 export type { HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
+export { answerWriteFailure } from './write-failure.js';
 export type { ResponseLike } from './response-outcome.js';
 export type { FallbackResponse } from './fallback.js';
 

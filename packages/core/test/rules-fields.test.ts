@@ -233,7 +233,17 @@ describe('HttpRequestFallbackAction', () => {
     const p = problem(fallback('429', ['{ key: X-Sentinel-Limit, value: "a\\r\\nSet-Cookie: x=1" }']));
     assert.equal(p.field, 'spec.behaviorDesc.responseAdditionalHeaders[0].value');
     assert.equal(p.line, 10);
-    assert.match(p.message, /^expected a header value without CR, LF or other control characters/);
+    assert.match(p.message, /^expected a header value of printable Latin-1 characters .* with the control character U\+000D at character 2/);
+  });
+
+  it('refuses at load a header value Node would throw on ("—" is U+2014), with its line and why', () => {
+    const p = problem(fallback('429', ['{ key: X-Reason, value: "Too many requests — slow down" }']));
+    assert.deepEqual([p.line, p.field], [10, 'spec.behaviorDesc.responseAdditionalHeaders[0].value']);
+    assert.equal(
+      p.message,
+      'expected a header value of printable Latin-1 characters (what HTTP headers can carry), got "Too many requests — slow down" with "—" (U+2014), which is not Latin-1 at character 19; use ASCII, or percent-encode it',
+    );
+    assert.deepEqual(action(fallback('429', ['{ key: X-Reason, value: "trop de requêtes\tà la fois" }'])).headers, [['X-Reason', 'trop de requêtes\tà la fois']]);
   });
 
   it('rejects header names that are not HTTP tokens, and framing headers', () => {
@@ -247,10 +257,22 @@ describe('HttpRequestFallbackAction', () => {
     assert.match(problems[2]!.message, /set by the server/);
   });
 
-  it('requires a status from 100 to 599', () => {
-    assert.equal(problem(fallback('600')).message, 'expected an HTTP status code from 100 to 599, got 600');
-    assert.equal(problem(fallback('99')).message, 'expected an HTTP status code from 100 to 599, got 99');
-    assert.equal(problem(fallback('"429"')).message, 'expected an HTTP status code from 100 to 599, got "429" (a number in quotes is text: write 429 without quotes)');
+  it('requires a status from 200 to 599: a 1xx is not a final response', () => {
+    const expected = 'expected an HTTP status code from 200 to 599 (a 1xx status is not a final response)';
+    assert.equal(problem(fallback('600')).message, `${expected}, got 600`);
+    for (const status of ['100', '101', '103', '199']) assert.equal(problem(fallback(status)).message, `${expected}, got ${status}`);
+    assert.equal(problem(fallback('"429"')).message, `${expected}, got "429" (a number in quotes is text: write 429 without quotes)`);
+    assert.equal(action(fallback('200')).statusCode, 200);
+  });
+
+  it('refuses a body with 204, 205 and 304, whose responses have none', () => {
+    const withBody = (status: string) => fallback(status).replace('behaviorDesc:', 'behaviorDesc:\n    responseContentBody: gone');
+    for (const status of ['204', '205', '304']) {
+      const p = problem(withBody(status));
+      assert.equal(p.field, 'spec.behaviorDesc.responseContentBody');
+      assert.equal(p.message, `a ${status} response has no body; remove it or choose another status`);
+    }
+    assert.equal(action(fallback('204')).statusCode, 204);
   });
 });
 

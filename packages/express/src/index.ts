@@ -1,7 +1,8 @@
 // Express adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// and the types Decision, Engine, OpenSergoOptions, RequestContext.
+// answerWriteFailure, and the types Decision, Engine, OpenSergoOptions, RequestContext.
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import {
+  answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
   requestView,
@@ -104,12 +105,16 @@ export interface OpenSergoMiddleware {
   readonly errors: (error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => void;
 }
 
-function apply(decision: Decision, req: Request, res: Response, next: Next): void {
+function apply(decision: Decision, req: Request, res: Response, next: Next, engine: Engine): void {
   exposeContext(req, res, decision);
   if (decision.type === 'block') {
     const { statusCode, headers, body } = decision.response;
-    res.writeHead(statusCode, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    try {
+      res.writeHead(statusCode, headers);
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (error) {
+      answerWriteFailure(res, decision.rule, error, engine.logger);
+    }
     return;
   }
   if (decision.entry) exitWhenResponseCloses(res, decision.entry);
@@ -133,8 +138,8 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
   const middleware = (req: Request, res: ServerResponse, next: Next): void => {
     const decision = engine.enter(requestView(req.method ?? 'GET', req.originalUrl ?? req.url ?? '/', req.headers));
-    if (decision instanceof Promise) decision.then((d) => apply(d, req, res, next), next);
-    else apply(decision, req, res, next);
+    if (decision instanceof Promise) decision.then((d) => apply(d, req, res, next, engine), next);
+    else apply(decision, req, res, next, engine);
   };
   const errors = (error: unknown, _req: Request, res: Response, next: Next): void => {
     const decision = decisionOf(res);

@@ -1,8 +1,9 @@
 // Fastify adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
+// answerWriteFailure, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
+  answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
   requestView,
@@ -34,29 +35,46 @@ type HookDone = (error?: Error) => void;
 
 /** What Fastify gives a string body when no content-type is set (Fastify 4 and 5). */
 const FASTIFY_TEXT = 'text/plain; charset=utf-8';
-const replyHeaders = new WeakMap<FallbackResponse, Readonly<Record<string, string>>>();
 
 /**
- * A fallback's headers as handed to Fastify: without `content-type` when it is the one
- * Fastify sets for a string anyway. Fastify parses a content-type it did not set on every
- * `send`, which made a blocked request cost about what the bare handler does. Computed once
- * per fallback response (the engine builds each once per Retry-After value).
+ * A fallback's headers as handed to Fastify: without `content-type` when it is the one Fastify
+ * sets for a string anyway (Fastify parses a content-type it did not set on every `send`, which
+ * made a blocked request cost about what the bare handler does), and a header named
+ * `__proto__` apart: Fastify keeps headers in a plain object, where that name would set the
+ * object's prototype, so it goes to Node's response directly. Computed once per fallback
+ * response (the engine builds each once per Retry-After value).
  */
-function headersFor(response: FallbackResponse): Readonly<Record<string, string>> {
-  let headers = replyHeaders.get(response);
-  if (!headers) {
+interface ReplyHeaders {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly proto: string | undefined;
+}
+const replyHeaders = new WeakMap<FallbackResponse, ReplyHeaders>();
+
+function headersFor(response: FallbackResponse): ReplyHeaders {
+  let prepared = replyHeaders.get(response);
+  if (!prepared) {
     const { 'content-type': type, ...rest } = response.headers;
-    headers = type === FASTIFY_TEXT ? rest : response.headers;
-    replyHeaders.set(response, headers);
+    const headers: Record<string, string> = type === FASTIFY_TEXT || type === undefined ? rest : { ...rest, 'content-type': type };
+    const proto = Object.hasOwn(headers, '__proto__') ? headers['__proto__'] : undefined;
+    if (proto !== undefined) delete headers['__proto__'];
+    prepared = { headers, proto };
+    replyHeaders.set(response, prepared);
   }
-  return headers;
+  return prepared;
 }
 
-function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply, done: HookDone): void {
+function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply, done: HookDone, engine: Engine): void {
   request.opensergo = decision.context;
   if (decision.type === 'block') {
     const { statusCode, body } = decision.response;
-    reply.code(statusCode).headers(headersFor(decision.response)).send(body);
+    try {
+      const { headers, proto } = headersFor(decision.response);
+      if (proto !== undefined) reply.raw.setHeader('__proto__', proto);
+      reply.code(statusCode).headers(headers).send(body);
+    } catch (error) {
+      reply.hijack();
+      answerWriteFailure(reply.raw, decision.rule, error, engine.logger);
+    }
     return;
   }
   if (decision.entry) {
@@ -79,8 +97,8 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
   fastify.decorateRequest('opensergoEntry', null);
   fastify.addHook('onRequest', (request, reply, done) => {
     const decision = engine.enter(requestView(request.method, request.url, request.headers));
-    if (decision instanceof Promise) decision.then((d) => apply(d, request, reply, done), done);
-    else apply(decision, request, reply, done);
+    if (decision instanceof Promise) decision.then((d) => apply(d, request, reply, done, engine), done);
+    else apply(decision, request, reply, done, engine);
   });
   fastify.addHook('onError', (request, _reply, error, done) => {
     request.opensergoEntry?.exit({ type: 'failed', error });

@@ -1,7 +1,8 @@
 // Koa adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// and the types Decision, Engine, OpenSergoOptions, RequestContext.
+// answerWriteFailure, and the types Decision, Engine, OpenSergoOptions, RequestContext.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
   requestView,
@@ -21,6 +22,8 @@ export interface KoaContext {
   state: object;
   status: number;
   body: unknown;
+  /** `false`: Koa leaves the response alone (it was answered here). */
+  respond?: boolean;
   set(headers: Record<string, string>): void;
 }
 
@@ -49,13 +52,18 @@ export interface OpenSergoMiddleware {
   readonly engine: Engine;
 }
 
-function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> {
+function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>, engine: Engine): Promise<unknown> {
   (ctx.state as OpenSergoState).opensergo = decision.context;
   if (decision.type === 'block') {
     const { statusCode, headers, body } = decision.response;
-    ctx.status = statusCode;
-    ctx.set(headers);
-    ctx.body = body;
+    try {
+      ctx.status = statusCode;
+      ctx.set(headers);
+      ctx.body = body;
+    } catch (error) {
+      ctx.respond = false;
+      answerWriteFailure(ctx.res, decision.rule, error, engine.logger);
+    }
     return Promise.resolve();
   }
   const entry = decision.entry;
@@ -84,8 +92,8 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
   const middleware = (ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> => {
     const decision = engine.enter(requestView(ctx.method, ctx.originalUrl, ctx.req.headers));
-    if (decision instanceof Promise) return decision.then((d) => apply(d, ctx, next));
-    return apply(decision, ctx, next);
+    if (decision instanceof Promise) return decision.then((d) => apply(d, ctx, next, engine));
+    return apply(decision, ctx, next, engine);
   };
   return Object.assign(middleware, { engine });
 }

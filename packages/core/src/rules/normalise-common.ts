@@ -129,8 +129,8 @@ export function regexAt(c: Ctx, path: Path, source: string | undefined, flags = 
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000A-\u001F\u007F]/;
+/** What Node sends as a header value and a client reads back: tab, printable ASCII, printable Latin-1. */
+const NOT_SENDABLE = /[^\t\u0020-\u007E\u00A0-\u00FF]/;
 
 /**
  * An HTTP header name (RFC 9110 token), or `undefined` after recording why not.
@@ -146,16 +146,26 @@ export function headerNameAt(c: Ctx, path: Path, name: string): string | undefin
 }
 
 /**
- * An HTTP header value without CR, LF or other control characters.
+ * An HTTP header value as Node will send it: tab, printable ASCII and printable Latin-1, no
+ * CR, LF or other control characters, nothing above U+00FF (Node would throw writing it).
  *
  * @example
  * ```ts
  * headerValueAt(c, path, 'a\r\nb'); // undefined, problem recorded
+ * headerValueAt(c, path, 'slow down — please'); // undefined: "—" is U+2014
  * ```
  */
 export function headerValueAt(c: Ctx, path: Path, value: string): string | undefined {
-  if (!CONTROL.test(value)) return value;
-  return void report(c, path, `expected a header value without CR, LF or other control characters, got ${describe(value)}`);
+  const bad = NOT_SENDABLE.exec(value);
+  if (bad === null) return value;
+  const code = bad[0].codePointAt(0)!;
+  const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const what = code > 0xff ? `"${String.fromCodePoint(code)}" (${name}), which is not Latin-1` : `the control character ${name}`;
+  return void report(
+    c,
+    path,
+    `expected a header value of printable Latin-1 characters (what HTTP headers can carry), got ${describe(value)} with ${what} at character ${bad.index + 1}; use ASCII, or percent-encode it`,
+  );
 }
 
 /** What every normalised resource carries, minus the kind each normaliser sets. */

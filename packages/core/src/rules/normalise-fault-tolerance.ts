@@ -217,6 +217,9 @@ export function normaliseAdaptiveOverloadProtectionStrategy(c: Ctx, meta: Meta, 
   };
 }
 
+/** Statuses whose responses carry no body (RFC 9110 §15.3.5, §15.3.6, §15.4.5). */
+const NO_BODY: ReadonlySet<number> = new Set([204, 205, 304]);
+
 /** Headers the server computes itself; a fallback setting them would corrupt the response. */
 const FRAMING: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection']);
 
@@ -243,12 +246,16 @@ export function normaliseHttpRequestFallbackAction(c: Ctx, meta: Meta, spec: Rec
     return name === undefined || value === undefined ? [] : [[name, value]];
   });
   const status = desc['responseStatusCode'];
+  const body = str(desc['responseContentBody']) ?? '';
+  if (body !== '' && typeof status === 'number' && NO_BODY.has(status)) {
+    report(c, ['spec', 'behaviorDesc', 'responseContentBody'], `a ${status} response has no body; remove it or choose another status`);
+  }
   return {
     ...meta,
     kind: 'HttpRequestFallbackAction',
     behavior: 'ReturnProvidedResponse',
     statusCode: typeof status === 'number' ? status : 0,
-    body: str(desc['responseContentBody']) ?? '',
+    body,
     headers,
   };
 }

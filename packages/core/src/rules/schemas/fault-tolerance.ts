@@ -23,6 +23,8 @@ export const STRATEGY_KINDS = [
 ] as const;
 
 const STATUS = 'an HTTP status code from 100 to 599';
+/** 1xx are not final responses: a client sent one waits for the real answer (101 even switches protocols). */
+const FALLBACK_STATUS = 'an HTTP status code from 200 to 599 (a 1xx status is not a final response)';
 
 /** FaultToleranceRule. */
 export const faultToleranceRule: Schema = resource(
@@ -120,7 +122,7 @@ export const httpRequestFallbackAction: Schema = resource(
       behavior: oneOf(['ReturnProvidedResponse']),
       behaviorDesc: object(
         {
-          responseStatusCode: integer(100, 599, STATUS),
+          responseStatusCode: integer(200, 599, FALLBACK_STATUS),
           responseContentBody: { type: 'string', expected: 'a string' },
           responseAdditionalHeaders: {
             type: 'array',
