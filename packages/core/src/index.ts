@@ -17,6 +17,8 @@ export type { FallbackResponse } from './fallback.js';
 
 export { propagationHeaders, incomingLabels, BAGGAGE_KEY, LABEL_HEADER } from './labels/traffic-labels.js';
 export { normalisePath } from './matching/normalise-path.js';
+export { linearRegex, MAX_REGEX_INPUT } from './rules/linear-regex.js';
+export type { LinearRegex } from './rules/linear-regex.js';
 export { parseResourcePattern } from './matching/resource-pattern.js';
 export type { ResourcePattern, PatternSegment } from './matching/resource-pattern.js';
 

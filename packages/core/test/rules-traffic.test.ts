@@ -51,14 +51,37 @@ describe('TrafficLabelRule match', () => {
     assert.ok(!path!.regex!.test('/api/v2/users'), 'anchored at the end');
     assert.ok(!path!.regex!.test('/x/api/v2'), 'anchored at the start');
     assert.ok(method!.regex!.test('GET'), 'method regexes ignore case');
-    assert.equal(path!.regex!.source, '^(?:\\/api\\/v[0-9]+)$');
+    assert.equal(path!.regex!.source, '/api/v[0-9]+', 'kept as written');
   });
 
   it('reports an invalid regex at its value', () => {
     const p = problem(labelRule('{ type: header, key: x, condition: regex, value: "([a-z" }'));
     assert.equal(p.field, 'spec.match[0].value');
     assert.equal(p.line, 7);
-    assert.match(p.message, /^expected a valid regular expression, got "\(\[a-z"/);
+    assert.match(p.message, /^expected a regular expression with RE2 semantics, got "\(\[a-z": not a regular expression RE2 reads: missing closing \]/);
+  });
+
+  it('refuses what needs backtracking at load, naming the construct (SPEC §4: RE2 semantics)', () => {
+    const message = (regex: string) => problem(labelRule(`{ type: header, key: x, condition: regex, value: '${regex}' }`)).message;
+    assert.match(message('(a)\\1'), /a backreference \(`\\1`, `\\k<name>`\) needs backtracking/);
+    assert.match(message('(?=a)a'), /lookaround .* needs backtracking/);
+    assert.match(message('(?<!a)b'), /lookaround/);
+    assert.match(message('(?>a)'), /an atomic group/);
+    assert.match(message('a++'), /a possessive quantifier/);
+  });
+
+  it('matches (a+)+$ in linear time: a 1 MB value is refused at once, 4 KB in milliseconds', () => {
+    const [m] = matches('{ type: header, key: x, condition: regex, value: "(a+)+$" }');
+    assert.equal(m!.regex!.test(`${'a'.repeat(29)}!`), false);
+    assert.equal(m!.regex!.test('a'.repeat(4096)), true, 'values up to 4,096 characters are matched');
+    assert.equal(m!.regex!.test('a'.repeat(4097)), false, 'longer values never match');
+    assert.equal(m!.regex!.test('a'.repeat(1 << 20)), false);
+  });
+
+  it('reads JavaScript spellings RE2 lacks as JavaScript does', () => {
+    const [m] = matches('{ type: header, key: x, condition: regex, value: "caf\\u00e9|(?<n>tea)" }');
+    assert.ok(m!.regex!.test('café'));
+    assert.ok(m!.regex!.test('tea'));
   });
 
   it('requires key for header, query and cookie, and refuses it for path and method', () => {

@@ -1,4 +1,5 @@
 import { normalisePath } from '../matching/normalise-path.js';
+import { LinearRegex } from '../rules/linear-regex.js';
 import type { LabelMatch, TrafficLabelRule } from '../rules/types.js';
 import type { RequestView } from '../request-view.js';
 
@@ -30,8 +31,8 @@ function compileCondition(match: LabelMatch, foldCase: boolean): (actual: string
     case 'contains':
       return (actual) => actual !== undefined && actual.includes(value);
     case 'regex': {
-      const source = match.regex ?? new RegExp(`^(?:${raw})$`);
-      const regex = isPath && foldCase && !source.flags.includes('i') ? new RegExp(source.source, `${source.flags}i`) : source;
+      const written = match.regex ?? new LinearRegex(raw, '');
+      const regex = isPath && foldCase && !written.flags.includes('i') ? new LinearRegex(written.source, `${written.flags}i`) : written;
       return (actual) => actual !== undefined && regex.test(actual);
     }
   }

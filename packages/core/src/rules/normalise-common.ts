@@ -1,4 +1,5 @@
 import { describe, parseDuration, parseRatio } from './duration.js';
+import { linearRegex, type LinearRegex } from './linear-regex.js';
 import { hasScalarSource } from './parse-yaml.js';
 import type { Path, ProblemSink } from './problems.js';
 import type { LocatedDocument } from './source.js';
@@ -111,21 +112,19 @@ export function ratioAt(c: Ctx, path: Path, value: unknown): number | undefined 
 }
 
 /**
- * Compiles a whole-value regex, anchored as `^(?:…)$`.
+ * Compiles a whole-value regex with RE2 semantics (linear-time matching, SPEC §4).
  *
  * @example
  * ```ts
  * regexAt(c, ['spec', 'match', 0, 'value'], 'a|b')?.test('ab'); // false
+ * regexAt(c, ['spec', 'match', 0, 'value'], '(a)\\1'); // undefined, problem recorded: a backreference
  * ```
  */
-export function regexAt(c: Ctx, path: Path, source: string | undefined, flags = ''): RegExp | undefined {
+export function regexAt(c: Ctx, path: Path, source: string | undefined, flags = ''): LinearRegex | undefined {
   if (source === undefined) return undefined;
-  try {
-    return new RegExp(`^(?:${source})$`, flags);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
-    return void report(c, path, `expected a valid regular expression, got ${JSON.stringify(source)} (${reason})`);
-  }
+  const regex = linearRegex(source, flags);
+  if (typeof regex !== 'string') return regex;
+  return void report(c, path, `expected a regular expression with RE2 semantics, got ${JSON.stringify(source)}: ${regex}`);
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

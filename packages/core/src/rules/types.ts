@@ -1,3 +1,5 @@
+import type { LinearRegex } from './linear-regex.js';
+
 /**
  * Normalised OpenSergo rules: what the loader produces and the engine consumes.
  * Durations are milliseconds, ratios are numbers in [0, 1], match values are strings.
@@ -44,8 +46,8 @@ export interface LabelMatch {
   readonly condition: LabelCondition;
   /** Absent only for `exists`. */
   readonly value: string | undefined;
-  /** Compiled, anchored (`^(?:value)$`) for `regex`. */
-  readonly regex: RegExp | undefined;
+  /** Compiled for `regex`: RE2 semantics, matches the whole value. */
+  readonly regex: LinearRegex | undefined;
 }
 
 export interface TrafficLabelRule extends ResourceMeta {
@@ -63,8 +65,8 @@ export interface WorkloadLabelRule extends ResourceMeta {
 export interface StringMatch {
   readonly exact?: string;
   readonly prefix?: string;
-  /** Compiled, anchored. */
-  readonly regex?: RegExp;
+  /** Compiled: RE2 semantics, matches the whole value. */
+  readonly regex?: LinearRegex;
 }
 
 export interface RouteMatch {
