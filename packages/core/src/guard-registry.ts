@@ -2,7 +2,8 @@ import { fallbackFromAction, type FallbackTemplate } from './fallback.js';
 import type { EngineEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './clock.js';
-import { TrafficLabeler } from './labels/traffic-labels.js';
+import { reportDroppedLabels } from './labels/dropped-labels.js';
+import { TrafficLabeler, type DroppedLabel } from './labels/traffic-labels.js';
 import { ResourceIndex, type Binding } from './matching/resource-index.js';
 import { parseResourcePattern } from './matching/resource-pattern.js';
 import { runSync, type Steps } from './rules/steps.js';
@@ -63,9 +64,12 @@ export class GuardRegistry {
   private guards = new Map<string, Guard>();
   private readonly warned = new Set<string>();
   private readonly metrics: SystemMetrics;
+  /** One reporter for the engine's life, so that its once-a-minute limit holds across reloads. */
+  private readonly droppedLabels: DroppedLabel;
 
   constructor(private readonly options: RegistryOptions) {
     this.metrics = options.metrics ?? createSystemMetrics({ clock: options.clock });
+    this.droppedLabels = reportDroppedLabels(options.logger, options.clock);
   }
 
   /** Compiles `ruleSet`; call `commit()` on the result once it is in force. */
@@ -103,7 +107,7 @@ export class GuardRegistry {
     const compiled: CompiledRules = {
       ruleSet,
       index: yield* ResourceIndex.build(bindings),
-      labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels),
+      labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels, this.droppedLabels),
       foldCase: !caseSensitive,
     };
     return {

@@ -16,6 +16,8 @@ export type { ResponseLike } from './response-outcome.js';
 export type { FallbackResponse } from './fallback.js';
 
 export { propagationHeaders, incomingLabels, BAGGAGE_KEY, LABEL_HEADER } from './labels/traffic-labels.js';
+export type { DroppedLabel } from './labels/traffic-labels.js';
+export { isLabelToken, MAX_LABELS, MAX_LABEL_LENGTH } from './labels/label-token.js';
 export { normalisePath } from './matching/normalise-path.js';
 export { linearRegex, MAX_REGEX_INPUT } from './rules/linear-regex.js';
 export type { LinearRegex } from './rules/linear-regex.js';

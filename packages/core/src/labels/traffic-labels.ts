@@ -1,4 +1,5 @@
 import { normalisePath } from '../matching/normalise-path.js';
+import { isLabelToken, MAX_LABELS } from './label-token.js';
 import { LinearRegex } from '../rules/linear-regex.js';
 import type { LabelMatch, TrafficLabelRule } from '../rules/types.js';
 import type { RequestView } from '../request-view.js';
@@ -55,35 +56,68 @@ function compileMatch(match: LabelMatch, foldCase: boolean): Test {
   }
 }
 
-/** Splits a label list (`a, b`), dropping empties. */
-function splitLabels(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+/** Told of each label dropped from `source` (a header name), and of labels beyond the first {@link MAX_LABELS}. */
+export type DroppedLabel = (source: string, label: string, reason: 'not a token' | 'too many') => void;
+
+/** Splits a label list (`a, b`), keeping the first {@link MAX_LABELS} tokens and dropping anything else. */
+function splitLabels(value: string, source: string, dropped?: DroppedLabel): string[] {
+  const labels: string[] = [];
+  for (const part of value.split(',')) {
+    const label = part.trim();
+    if (labels.length === MAX_LABELS) {
+      if (label !== '' && !labels.includes(label)) dropped?.(source, label, 'too many');
+    } else if (isLabelToken(label)) {
+      if (!labels.includes(label)) labels.push(label);
+    } else if (label !== '') {
+      dropped?.(source, label, 'not a token');
+    }
+  }
+  return labels;
 }
 
-/** Labels an upstream service put on the request: the header first, else W3C baggage. */
-export function incomingLabels(view: RequestView): string[] | undefined {
+/**
+ * Labels an upstream service put on the request: the header first, else W3C baggage. Only
+ * label tokens are kept (see `isLabelToken`), at most {@link MAX_LABELS}: a label with CR/LF,
+ * non-ASCII or over 64 bytes never reaches a handler or an outgoing call. `dropped` hears of
+ * what was left out.
+ */
+export function incomingLabels(view: RequestView, dropped?: DroppedLabel): string[] | undefined {
   const header = view.header(LABEL_HEADER);
   if (header) {
-    const labels = splitLabels(header);
+    const labels = splitLabels(header, LABEL_HEADER, dropped);
     if (labels.length) return labels;
   }
   const baggage = view.header('baggage');
   if (!baggage) return undefined;
+  const member = labelMember(baggage);
+  if (member === undefined) return undefined;
+  const labels = splitLabels(member, 'baggage', dropped);
+  return labels.length ? labels : undefined;
+}
+
+const isLabelMember = (member: string): boolean => {
+  const eq = member.indexOf('=');
+  return eq !== -1 && member.slice(0, eq).trim().toLowerCase() === BAGGAGE_KEY.toLowerCase();
+};
+
+/**
+ * The value of the first `OpenSergo-Label` member of a W3C `baggage` header, percent-decoded
+ * (properties after `;` dropped), or `undefined` when it has none.
+ *
+ * @example
+ * ```ts
+ * labelMember('userId=7, OpenSergo-Label=gray%2Cblue'); // 'gray,blue'
+ * ```
+ */
+export function labelMember(baggage: string): string | undefined {
   for (const member of baggage.split(',')) {
-    const eq = member.indexOf('=');
-    if (eq === -1 || member.slice(0, eq).trim().toLowerCase() !== BAGGAGE_KEY.toLowerCase()) continue;
-    const raw = member.slice(eq + 1).split(';')[0]!.trim();
-    let value = raw;
+    if (!isLabelMember(member)) continue;
+    const raw = member.slice(member.indexOf('=') + 1).split(';')[0]!.trim();
     try {
-      value = decodeURIComponent(raw);
+      return decodeURIComponent(raw);
     } catch {
-      // keep it raw
+      return raw;
     }
-    const labels = splitLabels(value);
-    if (labels.length) return labels;
   }
   return undefined;
 }
@@ -99,17 +133,18 @@ export class TrafficLabeler {
     rules: readonly TrafficLabelRule[],
     foldCase: boolean,
     private readonly trustIncoming: boolean,
+    private readonly dropped?: DroppedLabel,
   ) {
     this.rules = rules.map((rule) => ({ label: rule.trafficLabel, tests: rule.match.map((m) => compileMatch(m, foldCase)) }));
   }
 
   /** Labels of the request; `path` is the normalised path. */
   labels(view: RequestView, path: string): readonly string[] {
-    let labels = this.trustIncoming ? incomingLabels(view) : undefined;
+    let labels = this.trustIncoming ? incomingLabels(view, this.dropped) : undefined;
     for (const rule of this.rules) {
       if (!rule.tests.every((test) => test(view, path))) continue;
       if (!labels) labels = [rule.label];
-      else if (!labels.includes(rule.label)) labels.push(rule.label);
+      else if (!labels.includes(rule.label) && labels.length < MAX_LABELS) labels.push(rule.label);
     }
     return labels ?? NO_LABELS;
   }

@@ -1,4 +1,5 @@
 import { arr, headerNameAt, rec, regexAt, report, str, textAt, type Ctx, type Meta, type Rec } from './normalise-common.js';
+import { isLabelToken } from '../labels/label-token.js';
 import type { Path } from './problems.js';
 import type {
   HttpRoute,
@@ -50,7 +51,16 @@ export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): Traffi
     const regex = condition === 'regex' ? regexAt(c, [...path, 'value'], value, type === 'method' ? 'i' : '') : undefined;
     return { type, key, condition, value, regex };
   });
-  return { ...meta, kind: 'TrafficLabelRule', trafficLabel: str(spec['trafficLabel']) ?? '', match };
+  return { ...meta, kind: 'TrafficLabelRule', trafficLabel: labelAt(c, ['spec', 'trafficLabel'], spec['trafficLabel']) ?? '', match };
+}
+
+const LABEL_EXPECTED = 'a label token (1–64 visible ASCII characters, none of , ; = " \\ or space), since labels travel in headers';
+
+/** A label that travels between services must be a token (SPEC §7). */
+function labelAt(c: Ctx, path: Path, value: unknown): string | undefined {
+  const label = str(value);
+  if (label !== undefined && label !== '' && !isLabelToken(label)) report(c, path, `expected ${LABEL_EXPECTED}, got ${JSON.stringify(label)}`);
+  return label;
 }
 
 /**
@@ -62,13 +72,21 @@ export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): Traffi
  * ```
  */
 export function normaliseWorkloadLabelRule(c: Ctx, meta: Meta, spec: Rec): WorkloadLabelRule {
+  const selector = selectorAt(c, ['spec', 'selector'], spec['selector']);
+  const workloadLabels = arr(spec['workloadLabels'])
+    .map((l, i) => labelAt(c, ['spec', 'workloadLabels', i], l))
+    .filter((l): l is string => l !== undefined);
+  return { ...meta, kind: 'WorkloadLabelRule', workloadLabels, selector };
+}
+
+/** A mapping of workload attributes to values, numbers read as strings. */
+function selectorAt(c: Ctx, path: Path, raw: unknown): Record<string, string> {
   const selector: Record<string, string> = {};
-  for (const [name, value] of Object.entries(rec(spec['selector']))) {
-    const text = textAt(c, ['spec', 'selector', name], value);
+  for (const [name, value] of Object.entries(rec(raw))) {
+    const text = textAt(c, [...path, name], value);
     if (text !== undefined) selector[name] = text;
   }
-  const workloadLabels = arr(spec['workloadLabels']).filter((l): l is string => typeof l === 'string');
-  return { ...meta, kind: 'WorkloadLabelRule', workloadLabels, selector };
+  return selector;
 }
 
 /**
