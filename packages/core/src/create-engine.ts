@@ -102,6 +102,9 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
     engine.addSource(watchRulesFile(file, { initialText: loaded.text }, cache));
   }
   for (const extra of options.sources ?? []) engine.addSource(extra);
-  attachControlPlane(engine, options);
+  const live = attachControlPlane(engine, options) || (options.sources?.length ?? 0) > 0;
+  // Say it when nothing is governed. No rules at all was said above; empty inline rules are
+  // given on purpose, and an empty file may be what live sources will add to.
+  if (loaded.documents.length > 0 || (source.startsWith('file:') && !live)) engine.applied(loaded.ruleSet, loaded.documents);
   return engine;
 }

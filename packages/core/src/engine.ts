@@ -15,6 +15,7 @@ import type { Steps } from './rules/steps.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import type { Scope } from './rules/types.js';
+import { nothingGoverned } from './rules/scope-report.js';
 import { Block, type GuardResult, type Outcome, type Ticket } from './strategies/guard.js';
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
@@ -118,11 +119,13 @@ export class Engine {
   private closed = false;
   private readonly ownedStore: boolean;
   private readonly detachStore: (() => void) | undefined;
+  /** Why nothing is governed, as last said (see `applied`). */
+  private ungoverned: string | undefined;
 
   /** Use `createEngine`. */
   constructor(
     options: OpenSergoOptions,
-    scope: Scope,
+    private readonly scope: Scope,
     initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
   ) {
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
@@ -143,6 +146,16 @@ export class Engine {
     first.commit();
     this.current = first.compiled;
     this.sources = new RuleSources(this, scope, initial);
+  }
+
+  /**
+   * @internal After start-up and each update: one warning when no rule applies to this
+   * process, and again only when the reason changes (an edit that still misses).
+   */
+  applied(ruleSet: RuleSet, documents: readonly LocatedDocument[]): void {
+    const why = nothingGoverned(ruleSet, documents, this.scope);
+    if (why !== undefined && why !== this.ungoverned) this.logger.warn(`nothing is governed: ${why}`);
+    this.ungoverned = why;
   }
 
 

@@ -61,6 +61,8 @@ interface Host {
   prepare(ruleSet: RuleSet): Steps<PreparedRules>;
   /** Puts prepared rules in force, at once. */
   swap(prepared: PreparedRules): void;
+  /** Told after an update came into force: the rules, and every source's documents they came from. */
+  applied?(ruleSet: RuleSet, documents: readonly LocatedDocument[]): void;
 }
 
 /**
@@ -153,6 +155,7 @@ export class RuleSources {
     this.pending.update(name, pending, ruleSet);
     const count = ruleSet.faultToleranceRules.length + ruleSet.trafficLabelRules.length;
     this.host.events.emit('rules:loaded', { source: name, version: info?.version, rules: count });
+    this.host.applied?.(ruleSet, [...this.states.values()].flatMap((s) => s.documents));
     return { ok: true };
   }
 

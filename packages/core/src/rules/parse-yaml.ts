@@ -1,3 +1,4 @@
+import { configMapRules } from './config-map.js';
 import { exactDocuments, type ParsedText } from './parse-exact.js';
 import { fastDocuments, type ChunkCache } from './parse-fast.js';
 import type { LocatedDocument, SourceTextDocument } from './source.js';
@@ -57,11 +58,16 @@ export function* parseRulesSteps(text: string, file: string, cache?: ChunkCache)
   const fast = yield* fastDocuments(source, file, cache);
   const parsed = fast ? { documents: fast, problems: [] } : yield* exactDocuments(source, file);
   const documents: LocatedDocument[] = [];
-  for (const doc of parsed.documents) {
-    if (isListDocument(doc.value)) documents.push(...expandLists(doc));
-    else documents.push(doc);
+  const problems = [...parsed.problems];
+  for (const doc of parsed.documents.flatMap((d) => expandLists(d))) {
+    documents.push(doc);
+    // A ConfigMap manifest given as the rules file: the rules its data carries.
+    const carried = configMapRules(doc, source, (data) => runSync(parseRulesSteps(data, file)));
+    if (carried === undefined) continue;
+    documents.push(...carried.documents);
+    problems.push(...carried.problems);
   }
-  return { documents, problems: parsed.problems };
+  return { documents, problems };
 }
 
 /**

@@ -21,12 +21,13 @@ const MODULE = '@opensergo/control-plane';
  * Connects the engine to the control plane when options or the bootstrap variables ask for
  * it. Asynchronous by nature: the service starts and serves (with its file's rules, if any)
  * whether or not the control plane is reachable, and picks up its rules when it appears.
+ * Returns whether it will connect (rules may arrive later).
  */
-export function attachControlPlane(engine: Engine, options: OpenSergoOptions): void {
-  if (options.controlPlane === false) return;
+export function attachControlPlane(engine: Engine, options: OpenSergoOptions): boolean {
+  if (options.controlPlane === false) return false;
   const explicit: ControlPlaneOptions | undefined = options.controlPlane;
   const wantsBootstrap = env('OPENSERGO_BOOTSTRAP_CONFIG') !== undefined || env('OPENSERGO_BOOTSTRAP') !== undefined;
-  if (!explicit && !wantsBootstrap) return;
+  if (!explicit && !wantsBootstrap) return false;
   const report = (message: string): void => engine.logger.error(`control plane: ${message}`);
   (import(MODULE) as Promise<ControlPlaneModule>).then(
     (module) => {
@@ -54,4 +55,5 @@ export function attachControlPlane(engine: Engine, options: OpenSergoOptions): v
     },
     (error: unknown) => report(`install ${MODULE} to use the control plane (${(error as Error).message})`),
   );
+  return true;
 }
