@@ -59,6 +59,13 @@ for (const adapter of ADAPTERS) {
       );
     });
 
+    it('refuses to start with trustIncomingLabels: "false", naming the option', async () => {
+      await assert.rejects(
+        adapter.start({ trustIncomingLabels: 'false', logger: false } as never, []),
+        (error: unknown) => isOpenSergoError(error, 'ERR_OPENSERGO_OPTIONS_INVALID') && /`trustIncomingLabels` must be true or false/.test(error.message),
+      );
+    });
+
     it('guards only the method a METHOD: target names, plus HEAD for GET', async () => {
       const clock = new FakeClock();
       const routes = [{ path: '/items/:id' }, { path: '/items/:id', method: 'POST' as const }];

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Engine } from './engine.js';
-import { OpenSergoError, rulesInvalid } from './errors.js';
+import { checkOptions } from './check-options.js';
+import { rulesInvalid } from './errors.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { env, type OpenSergoOptions } from './options.js';
 import { compileRules, documentsFromValues, readRulesFile, tryCompileRules } from './rules/load.js';
@@ -30,23 +31,6 @@ export function defaultRulesFile(options: OpenSergoOptions): string | undefined 
   return existsSync(DEFAULT_RULES_FILE) ? DEFAULT_RULES_FILE : undefined;
 }
 
-function checkOptions(options: OpenSergoOptions): void {
-  const invalid = (message: string): OpenSergoError => new OpenSergoError('ERR_OPENSERGO_OPTIONS_INVALID', message);
-  if (options.rules !== undefined && typeof options.rules !== 'string' && !Array.isArray(options.rules)) {
-    throw invalid('`rules` must be YAML text or an array of parsed documents');
-  }
-  if (options.rules !== undefined && options.rulesFile !== undefined) {
-    throw invalid('give either `rules` or `rulesFile`, not both');
-  }
-  if (options.rulesFile !== undefined && (typeof options.rulesFile !== 'string' || options.rulesFile === '')) {
-    throw invalid('`rulesFile` must be a non-empty path');
-  }
-  for (const key of ['app', 'namespace'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalid(`\`${key}\` must be a non-empty string`);
-  }
-}
-
 /**
  * Creates the governance engine: loads and validates the rules (throwing
  * `ERR_OPENSERGO_RULES_INVALID` with every problem when they are wrong, so a service never
@@ -62,13 +46,13 @@ function checkOptions(options: OpenSergoOptions): void {
  * ```
  */
 export function createEngine(options: OpenSergoOptions = {}): Engine {
+  checkOptions(options);
   if (options.engine) return options.engine;
   const logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
   const scope: Scope = {
     app: options.app ?? env('OPENSERGO_APP'),
     namespace: options.namespace ?? env('OPENSERGO_NAMESPACE'),
   };
-  checkOptions(options);
   let source: string;
   // What start-up parsed of the rules file, so that the watcher's first reload can reuse it.
   const cache = new ChunkCache();
