@@ -137,6 +137,19 @@ describe('rule objects given as values (the rules option)', () => {
     assert.deepEqual(problems.map((p) => [p.field, /contains itself/.test(p.message)]), [['spec.self', true]]);
   });
 
+  it('values no YAML can hold (a BigInt, a function, a symbol) are problems, not a TypeError', () => {
+    const spec = { metricType: 'RequestAmount', limitMode: 'Local', threshold: 10n, statDuration: () => '1s' };
+    const { problems } = failObjects([Symbol('doc'), { apiVersion: 'fault-tolerance.opensergo.io/v1alpha1', kind: 'RateLimitStrategy', metadata: { name: 'x' }, spec }]);
+    assert.deepEqual(
+      problems.map((p) => [p.field, p.message]),
+      [
+        ['', 'expected an OpenSergo resource (a mapping with apiVersion, kind, metadata, spec), got a symbol (Symbol(doc))'],
+        ['spec.threshold', 'expected a number ≥ 0, got 10n (a BigInt; give a number)'],
+        ['spec.statDuration', 'expected a duration such as "500ms" or "1s" (<integer><unit>, unit one of ms, s, m, min, minute, h, d), got a function'],
+      ],
+    );
+  });
+
   it('createEngine turns them into ERR_OPENSERGO_RULES_INVALID', () => {
     const list: { kind: string; items: unknown[] } = { kind: 'List', items: [] };
     list.items.push(list);

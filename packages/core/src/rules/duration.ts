@@ -167,6 +167,10 @@ export function describe(value: unknown): string {
   if (value === null) return 'null (an empty value)';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return Object.keys(value).length === 0 ? 'an empty mapping' : 'a mapping';
+  // What only objects given in the `rules` option can hold: JSON has no spelling for them.
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return `a symbol (${String(value)})`;
+  if (typeof value === 'bigint') return `${value}n (a BigInt; give a number)`;
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}…"` : text;
 }
