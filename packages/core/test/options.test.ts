@@ -62,7 +62,7 @@ describe('option types', () => {
   it('accepts what is documented, and names far from any option (a Fastify plugin gets `prefix` too)', async () => {
     const engine = createEngine({ rules: [], logger: console, clock: new FakeClock(), caseSensitive: true, trustIncomingLabels: false, watch: false, controlPlane: false, sources: [], prefix: '/api' } as never);
     await engine.close();
-    const quiet = createEngine({ rules: '', logger: false, app: undefined });
+    const quiet = createEngine({ rules: '', logger: false });
     await quiet.close();
   });
 });

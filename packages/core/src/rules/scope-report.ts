@@ -38,10 +38,13 @@ export function nothingGoverned(ruleSet: RuleSet, documents: readonly LocatedDoc
   const who = describe(scope);
   const ungoverned = 'every request passes ungoverned';
   if (rules.length > 0) {
+    const otherApp = (rule: Head): boolean => scope.app !== undefined && rule.app !== undefined && rule.app !== scope.app;
+    const otherNamespace = (rule: Head): boolean => scope.namespace !== undefined && rule.namespace !== undefined && rule.namespace !== scope.namespace;
+    // A rule for this process that is not in force waits for what it names: that has its own report.
+    if (rules.some((rule) => !otherApp(rule) && !otherNamespace(rule))) return undefined;
     const reasons = new Map<string, number>();
     for (const rule of rules) {
-      const reason =
-        scope.app !== undefined && rule.app !== undefined && rule.app !== scope.app ? `app "${rule.app}"` : `namespace "${rule.namespace}"`;
+      const reason = otherApp(rule) ? `app "${rule.app}"` : `namespace "${rule.namespace}"`;
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
     const list = [...reasons].map(([reason, n]) => `${reason} (${n})`).join(', ');
