@@ -158,7 +158,6 @@ export class Engine {
     this.ungoverned = why;
   }
 
-
   /** The rules in force. */
   get rules(): RuleSet {
     return this.current.ruleSet;

@@ -25,8 +25,8 @@ function retryAfterSeconds(block: Block): string {
 }
 
 function template(source: string, statusCode: number, body: string, headers: Readonly<Record<string, string>>): FallbackTemplate {
-  // Null-prototype maps: a header named `constructor` or `__proto__` is a header like any other.
-  const fixed: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { 'content-type': TEXT }, headers);
+  // Spread defines own properties, `__proto__` included (an assignment would set the prototype).
+  const fixed: Record<string, string> = { 'content-type': TEXT, ...headers };
   if (!NO_BODY.has(statusCode)) fixed['content-length'] = String(Buffer.byteLength(body));
   // Retry-After is added for "come back later" statuses unless the action sets it itself.
   const wantsRetryAfter = (statusCode === 429 || statusCode === 503) && !Object.hasOwn(fixed, 'retry-after');
@@ -44,8 +44,7 @@ function template(source: string, statusCode: number, body: string, headers: Rea
       let response = bySeconds.get(seconds);
       if (!response) {
         if (bySeconds.size >= 64) bySeconds.clear();
-        const headers = Object.assign(Object.create(null) as Record<string, string>, frozen, { 'retry-after': seconds });
-        response = Object.freeze({ statusCode, headers: Object.freeze(headers), body });
+        response = Object.freeze({ statusCode, headers: Object.freeze({ ...frozen, 'retry-after': seconds }), body });
         bySeconds.set(seconds, response);
       }
       return response;
@@ -55,10 +54,13 @@ function template(source: string, statusCode: number, body: string, headers: Rea
 
 /** The response of an `HttpRequestFallbackAction` (docs/rules.md). */
 export function fallbackFromAction(action: HttpRequestFallbackAction): FallbackTemplate {
-  const headers = Object.create(null) as Record<string, string>;
+  // Plain objects, kept in V8's fast mode for the adapters' writes; but a header named
+  // `constructor` is not "already there", and one named `__proto__` is defined, not assigned.
+  const headers: Record<string, string> = {};
   for (const [name, value] of action.headers) {
     const key = name.toLowerCase();
-    headers[key] = Object.hasOwn(headers, key) ? `${headers[key]}, ${value}` : value;
+    const merged = Object.hasOwn(headers, key) ? `${headers[key]}, ${value}` : value;
+    Object.defineProperty(headers, key, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return template(`HttpRequestFallbackAction/${action.name}`, action.statusCode, action.body, headers);
 }
