@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createEngine, isOpenSergoError, type Logger } from '../src/index.js';
+import { createEngine, isOpenSergoError, parseRulesText, type Logger } from '../src/index.js';
+import { nothingGoverned } from '../src/rules/scope-report.js';
 import { admitted } from './helpers/rate-limit-rules.js';
 import { watchedFiles } from './helpers/watched-files.js';
 import { docs, rateLimit, rule } from './fixtures/rules/helpers.js';
@@ -67,6 +68,13 @@ describe('nothing governed', () => {
     const { logger, warnings } = recorder();
     files.track(createEngine({ rules: [], logger }));
     assert.deepEqual(warnings, []);
+  });
+
+  it('stays quiet about a rule for this process that is not in force yet (a pending rule has its own report)', () => {
+    const { documents } = parseRulesText(forApp('my-app'), 'rules.yaml');
+    const none = { trafficLabelRules: [], workloadLabelRules: [], trafficRouters: [], faultToleranceRules: [], strategies: [], fallbackActions: [] };
+    assert.equal(nothingGoverned(none, documents, { app: 'my-app', namespace: undefined }), undefined);
+    assert.match(nothingGoverned(none, documents, { app: 'other', namespace: undefined })!, /the 1 rule is for app "my-app"/);
   });
 
   it('after a reload: once when it stops governing, again only when the reason changes', async () => {
