@@ -11,7 +11,7 @@ function shown(label: string): string {
 }
 
 /**
- * Says when incoming labels are dropped (SPEC §7: labels are tokens, at most eight): one
+ * Says when incoming labels are dropped (labels are tokens, at most eight: docs/rules.md, "Labels are tokens"): one
  * warning per header the first time, then at most one a minute, counting what it did not say.
  * A client sending hostile labels on every request cannot flood the log.
  *

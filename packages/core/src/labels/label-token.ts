@@ -1,10 +1,10 @@
-/** The most labels one request or call carries (SPEC §7); labels beyond it are dropped. */
+/** The most labels one request or call carries (docs/rules.md, "Labels are tokens"); labels beyond it are dropped. */
 export const MAX_LABELS = 8;
 /** The longest label, in bytes (labels are ASCII, so also in characters). */
 export const MAX_LABEL_LENGTH = 64;
 
 /**
- * Whether `label` may travel between services (SPEC §7): 1–64 visible ASCII characters,
+ * Whether `label` may travel between services (docs/rules.md, "Labels are tokens"): 1–64 visible ASCII characters,
  * none of them `,`, `;`, `=`, a space or a quote. Anything else (CR/LF, non-ASCII, a label
  * longer than 64 bytes) is dropped when it arrives, never passed on, and refused when given
  * directly.

@@ -9,7 +9,7 @@ import { RE2JS } from 're2js';
 export const MAX_REGEX_INPUT = 4096;
 
 /**
- * A regular expression with RE2 semantics (SPEC §4, as Envoy's `safe_regex`): matched in time
+ * A regular expression with RE2 semantics (as Envoy's `safe_regex`; docs/rules.md, "Regexes"): matched in time
  * linear in the input, whatever the pattern, so no rule can freeze the event loop (`(a+)+$`
  * against a 29-byte header held it for seconds with JavaScript's backtracking engine). Matches
  * the whole value, as `^(?:…)$` would. Built on `re2js`, a pure-JavaScript port of RE2 (no

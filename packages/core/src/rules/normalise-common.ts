@@ -112,7 +112,7 @@ export function ratioAt(c: Ctx, path: Path, value: unknown): number | undefined 
 }
 
 /**
- * Compiles a whole-value regex with RE2 semantics (linear-time matching, SPEC §4).
+ * Compiles a whole-value regex with RE2 semantics (linear-time matching; docs/rules.md, "Regexes").
  *
  * @example
  * ```ts

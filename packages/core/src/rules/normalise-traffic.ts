@@ -56,7 +56,7 @@ export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): Traffi
 
 const LABEL_EXPECTED = 'a label token (1–64 visible ASCII characters, none of , ; = " \\ or space), since labels travel in headers';
 
-/** A label that travels between services must be a token (SPEC §7). */
+/** A label that travels between services must be a token (docs/rules.md, "Labels are tokens"). */
 function labelAt(c: Ctx, path: Path, value: unknown): string | undefined {
   const label = str(value);
   if (label !== undefined && label !== '' && !isLabelToken(label)) report(c, path, `expected ${LABEL_EXPECTED}, got ${JSON.stringify(label)}`);
