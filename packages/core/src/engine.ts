@@ -17,6 +17,10 @@ import type { Store } from './store/store.js';
 import type { Scope } from './rules/types.js';
 import { nothingGoverned } from './rules/scope-report.js';
 import { Block, type GuardResult, type Outcome, type Ticket } from './strategies/guard.js';
+import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js';
+import { blockEvent } from './metrics/block-event.js';
+import { rateLimitFields } from './rate-limit-headers.js';
+import { explainRequest, type Explanation } from './explain.js';
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
 export interface RequestContext {
@@ -38,7 +42,13 @@ export interface Entry {
 
 /** The engine's answer for one request. A block is a value, never an exception. */
 export type Decision =
-  | { readonly type: 'pass'; readonly context: RequestContext; readonly entry: Entry | undefined }
+  | {
+      readonly type: 'pass';
+      readonly context: RequestContext;
+      readonly entry: Entry | undefined;
+      /** Headers to add to the response (the `RateLimit` fields, with `rateLimitHeaders`). */
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | {
       readonly type: 'block';
       readonly context: RequestContext;
@@ -52,15 +62,21 @@ class RequestEntry implements Entry {
   private done = false;
   constructor(
     private readonly tickets: readonly Ticket[],
+    private readonly bindings: readonly Binding[],
     private readonly enteredAt: number,
     private readonly clock: Clock,
-  ) {}
+    private readonly metrics: EngineMetrics,
+  ) {
+    for (let i = 0; i < bindings.length; i++) bindings[i]!.stats.inFlight += 1;
+  }
 
   exit(outcome: Outcome): void {
     if (this.done) return;
     this.done = true;
     const now = this.clock.now();
     for (const ticket of this.tickets) if (ticket.tracksOutcome) ticket.exit(outcome, this.enteredAt, now);
+    const listener = this.metrics.outcomeListener;
+    for (const binding of this.bindings) binding.stats.record(outcome, now - this.enteredAt, listener);
   }
 }
 
@@ -121,6 +137,10 @@ export class Engine {
   private readonly detachStore: (() => void) | undefined;
   /** Why nothing is governed, as last said (see `applied`). */
   private ungoverned: string | undefined;
+  private readonly observed: EngineMetrics;
+  private readonly rateLimitHeaders: boolean;
+  /** Follow every admitted request to its end for metrics (`outcomeMetrics: 'all'`). */
+  private readonly followAll: boolean;
 
   /** Use `createEngine`. */
   constructor(
@@ -128,6 +148,7 @@ export class Engine {
     private readonly scope: Scope,
     initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
   ) {
+    this.observed = new EngineMetrics(this.events);
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
     this.ownedStore = options.store === undefined;
@@ -140,7 +161,10 @@ export class Engine {
       events: this.events,
       caseSensitive: options.caseSensitive ?? false,
       trustIncomingLabels: options.trustIncomingLabels ?? true,
+      dryRun: options.dryRun === true,
     });
+    this.rateLimitHeaders = options.rateLimitHeaders === true;
+    this.followAll = options.outcomeMetrics === 'all';
     this.store = store;
     const first = this.registry.compile(initial.ruleSet);
     first.commit();
@@ -189,7 +213,11 @@ export class Engine {
     for (let i = start; i < bindings.length; i++) {
       const result = bindings[i]!.guard.enter(now);
       if (isPromise(result)) return this.resume(result, route, i, enteredAt, context, tickets);
-      if (result instanceof Block) return this.block(route, i, result, context, tickets, enteredAt);
+      if (result instanceof Block) {
+        if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
+        tickets = this.wouldBlock(route, i, result, context, tickets);
+        continue;
+      }
       tickets = take(tickets, bindings, i, result);
     }
     return this.pass(route, context, tickets, enteredAt);
@@ -212,16 +240,40 @@ export class Engine {
       this.logger.error(`a ${bindings[i]!.rule} check failed; the request was admitted: ${String(error)}`);
       return this.check(route, i + 1, enteredAt, context, tickets);
     }
-    if (result instanceof Block) return this.block(route, i, result, context, tickets, enteredAt);
+    if (result instanceof Block) {
+      if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
+      return this.check(route, i + 1, enteredAt, context, this.wouldBlock(route, i, result, context, tickets));
+    }
     return this.check(route, i + 1, enteredAt, context, take(tickets, bindings, i, result));
   }
 
+  /**
+   * A dry-run guard at `i` refused: count it, tell listeners, and go on as if it had not been
+   * asked. It took nothing, so from here the request holds an explicit list without it.
+   */
+  private wouldBlock(route: Route, i: number, block: Block, context: RequestContext, tickets: Ticket[] | undefined): Ticket[] {
+    const binding = route.bindings[i]!;
+    binding.stats.wouldBlock += 1;
+    if (this.events.hearsWouldBlock) this.events.emit('request:would-block', blockEvent(binding, block, context));
+    return tickets ?? guardsBefore(route.bindings, i);
+  }
+
   private pass(route: Route, context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
+    const bindings = route.bindings;
+    for (let i = 0; i < bindings.length; i++) bindings[i]!.stats.passed += 1;
     const held = tickets ?? route.ownTickets;
-    if (held.length === 0 || (tickets && !tracksAny(tickets))) {
-      return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
+    if ((held.length === 0 || (tickets && !tracksAny(tickets))) && !this.followAll) {
+      if (!this.rateLimitHeaders) return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
+      return this.withHeaders(route, context, undefined);
     }
-    return { type: 'pass', context, entry: new RequestEntry(held, enteredAt, this.clock) };
+    const entry = new RequestEntry(held, bindings, enteredAt, this.clock, this.observed);
+    return this.rateLimitHeaders ? this.withHeaders(route, context, entry) : { type: 'pass', context, entry };
+  }
+
+  /** A pass decision carrying the `RateLimit` fields of the route's rate limits. */
+  private withHeaders(route: Route, context: RequestContext, entry: Entry | undefined): Decision {
+    const headers = rateLimitFields(route.bindings, this.clock.now());
+    return headers ? { type: 'pass', context, entry, headers } : { type: 'pass', context, entry };
   }
 
   /** The guard at `i` refused: what earlier guards took is given back, then the fallback answers. */
@@ -234,12 +286,17 @@ export class Engine {
     enteredAt: number,
   ): Decision {
     const binding = route.bindings[i]!;
+    binding.stats.blocked += 1;
     if (tickets || i > 0) {
       const now = this.clock.now();
       for (const ticket of tickets ?? guardsBefore(route.bindings, i)) ticket.cancel(enteredAt, now);
     }
+    if (this.events.hearsBlocked) this.events.emit('request:blocked', blockEvent(binding, block, context));
     const fallback = binding.fallback ?? defaultFallback(block.kind);
-    return { type: 'block', context, response: fallback.respond(block), kind: block.kind, rule: binding.rule };
+    let response = fallback.respond(block);
+    const fields = this.rateLimitHeaders ? rateLimitFields(route.bindings, this.clock.now()) : undefined;
+    if (fields) response = { ...response, headers: { ...response.headers, ...fields } };
+    return { type: 'block', context, response, kind: block.kind, rule: binding.rule };
   }
 
   /**
@@ -258,6 +315,39 @@ export class Engine {
   /** Sources, versions and last errors. */
   status(): EngineStatus {
     return this.sources.status();
+  }
+
+  /**
+   * A snapshot of what governance did: per (target, strategy) of each rule, requests passed,
+   * blocked, would-block (dry run), failed, in flight and their response times, with each
+   * guard's live state (breaker, queue, permits); the rules in force, their sources, the store.
+   * Counters only grow while a rule applies; exporters read them (see docs/observability.md).
+   *
+   * @example
+   * ```ts
+   * for (const r of engine.metrics().resources) console.log(r.resource, r.rule, r.passed, r.blocked);
+   * ```
+   */
+  metrics(): MetricsSnapshot {
+    return this.observed.snapshot(this.current.bindings, this.status(), this.store);
+  }
+
+  /** @internal Where exporters hook in (outcome listener, store state). */
+  get observability(): EngineMetrics {
+    return this.observed;
+  }
+
+  /**
+   * What the rules in force make of a request, without deciding it: its resource, traffic
+   * labels and the label rules that gave them, and every check that applies, in check order.
+   *
+   * @example
+   * ```ts
+   * engine.explain(requestView('GET', '/foo', {})).checks.map((c) => `${c.rule} ${c.kind}`);
+   * ```
+   */
+  explain(view: RequestView): Explanation {
+    return explainRequest(this.current, view);
   }
 
   /** @internal Compiles a validated rule set for the hot path, in steps (used by the rule sources). */

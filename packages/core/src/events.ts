@@ -1,6 +1,25 @@
 import { EventEmitter } from 'node:events';
 import type { OpenSergoError } from './errors.js';
 import type { PendingRule } from './rules/pending.js';
+import type { StrategyKind } from './rules/types.js';
+
+/** A request refused (`request:blocked`), or one a dry-run rule would have refused (`request:would-block`). */
+export interface BlockEvent {
+  /** The request's resource (the most specific matching target, as in `req.opensergo.resource`). */
+  readonly resource: string;
+  /** The target of the rule that refused, as written. */
+  readonly target: string;
+  /** The FaultToleranceRule's name. */
+  readonly rule: string;
+  /** The refusing strategy's name and kind. */
+  readonly strategy: string;
+  readonly kind: StrategyKind;
+  readonly trafficLabels: readonly string[];
+  /** The value a per-client limit (`limitBy`) counted the request under, if the strategy has one. */
+  readonly clientKey: string | undefined;
+  /** When a retry could pass (ms), as in `Retry-After`. */
+  readonly retryAfterMs: number;
+}
 
 /** Every event the engine emits, with its payload. */
 export interface EngineEventMap {
@@ -35,9 +54,39 @@ export interface EngineEventMap {
       readonly threshold: number;
     },
   ];
+  /**
+   * A request was refused. Emitted only while someone listens: the event object is not even
+   * built otherwise. Synchronous, on the request path: keep listeners quick.
+   */
+  'request:blocked': [BlockEvent];
+  /** A rule in dry run would have refused a request, and admitted it instead (SPEC §8). */
+  'request:would-block': [BlockEvent];
   /** A shared store stopped or resumed answering; enforcement fell back to local or resumed. */
   'store:state': [{ readonly store: string; readonly available: boolean; readonly reason?: string }];
 }
 
-/** The engine's typed event emitter. */
-export class EngineEvents extends EventEmitter<EngineEventMap> {}
+/**
+ * The engine's typed event emitter. It keeps track of whether anyone listens to the per-request
+ * events, so that the request path pays nothing for them otherwise.
+ */
+export class EngineEvents extends EventEmitter<EngineEventMap> {
+  /** @internal Someone listens to `request:blocked`. */
+  hearsBlocked = false;
+  /** @internal Someone listens to `request:would-block`. */
+  hearsWouldBlock = false;
+
+  constructor() {
+    super();
+    // `newListener` fires just before a listener is added, `removeListener` just after one goes.
+    (this as EventEmitter).on('newListener', (name: string | symbol) => {
+      if (name === 'request:blocked') this.hearsBlocked = true;
+      else if (name === 'request:would-block') this.hearsWouldBlock = true;
+    });
+    (this as EventEmitter).on('removeListener', () => this.recount());
+  }
+
+  private recount(): void {
+    this.hearsBlocked = this.listenerCount('request:blocked') > 0;
+    this.hearsWouldBlock = this.listenerCount('request:would-block') > 0;
+  }
+}

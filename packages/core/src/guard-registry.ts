@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { reportDroppedLabels } from './labels/dropped-labels.js';
 import { TrafficLabeler, type DroppedLabel } from './labels/traffic-labels.js';
 import { ResourceIndex, type Binding } from './matching/resource-index.js';
+import { RuleStats } from './metrics/rule-stats.js';
 import { parseResourcePattern } from './matching/resource-pattern.js';
 import { runSync, type Steps } from './rules/steps.js';
 import type { HttpRequestFallbackAction, RuleSet, Strategy } from './rules/types.js';
@@ -19,6 +20,8 @@ export interface CompiledRules {
   readonly index: ResourceIndex;
   readonly labeler: TrafficLabeler;
   readonly foldCase: boolean;
+  /** Every (target, strategy) pair of every rule, in rule order (what metrics report). */
+  readonly bindings: readonly Binding[];
 }
 
 export interface RegistryOptions {
@@ -28,6 +31,8 @@ export interface RegistryOptions {
   readonly events: EngineEvents;
   readonly caseSensitive: boolean;
   readonly trustIncomingLabels: boolean;
+  /** Every rule in dry run (option `dryRun`), whatever its annotation. */
+  readonly dryRun: boolean;
   /** The metrics sampler shared by adaptive guards. Default: one made here, stopped by `disposeAll`. */
   readonly metrics?: SystemMetrics;
 }
@@ -62,6 +67,7 @@ function fingerprint(strategy: Strategy): string {
  */
 export class GuardRegistry {
   private guards = new Map<string, Guard>();
+  private stats = new Map<string, RuleStats>();
   private readonly warned = new Set<string>();
   private readonly metrics: SystemMetrics;
   /** One reporter for the engine's life, so that its once-a-minute limit holds across reloads. */
@@ -84,6 +90,7 @@ export class GuardRegistry {
   *compileSteps(ruleSet: RuleSet): Steps<PreparedRules> {
     const { caseSensitive, trustIncomingLabels } = this.options;
     const next = new Map<string, Guard>();
+    const nextStats = new Map<string, RuleStats>();
     const created: Guard[] = [];
     const bindings: Binding[] = [];
     const fallbacks = new Map<HttpRequestFallbackAction, FallbackTemplate>();
@@ -98,8 +105,17 @@ export class GuardRegistry {
         const pattern = parseResourcePattern(target, caseSensitive);
         if (typeof pattern === 'string') continue; // the loader already rejected it
         for (const strategy of rule.strategies) {
-          const guard = this.guardFor(strategy, `${pattern.method ?? '*'}:${pattern.path}`, target, next, created);
-          if (guard) bindings.push({ pattern, guard, fallback, rule: `FaultToleranceRule/${rule.name}` });
+          const targetKey = `${pattern.method ?? '*'}:${pattern.path}`;
+          const guard = this.guardFor(strategy, targetKey, target, next, created);
+          if (!guard) continue;
+          // Counters follow the (target, strategy, rule), not the strategy's definition: a
+          // changed threshold keeps counting where it was.
+          const statsKey = `${targetKey}\u0000${strategy.kind}/${strategy.namespace ?? ''}/${strategy.name}\u0000${rule.namespace ?? ''}/${rule.name}`;
+          let stats = nextStats.get(statsKey) ?? this.stats.get(statsKey);
+          stats ??= new RuleStats(target, rule.name, strategy.name, strategy.kind);
+          nextStats.set(statsKey, stats);
+          const dryRun = rule.dryRun || this.options.dryRun;
+          bindings.push({ pattern, guard, fallback, rule: `FaultToleranceRule/${rule.name}`, stats, dryRun });
         }
       }
       yield;
@@ -109,12 +125,14 @@ export class GuardRegistry {
       index: yield* ResourceIndex.build(bindings),
       labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels, this.droppedLabels),
       foldCase: !caseSensitive,
+      bindings,
     };
     return {
       compiled,
       commit: () => {
         for (const [key, guard] of this.guards) if (next.get(key) !== guard) guard.dispose();
         this.guards = next;
+        this.stats = nextStats;
       },
       discard: () => {
         for (const guard of created) guard.dispose();

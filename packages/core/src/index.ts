@@ -27,7 +27,10 @@ export type { ResourcePattern, PatternSegment } from './matching/resource-patter
 export { OpenSergoError, isOpenSergoError, formatProblems } from './errors.js';
 export type { OpenSergoErrorCode } from './errors.js';
 export { EngineEvents } from './events.js';
-export type { EngineEventMap } from './events.js';
+export type { BlockEvent, EngineEventMap } from './events.js';
+export { DURATION_BUCKETS_MS } from './metrics/rule-stats.js';
+export type { MetricsSnapshot, RuleMetrics, StoreMetrics } from './metrics/engine-metrics.js';
+export type { ExplainedCheck, Explanation } from './explain.js';
 export type { EngineStatus, SourceStatus } from './rule-sources.js';
 
 export { systemClock, FakeClock } from './clock.js';
@@ -38,7 +41,7 @@ export type { Logger } from './logger.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { Store, StoreHost } from './store/store.js';
 export { Block, CHECK_ORDER } from './strategies/guard.js';
-export type { Guard, GuardContext, GuardFactory, GuardResult, Outcome, Ticket } from './strategies/guard.js';
+export type { Guard, GuardContext, GuardFactory, GuardResult, GuardState, Outcome, Quota, Ticket } from './strategies/guard.js';
 export { SlidingWindow } from './strategies/sliding-window.js';
 export { createLocalRateLimitGuard } from './strategies/rate-limit.js';
 export { createLocalConcurrencyGuard } from './strategies/concurrency-limit.js';

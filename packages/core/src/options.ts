@@ -60,6 +60,25 @@ export interface OpenSergoOptions {
   readonly controlPlane?: ControlPlaneOptions | false;
   /** More rule sources, fed into the same engine (their union applies). */
   readonly sources?: readonly RuleSource[];
+  /**
+   * Put every rule in dry run: decided as usual, but what would be blocked is admitted,
+   * counted (`wouldBlock`) and reported (`request:would-block`) instead. Default `false`; one
+   * rule at a time with the annotation `opensergo.io/dry-run: "true"`.
+   */
+  readonly dryRun?: boolean;
+  /**
+   * Send the IETF `RateLimit-Policy` and `RateLimit` header fields
+   * (draft-ietf-httpapi-ratelimit-headers-10) on admitted and blocked responses of
+   * rate-limited resources. Default `false`.
+   */
+  readonly rateLimitHeaders?: boolean;
+  /**
+   * Which routes report failures, in-flight requests and response times in `engine.metrics()`:
+   * `tracked` (default) those whose strategies follow every request to its end anyway
+   * (circuit breaker, concurrency limit, BBR); `all` every governed route, at the cost of
+   * following each request to its end (a `close` listener and a clock read per request).
+   */
+  readonly outcomeMetrics?: 'tracked' | 'all';
 }
 
 /** Reads an environment variable, treating empty as unset. */

@@ -117,6 +117,8 @@ function apply(decision: Decision, req: Request, res: Response, next: Next, engi
     }
     return;
   }
+  const headers = decision.headers;
+  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
   if (decision.entry) exitWhenResponseCloses(res, decision.entry);
   next();
 }

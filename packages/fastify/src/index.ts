@@ -77,6 +77,7 @@ function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply,
     }
     return;
   }
+  if (decision.headers) reply.headers(decision.headers);
   if (decision.entry) {
     request.opensergoEntry = decision.entry;
     exitWhenResponseCloses(reply.raw, decision.entry);

@@ -66,6 +66,7 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
     }
     return Promise.resolve();
   }
+  if (decision.headers) ctx.set(decision.headers);
   const entry = decision.entry;
   if (!entry) return next();
   exitWhenResponseCloses(ctx.res, entry);

@@ -1,5 +1,6 @@
 import type { Decision, RequestContext } from '../engine.js';
 import type { FallbackTemplate } from '../fallback.js';
+import type { RuleStats } from '../metrics/rule-stats.js';
 import { NO_LABELS } from '../labels/traffic-labels.js';
 import type { Guard, Ticket } from '../strategies/guard.js';
 import { runSync, type Steps } from '../rules/steps.js';
@@ -13,6 +14,10 @@ export interface Binding {
   readonly fallback: FallbackTemplate | undefined;
   /** `FaultToleranceRule/name`, for events and errors. */
   readonly rule: string;
+  /** This pair's counters (kept across reloads while the rule applies it). */
+  readonly stats: RuleStats;
+  /** The rule (or the engine) is in dry run: a refusal is counted and reported, not enforced. */
+  readonly dryRun: boolean;
 }
 
 /**

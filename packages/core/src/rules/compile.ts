@@ -168,6 +168,7 @@ export function* compileSteps(
       targets: draft.targets,
       strategies: strategies.filter((s): s is Strategy => s !== undefined),
       fallbackAction,
+      dryRun: draft.dryRun,
     };
     resolved.set(entry, deepFreeze(rule));
     yield;

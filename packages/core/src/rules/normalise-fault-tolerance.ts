@@ -39,6 +39,21 @@ export interface FaultToleranceRuleDraft {
   readonly targets: readonly string[];
   readonly strategies: readonly Reference[];
   readonly fallbackAction: Reference | undefined;
+  /** `metadata.annotations["opensergo.io/dry-run"]` (SPEC §8). */
+  readonly dryRun: boolean;
+}
+
+/** The annotation that puts one rule in dry run (SPEC §8). */
+export const DRY_RUN_ANNOTATION = 'opensergo.io/dry-run';
+
+/** `"true"` or `"false"` (a YAML boolean is read the same); anything else is a mistake, never ignored. */
+function dryRunAt(c: Ctx): boolean {
+  const annotations = rec(rec(rec(c.doc.value)['metadata'])['annotations']);
+  const value = annotations[DRY_RUN_ANNOTATION];
+  if (value === undefined || value === 'false' || value === false) return false;
+  if (value === 'true' || value === true) return true;
+  report(c, ['metadata', 'annotations', DRY_RUN_ANNOTATION], `expected "true" or "false", got ${describe(value)}`);
+  return false;
 }
 
 /**
@@ -73,7 +88,7 @@ export function normaliseFaultToleranceRule(c: Ctx, meta: Meta, spec: Rec): Faul
   else if (str(rec(fallback)['name']) !== undefined) {
     fallbackAction = { name: str(rec(fallback)['name'])!, kind: str(rec(fallback)['kind']), path: ['spec', 'fallbackAction'] };
   }
-  return { meta, targets, strategies, fallbackAction };
+  return { meta, targets, strategies, fallbackAction, dryRun: dryRunAt(c) };
 }
 
 /**

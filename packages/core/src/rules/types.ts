@@ -174,6 +174,11 @@ export interface FaultToleranceRule extends ResourceMeta {
   /** References already resolved, in the order written. */
   readonly strategies: readonly Strategy[];
   readonly fallbackAction: HttpRequestFallbackAction | undefined;
+  /**
+   * `metadata.annotations["opensergo.io/dry-run"]: "true"`: decided as usual, but what it would
+   * block is admitted, counted and reported (`request:would-block`) instead (SPEC §8).
+   */
+  readonly dryRun: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { AdaptiveOverloadProtectionStrategy } from '../rules/types.js';
 import { CompletionWindow } from './completion-window.js';
-import { Block, type Guard, type GuardContext, type GuardFactory, type Outcome, type Ticket } from './guard.js';
+import { Block, type Guard, type GuardContext, type GuardFactory, type GuardState, type Outcome, type Ticket } from './guard.js';
 
 /**
  * AdaptiveOverloadProtectionStrategy (docs/rules.md). The engine's sampler refreshes the metric on a
@@ -53,6 +53,10 @@ export class AdaptiveOverload implements Guard, Ticket {
 
   cancel(): void {
     if (this.bbr) this.inFlight -= 1;
+  }
+
+  inspect(): GuardState {
+    return { shedding: this.shedding };
   }
 
   dispose(): void {

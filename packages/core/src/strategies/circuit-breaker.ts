@@ -1,7 +1,7 @@
 import type { Clock, Timer } from '../clock.js';
 import type { CircuitBreakerStrategy } from '../rules/types.js';
 import { BreakerWindow } from './breaker-window.js';
-import { Block, type Guard, type GuardContext, type GuardFactory, type Outcome, type Ticket } from './guard.js';
+import { Block, type Guard, type GuardContext, type GuardFactory, type GuardState, type Outcome, type Ticket } from './guard.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 type Verdict = 'ok' | 'bad' | 'unknown';
@@ -117,6 +117,10 @@ export class CircuitBreaker implements Guard, Ticket {
     if (this.probe !== probe) return;
     this.probe = undefined;
     if (probe.timer !== undefined) this.context.clock.clearTimer(probe.timer);
+  }
+
+  inspect(): GuardState {
+    return { breaker: this.state };
   }
 
   dispose(): void {

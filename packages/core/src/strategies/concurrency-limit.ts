@@ -1,5 +1,5 @@
 import type { ConcurrencyLimitStrategy } from '../rules/types.js';
-import { Block, type Guard, type GuardContext, type GuardFactory, type Ticket } from './guard.js';
+import { Block, type Guard, type GuardContext, type GuardFactory, type GuardState, type Ticket } from './guard.js';
 
 /**
  * ConcurrencyLimitStrategy: at most `maxConcurrency` admitted requests in flight. A permit is
@@ -37,6 +37,10 @@ class LocalConcurrencyLimit implements Guard, Ticket {
 
   cancel(): void {
     this.inFlight -= 1;
+  }
+
+  inspect(): GuardState {
+    return { permits: this.inFlight };
   }
 
   dispose(): void {}

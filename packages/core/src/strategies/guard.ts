@@ -27,10 +27,34 @@ export class Block {
     readonly kind: StrategyKind,
     /** Milliseconds until a retry may pass (rounded up to whole seconds in Retry-After). */
     readonly retryAfterMs: number,
+    /** The value a per-client limit (`limitBy`) counted the request under. */
+    readonly clientKey?: string,
   ) {}
 }
 
 export type GuardResult = Ticket | Block;
+
+/** What a guard can tell about itself right now, for metrics and the dashboard. Read, never per request. */
+export interface GuardState {
+  readonly breaker?: 'closed' | 'open' | 'half-open';
+  /** Requests waiting in a throttling queue. */
+  readonly queued?: number;
+  /** Concurrency permits held. */
+  readonly permits?: number;
+  /** Adaptive overload protection is shedding load. */
+  readonly shedding?: boolean;
+}
+
+/** A rate limit's quota as a client sees it (the `RateLimit` header fields). */
+export interface Quota {
+  /** Admissions allowed per window. */
+  readonly limit: number;
+  /** Admissions left in the window ending now. */
+  readonly remaining: number;
+  /** Milliseconds until `remaining` next grows (the oldest admission leaves the window); 0 when none is counted. */
+  readonly resetMs: number;
+  readonly windowMs: number;
+}
 
 /**
  * The state of one (target, strategy) pair: its counters, queue, permits or breaker.
@@ -47,6 +71,10 @@ export interface Guard {
   enter(now: number): GuardResult | Promise<GuardResult>;
   /** The pair left the rules: release timers and anything held. */
   dispose(): void;
+  /** Optional: the guard's live state (breaker, queue, permits), for metrics. */
+  inspect?(): GuardState;
+  /** Optional, rate limits: the quota left at `now`, for the `RateLimit` header fields. */
+  quota?(now: number): Quota;
 }
 
 /** What a guard factory gets besides the strategy definition. */

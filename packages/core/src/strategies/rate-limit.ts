@@ -1,5 +1,5 @@
 import type { RateLimitStrategy } from '../rules/types.js';
-import { Block, type Guard, type GuardContext, type GuardFactory, type Ticket } from './guard.js';
+import { Block, type Guard, type GuardContext, type GuardFactory, type Quota, type Ticket } from './guard.js';
 import { SlidingWindow } from './sliding-window.js';
 
 /**
@@ -53,6 +53,12 @@ class LocalRateLimit implements Guard, Ticket {
 
   cancel(enteredAt: number): void {
     this.window.undo(enteredAt);
+  }
+
+  quota(now: number): Quota {
+    const limit = Math.floor(this.threshold());
+    const remaining = Math.max(0, limit - this.window.count(now));
+    return { limit, remaining, resetMs: this.window.nextExpiryMs(now), windowMs: this.window.windowMs };
   }
 
   dispose(): void {}

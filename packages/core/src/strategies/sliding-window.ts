@@ -53,6 +53,12 @@ export class SlidingWindow {
     return this.windowMs;
   }
 
+  /** Milliseconds until the oldest admission still counted leaves the window (0 when none is). */
+  nextExpiryMs(now: number): number {
+    this.evict(now);
+    return this.size === 0 ? 0 : Math.max(0, this.times[this.head]! + this.windowMs - now);
+  }
+
   /** Takes back one admission made at `at` (a later check blocked that request). */
   undo(at: number): void {
     const t = this.round(at);

@@ -1,6 +1,6 @@
 import type { Clock, Timer } from '../clock.js';
 import type { ThrottlingStrategy } from '../rules/types.js';
-import { Block, type Guard, type GuardFactory, type GuardResult, type Ticket } from './guard.js';
+import { Block, type Guard, type GuardFactory, type GuardResult, type GuardState, type Ticket } from './guard.js';
 
 /** Float slack, so sums of fractional intervals never wait an extra timer turn or reject on an ulp. */
 const EPSILON_MS = 1e-6;
@@ -52,6 +52,10 @@ export class Throttling implements Guard {
   /** Requests waiting for their slot. */
   get waiting(): number {
     return this.queue.length - this.head;
+  }
+
+  inspect(): GuardState {
+    return { queued: this.waiting };
   }
 
   enter(now: number): GuardResult | Promise<GuardResult> {

@@ -1,0 +1,110 @@
+import type { EngineEvents } from '../events.js';
+import type { Binding } from '../matching/resource-index.js';
+import type { EngineStatus } from '../rule-sources.js';
+import type { StrategyKind } from '../rules/types.js';
+import type { Store } from '../store/store.js';
+import { DURATION_BUCKETS_MS, type OutcomeListener, type RuleStats } from './rule-stats.js';
+
+/** One (target, strategy) pair of one rule, as `engine.metrics()` reports it. */
+export interface RuleMetrics {
+  /** The target as written in the rule. */
+  readonly resource: string;
+  readonly rule: string;
+  readonly strategy: string;
+  readonly kind: StrategyKind;
+  readonly dryRun: boolean;
+  readonly passed: number;
+  readonly blocked: number;
+  readonly wouldBlock: number;
+  readonly failed: number;
+  readonly inFlight: number;
+  /** Response times of admitted requests whose outcome was followed (see option `outcomeMetrics`). */
+  readonly duration: {
+    /** Cumulative counts per bucket of `durationBucketsMs`, then the total (`+Inf`). */
+    readonly cumulative: readonly number[];
+    readonly sumMs: number;
+    readonly count: number;
+  };
+  /** Live state, for the strategies that have it. */
+  readonly breaker?: 'closed' | 'open' | 'half-open';
+  readonly queued?: number;
+  readonly permits?: number;
+  readonly shedding?: boolean;
+}
+
+/** The store in use and whether it answers (from `store:state`). */
+export interface StoreMetrics {
+  readonly name: string;
+  readonly shared: boolean;
+  readonly available: boolean;
+  readonly reason: string | undefined;
+}
+
+/** What `engine.metrics()` returns. */
+export interface MetricsSnapshot {
+  /** Wall-clock time of the snapshot (ms since the epoch). */
+  readonly at: number;
+  readonly rules: EngineStatus['rules'];
+  readonly sources: EngineStatus['sources'];
+  readonly store: StoreMetrics;
+  /** Upper bounds (ms) of the response-time buckets. */
+  readonly durationBucketsMs: readonly number[];
+  readonly resources: readonly RuleMetrics[];
+}
+
+function cumulative(stats: RuleStats): number[] {
+  const out = new Array<number>(stats.buckets.length);
+  let sum = 0;
+  for (let i = 0; i < stats.buckets.length; i++) out[i] = sum += stats.buckets[i]!;
+  return out;
+}
+
+/**
+ * The engine's side of observability: builds snapshots from the counters the engine keeps,
+ * remembers the store's availability, and holds the one per-outcome hook an exporter may set
+ * (OpenTelemetry's histogram, which has no observable form).
+ */
+export class EngineMetrics {
+  /** Called for every followed outcome while set; `undefined` costs the request path nothing. */
+  outcomeListener: OutcomeListener | undefined;
+  private store: { available: boolean; reason: string | undefined } = { available: true, reason: undefined };
+
+  constructor(events: EngineEvents) {
+    events.on('store:state', ({ available, reason }) => {
+      this.store = { available, reason };
+    });
+  }
+
+  snapshot(bindings: readonly Binding[], status: EngineStatus, store: Store): MetricsSnapshot {
+    const seen = new Set<RuleStats>();
+    const resources: RuleMetrics[] = [];
+    for (const binding of bindings) {
+      const stats = binding.stats;
+      if (seen.has(stats)) continue;
+      seen.add(stats);
+      const { resource, rule, strategy, kind, passed, blocked, wouldBlock, failed, inFlight } = stats;
+      resources.push({
+        resource,
+        rule,
+        strategy,
+        kind,
+        dryRun: binding.dryRun,
+        passed,
+        blocked,
+        wouldBlock,
+        failed,
+        inFlight,
+        duration: { cumulative: cumulative(stats), sumMs: stats.durationSumMs, count: stats.durationCount },
+        ...binding.guard.inspect?.(),
+      });
+    }
+    return {
+      at: Date.now(),
+      rules: status.rules,
+      sources: status.sources,
+      store: { name: store.name, shared: store.shared, ...this.store },
+      durationBucketsMs: DURATION_BUCKETS_MS,
+      resources,
+    };
+  }
+}
