@@ -1,0 +1,91 @@
+import type { Engine, MetricsSnapshot } from '@opensergo/core';
+import { FAMILIES, type Family } from './metric-families.js';
+
+/** The part of prom-client's `Registry` used here (prom-client 15). */
+export interface RegistryLike {
+  registerMetric(metric: never): void;
+  removeSingleMetric(name: string): void;
+}
+
+export interface CollectorOptions {
+  /** The registry to register on. Default: prom-client's global `register`, passed in by you. */
+  readonly registry: RegistryLike;
+  /** Prefix of every metric name. Default `opensergo_`. */
+  readonly prefix?: string;
+  /** Labels added to every sample (e.g. `{ app: 'checkout' }`, to tell two engines apart on one registry). */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** What `collectOpenSergoMetrics` returns: the names it registered, and how to take them off. */
+export interface Collector {
+  readonly names: readonly string[];
+  /** Removes the metrics from the registry. */
+  unregister(): void;
+}
+
+/**
+ * A prom-client metric whose values are read from the engine when the registry is scraped. The
+ * families of one scrape share one snapshot (they are read within the same tick).
+ */
+class EngineMetric {
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  readonly type: Family['type'];
+
+  constructor(
+    private readonly family: Family,
+    private readonly prefix: string,
+    private readonly read: () => MetricsSnapshot,
+    private readonly labels: Readonly<Record<string, string>> | undefined,
+  ) {
+    this.name = `${prefix}${family.name}`;
+    this.help = family.help;
+    this.type = family.type;
+  }
+
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: unknown[] }> {
+    const samples = this.family.samples(this.read(), this.prefix);
+    const extra = this.labels;
+    const values = extra ? samples.map((s) => ({ ...s, labels: { ...s.labels, ...extra } })) : samples;
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+  }
+
+  reset(): void {}
+}
+
+/**
+ * Registers the engine's metrics on a prom-client registry: requests passed / blocked /
+ * would-block per (resource, rule, strategy, kind), failures, in-flight requests, response
+ * times, breaker states, queue lengths, rules in force, sources and store. Nothing runs until
+ * the registry is scraped; the request path is not touched.
+ *
+ * @example
+ * ```js
+ * import { Registry } from 'prom-client';
+ * import { collectOpenSergoMetrics, metricsHandler } from '@opensergo/prometheus';
+ * const registry = new Registry();
+ * collectOpenSergoMetrics(governance.engine, { registry });
+ * app.get('/metrics', metricsHandler(registry));
+ * ```
+ */
+export function collectOpenSergoMetrics(engine: Engine, options: CollectorOptions): Collector {
+  const prefix = options.prefix ?? 'opensergo_';
+  let cached: MetricsSnapshot | undefined;
+  const read = (): MetricsSnapshot => {
+    if (cached === undefined) {
+      cached = engine.metrics();
+      queueMicrotask(() => (cached = undefined));
+    }
+    return cached;
+  };
+  const metrics = FAMILIES.map((family) => new EngineMetric(family, prefix, read, options.labels));
+  for (const metric of metrics) options.registry.registerMetric(metric as never);
+  const names = metrics.map((m) => m.name);
+  return {
+    names,
+    unregister: () => {
+      for (const name of names) options.registry.removeSingleMetric(name);
+    },
+  };
+}

@@ -1,0 +1,162 @@
+// The collector on a real prom-client registry, scraped through each framework's handler.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import express from 'express';
+import Koa from 'koa';
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
+import { createEngine, FakeClock, requestView, type Engine } from '@opensergo/core';
+import { collectOpenSergoMetrics, fastifyMetricsHandler, koaMetricsHandler, metricsHandler } from '@opensergo/prometheus';
+
+const FT = 'fault-tolerance.opensergo.io/v1alpha1';
+const RULES = `
+apiVersion: ${FT}
+kind: RateLimitStrategy
+metadata: { name: rate-limit-foo }
+spec: { metricType: RequestAmount, limitMode: Local, threshold: 10, statDuration: 1s }
+---
+apiVersion: ${FT}
+kind: CircuitBreakerStrategy
+metadata: { name: breaker }
+spec: { strategy: ErrorRequestRatio, triggerRatio: 50%, statDuration: 10s, recoveryTimeout: 5s, minRequestAmount: 2 }
+---
+apiVersion: ${FT}
+kind: FaultToleranceRule
+metadata: { name: my-rule }
+spec:
+  targets: [{ targetResourceName: /foo }]
+  strategies: [{ name: rate-limit-foo }]
+---
+apiVersion: ${FT}
+kind: FaultToleranceRule
+metadata: { name: fragile }
+spec:
+  targets: [{ targetResourceName: /fragile }]
+  strategies: [{ name: breaker }]
+`;
+
+/** `name{labels} value` lines of a scrape, as a map from `name{labels}` to the value. */
+function parse(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+function traffic(engine: Engine, clock: FakeClock): void {
+  for (let i = 0; i < 30; i++) engine.enter(requestView('GET', '/foo', {}));
+  for (let i = 0; i < 2; i++) {
+    const d = engine.enter(requestView('GET', '/fragile', {}));
+    assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry);
+    clock.advance(20);
+    d.entry.exit({ type: 'finished', statusCode: 503 });
+  }
+}
+
+const foo = (result: string) =>
+  `opensergo_requests_total{resource="/foo",rule="my-rule",strategy="rate-limit-foo",kind="RateLimitStrategy",result="${result}"}`;
+const fragile = 'resource="/fragile",rule="fragile",strategy="breaker",kind="CircuitBreakerStrategy"';
+
+async function scrape(port: number): Promise<{ type: string | null; samples: Map<string, number> }> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(res.status, 200);
+  return { type: res.headers.get('content-type'), samples: parse(await res.text()) };
+}
+
+function checkScrape({ type, samples }: { type: string | null; samples: Map<string, number> }): void {
+  assert.match(String(type), /^text\/plain; version=0\.0\.4/);
+  assert.equal(samples.get(foo('passed')), 10);
+  assert.equal(samples.get(foo('blocked')), 20);
+  assert.equal(samples.get(foo('would_block')), 0);
+  assert.equal(samples.get(`opensergo_circuit_breaker_state{${fragile},state="open"}`), 1);
+  assert.equal(samples.get(`opensergo_circuit_breaker_state{${fragile},state="closed"}`), 0);
+  assert.equal(samples.get(`opensergo_request_failures_total{${fragile}}`), 2);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragile},le="0.01"}`), 0);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragile},le="0.025"}`), 2);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_count{${fragile}}`), 2);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_sum{${fragile}}`), 0.04);
+  assert.equal(samples.get('opensergo_rules{type="fault_tolerance"}'), 2);
+  assert.equal(samples.get('opensergo_rules_info{source="inline",version=""}'), 1);
+  assert.equal(samples.get('opensergo_store_available{store="memory",shared="false"}'), 1);
+}
+
+async function listening(server: ReturnType<typeof createServer>): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('@opensergo/prometheus', () => {
+  const setup = () => {
+    const clock = new FakeClock(1_000);
+    const engine = createEngine({ rules: RULES, clock, logger: false });
+    const registry = new Registry();
+    collectOpenSergoMetrics(engine, { registry });
+    traffic(engine, clock);
+    return { engine, registry };
+  };
+
+  it('serves the figures through Express', async () => {
+    const { engine, registry } = setup();
+    const app = express();
+    app.get('/metrics', metricsHandler(registry));
+    const server = createServer(app);
+    try {
+      checkScrape(await scrape(await listening(server)));
+    } finally {
+      server.close();
+      await engine.close();
+    }
+  });
+
+  it('serves the figures through Koa', async () => {
+    const { engine, registry } = setup();
+    const app = new Koa();
+    const handler = koaMetricsHandler(registry);
+    app.use(async (ctx, next) => (ctx.path === '/metrics' ? handler(ctx) : next()));
+    const server = createServer(app.callback());
+    try {
+      checkScrape(await scrape(await listening(server)));
+    } finally {
+      server.close();
+      await engine.close();
+    }
+  });
+
+  it('serves the figures through Fastify', async () => {
+    const { engine, registry } = setup();
+    const app = Fastify();
+    app.get('/metrics', fastifyMetricsHandler(registry));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      checkScrape(await scrape((app.server.address() as AddressInfo).port));
+    } finally {
+      await app.close();
+      await engine.close();
+    }
+  });
+
+  it('adds constant labels, and unregisters what it registered', async () => {
+    const engine = createEngine({ rules: RULES, logger: false });
+    const registry = new Registry();
+    const collector = collectOpenSergoMetrics(engine, { registry, prefix: 'gov_', labels: { app: 'shop' } });
+    engine.enter(requestView('GET', '/foo', {}));
+    const samples = parse(await registry.metrics());
+    assert.equal(samples.get('gov_requests_total{resource="/foo",rule="my-rule",strategy="rate-limit-foo",kind="RateLimitStrategy",result="passed",app="shop"}'), 1);
+    collector.unregister();
+    assert.equal(await registry.metrics(), '\n');
+    await engine.close();
+  });
+
+  it('refuses a second collector under the same names on one registry', async () => {
+    const engine = createEngine({ rules: RULES, logger: false });
+    const registry = new Registry();
+    collectOpenSergoMetrics(engine, { registry });
+    assert.throws(() => collectOpenSergoMetrics(engine, { registry }), /already been registered/);
+    await engine.close();
+  });
+});
