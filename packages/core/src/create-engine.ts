@@ -10,6 +10,7 @@ import { parseRulesSteps } from './rules/parse-yaml.js';
 import { runSync } from './rules/steps.js';
 import type { LocatedDocument } from './rules/source.js';
 import { attachControlPlane } from './sources/control-plane.js';
+import { attachOpenTelemetry } from './metrics/opentelemetry.js';
 import { watchRulesFile } from './sources/file-source.js';
 import type { RuleSet, Scope } from './rules/types.js';
 
@@ -90,5 +91,6 @@ export function createEngine(options: OpenSergoOptions = {}): Engine {
   // Say it when nothing is governed. No rules at all was said above; empty inline rules are
   // given on purpose, and an empty file may be what live sources will add to.
   if (loaded.documents.length > 0 || (source.startsWith('file:') && !live)) engine.applied(loaded.ruleSet, loaded.documents);
+  attachOpenTelemetry(engine, options.openTelemetry);
   return engine;
 }

@@ -367,6 +367,7 @@ export class Engine {
     this.closed = true;
     await this.sources.close();
     this.registry.disposeAll();
+    this.observed.close();
     this.detachStore?.();
     if (this.ownedStore) await this.store.close();
   }

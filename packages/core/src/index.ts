@@ -31,6 +31,8 @@ export type { BlockEvent, EngineEventMap } from './events.js';
 export { DURATION_BUCKETS_MS } from './metrics/rule-stats.js';
 export type { MetricsSnapshot, RuleMetrics, StoreMetrics } from './metrics/engine-metrics.js';
 export type { ExplainedCheck, Explanation } from './explain.js';
+export { exportOpenTelemetryMetrics } from './metrics/opentelemetry.js';
+export type { MeterLike, MeterProviderLike, OpenTelemetryOptions } from './metrics/opentelemetry.js';
 export type { EngineStatus, SourceStatus } from './rule-sources.js';
 
 export { systemClock, FakeClock } from './clock.js';

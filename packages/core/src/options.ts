@@ -3,6 +3,7 @@ import type { Logger } from './logger.js';
 import type { Store } from './store/store.js';
 import type { Engine } from './engine.js';
 import type { RuleSource } from './rules/source.js';
+import type { OpenTelemetryOptions } from './metrics/opentelemetry.js';
 
 /** Where the OpenSergo control plane is, and who this process is to it. */
 export interface ControlPlaneOptions {
@@ -79,6 +80,12 @@ export interface OpenSergoOptions {
    * following each request to its end (a `close` listener and a clock read per request).
    */
   readonly outcomeMetrics?: 'tracked' | 'all';
+  /**
+   * Publish metrics to OpenTelemetry. Default: to the global MeterProvider when
+   * `@opentelemetry/api` is installed and an SDK has registered one before the engine is made;
+   * `{ meterProvider }` for a given one; `false` for none.
+   */
+  readonly openTelemetry?: boolean | OpenTelemetryOptions;
 }
 
 /** Reads an environment variable, treating empty as unset. */

@@ -67,12 +67,40 @@ function cumulative(stats: RuleStats): number[] {
 export class EngineMetrics {
   /** Called for every followed outcome while set; `undefined` costs the request path nothing. */
   outcomeListener: OutcomeListener | undefined;
+  private readonly listeners = new Set<OutcomeListener>();
+  private readonly closers = new Set<() => void>();
   private store: { available: boolean; reason: string | undefined } = { available: true, reason: undefined };
 
   constructor(events: EngineEvents) {
     events.on('store:state', ({ available, reason }) => {
       this.store = { available, reason };
     });
+  }
+
+  /** Hears every followed outcome until the returned function is called. */
+  addOutcomeListener(listener: OutcomeListener): () => void {
+    this.listeners.add(listener);
+    this.updateListener();
+    return () => {
+      this.listeners.delete(listener);
+      this.updateListener();
+    };
+  }
+
+  /** Runs `closer` when the engine closes (exporters detach themselves). */
+  onClose(closer: () => void): void {
+    this.closers.add(closer);
+  }
+
+  close(): void {
+    for (const closer of this.closers) closer();
+    this.closers.clear();
+  }
+
+  private updateListener(): void {
+    const all = [...this.listeners];
+    this.outcomeListener =
+      all.length === 0 ? undefined : all.length === 1 ? all[0] : (stats, ms, failed) => all.forEach((l) => l(stats, ms, failed));
   }
 
   snapshot(bindings: readonly Binding[], status: EngineStatus, store: Store): MetricsSnapshot {
