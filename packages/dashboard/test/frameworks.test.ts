@@ -1,0 +1,73 @@
+// The dashboard mounted on Koa and Fastify: the page, and the first frames of its event stream.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import Koa from 'koa';
+import Fastify from 'fastify';
+import { createEngine, requestView, type Engine } from '@opensergo/core';
+import { fastifyDashboard, koaDashboard } from '@opensergo/dashboard';
+
+const RULES = `
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: RateLimitStrategy
+metadata: { name: one }
+spec: { metricType: RequestAmount, limitMode: Local, threshold: 1, statDuration: 1s }
+---
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: FaultToleranceRule
+metadata: { name: r }
+spec: { targets: [{ targetResourceName: /foo }], strategies: [{ name: one }] }
+`;
+
+/** The page, then the `history` and first `snapshot` frames of the event stream. */
+async function check(base: string, engine: Engine): Promise<void> {
+  engine.enter(requestView('GET', '/foo', {}));
+  engine.enter(requestView('GET', '/foo', {}));
+  const html = await fetch(`${base}/opensergo`);
+  assert.equal(html.status, 200);
+  assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
+  assert.match(await html.text(), /new EventSource\("\/opensergo\/events"\)/);
+  const controller = new AbortController();
+  const events = await fetch(`${base}/opensergo/events`, { signal: controller.signal });
+  assert.match(events.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const reader = events.body!.getReader();
+  let text = '';
+  while (!text.includes('event: snapshot')) text += new TextDecoder().decode((await reader.read()).value);
+  controller.abort();
+  const data = /event: snapshot\ndata: (.*)\n/.exec(text)![1]!;
+  const snapshot = JSON.parse(data) as { resources: { resource: string; passed: number; blocked: number }[] };
+  assert.deepEqual(snapshot.resources.map(({ resource, passed, blocked }) => ({ resource, passed, blocked })), [{ resource: '/foo', passed: 1, blocked: 1 }]);
+  assert.equal((await fetch(`${base}/other`)).status, 404);
+}
+
+describe('dashboard on Koa and Fastify', () => {
+  it('is Koa middleware that answers its own paths only', async () => {
+    const engine = createEngine({ rules: RULES, logger: false });
+    const app = new Koa();
+    app.use(koaDashboard(engine));
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await check(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, engine);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await engine.close();
+    }
+  });
+
+  it('mounts on Fastify', async () => {
+    const engine = createEngine({ rules: RULES, logger: false });
+    const app = Fastify();
+    fastifyDashboard(app, engine);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      await check(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, engine);
+    } finally {
+      app.server.closeAllConnections();
+      await app.close();
+      await engine.close();
+    }
+  });
+});
