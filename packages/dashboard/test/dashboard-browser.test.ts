@@ -103,7 +103,8 @@ describe('dashboard in Chromium', () => {
   });
 
   it('shows /foo passing and blocking while a load runs, and its chart moves', async () => {
-    const before = await page.evaluate(() => (document.getElementById('chart') as HTMLCanvasElement).toDataURL());
+    const chart = "document.getElementById('chart').toDataURL()";
+    const before = await page.evaluate(chart);
     // About 20 requests a second for 4 seconds, against a limit of 10 a second.
     const load = (async () => {
       for (let i = 0; i < 80; i++) {
@@ -111,21 +112,13 @@ describe('dashboard in Chromium', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
-    await page.waitForFunction(
-      () => {
-        const row = document.querySelector('tr[data-resource="/foo"]');
-        return Number(row?.querySelector('.pass-rate')?.textContent) > 0 && Number(row?.querySelector('.block-rate')?.textContent) > 0;
-      },
-      undefined,
-      { timeout: 15_000 },
-    );
-    const moved = await page.evaluate(() => (document.getElementById('chart') as HTMLCanvasElement).toDataURL());
+    const rate = (cls: string) => `Number(document.querySelector('tr[data-resource="/foo"] .${cls}')?.textContent)`;
+    await page.waitForFunction(`${rate('pass-rate')} > 0 && ${rate('block-rate')} > 0`, undefined, { timeout: 15_000 });
+    const moved = await page.evaluate(chart);
     assert.notEqual(moved, before, 'the chart has drawn the rates');
     await load;
     const row = governance.engine.metrics().resources.find((r) => r.resource === '/foo')!;
-    await page.waitForFunction((passed) => document.querySelector('tr[data-resource="/foo"] .passed')?.textContent === String(passed), row.passed, {
-      timeout: 5_000,
-    });
+    await page.waitForFunction(`document.querySelector('tr[data-resource="/foo"] .passed')?.textContent === '${row.passed}'`, undefined, { timeout: 5_000 });
     assert.equal(await page.textContent('tr[data-resource="/foo"] .blocked'), String(row.blocked));
     assert.ok(row.blocked > 0 && row.passed > 0);
   });

@@ -7,9 +7,7 @@ import { DURATION_BUCKETS_MS, type RuleStats } from './rule-stats.js';
 // The few parts of `@opentelemetry/api` used here (an optional peer dependency: nothing is
 // imported from it unless it is installed).
 type Attributes = Record<string, string>;
-interface Observable {
-  readonly kind?: never;
-}
+type Observable = object;
 interface BatchResult {
   observe(instrument: Observable, value: number, attributes?: Attributes): void;
 }
