@@ -12,6 +12,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { opensergo } from '@opensergo/express';
 import { dashboard, type DashboardHandler } from '@opensergo/dashboard';
 
+/** The page's DOM, as far as the functions run in it read it (the tests compile without the DOM library). */
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+
 const FT = 'fault-tolerance.opensergo.io/v1alpha1';
 const RULES = `
 apiVersion: ${FT}
@@ -112,13 +115,19 @@ describe('dashboard in Chromium', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
-    const rate = (cls: string) => `Number(document.querySelector('tr[data-resource="/foo"] .${cls}')?.textContent)`;
-    await page.waitForFunction(`${rate('pass-rate')} > 0 && ${rate('block-rate')} > 0`, undefined, { timeout: 15_000 });
+    // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
+    await page.waitForFunction(
+      () => ['pass-rate', 'block-rate'].every((cls) => Number(document.querySelector(`tr[data-resource="/foo"] .${cls}`)?.textContent) > 0),
+      undefined,
+      { timeout: 15_000 },
+    );
     const moved = await page.evaluate(chart);
     assert.notEqual(moved, before, 'the chart has drawn the rates');
     await load;
     const row = governance.engine.metrics().resources.find((r) => r.resource === '/foo')!;
-    await page.waitForFunction(`document.querySelector('tr[data-resource="/foo"] .passed')?.textContent === '${row.passed}'`, undefined, { timeout: 5_000 });
+    await page.waitForFunction((passed) => document.querySelector('tr[data-resource="/foo"] .passed')?.textContent === String(passed), row.passed, {
+      timeout: 5_000,
+    });
     assert.equal(await page.textContent('tr[data-resource="/foo"] .blocked'), String(row.blocked));
     assert.ok(row.blocked > 0 && row.passed > 0);
   });
