@@ -26,6 +26,8 @@ export function scenariosFor(framework) {
     // A middleware/hook that only calls next(): what any middleware costs in this framework.
     { id: 'noop', label: 'empty middleware (floor)', setup: 'noop' },
     { id: 'admit', label: 'opensergo, admitting', setup: 'opensergo', rules: 'admit' },
+    // Issue 18: the Prometheus collector registered and the dashboard mounted, page not open.
+    { id: 'admit-observed', label: 'opensergo, admitting, collector + dashboard mounted', setup: 'opensergo', rules: 'admit', observed: true },
     { id: 'block', label: 'opensergo, blocking', setup: 'opensergo', rules: 'block', blocks: true },
     { id: 'many', label: 'opensergo, admitting, +10,000 other rules', setup: 'opensergo', rules: 'many' },
     { id: 'combo', label: 'opensergo, rate+concurrency+breaker', setup: 'opensergo', rules: 'combo' },

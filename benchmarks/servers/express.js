@@ -4,6 +4,7 @@ import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { opensergo } from '@opensergo/express';
 import { ROUTE } from '../lib/rules.js';
+import { observe } from '../lib/observe.js';
 import { listen } from '../lib/listen.js';
 import * as stopwatch from '../lib/stopwatch.js';
 import { REDIS_URL, redisPrefix } from '../lib/redis.js';
@@ -45,7 +46,11 @@ async function redisMiddleware(scenario, { rules, logger }) {
 export async function start(scenario, { rules, logger }) {
   const app = express();
   if (scenario.stopwatch) app.use((req, _res, next) => (stopwatch.start(req), next()));
-  if (scenario.setup === 'opensergo') app.use(opensergo({ rules, logger }));
+  if (scenario.setup === 'opensergo') {
+    const governance = opensergo({ rules, logger });
+    if (scenario.observed) app.use(observe(governance.engine));
+    app.use(governance);
+  }
   if (scenario.setup === 'peer') app.use(rateLimit({ windowMs: 1000, limit: scenario.limit }));
   if (scenario.setup === 'noop') app.use((_req, _res, next) => next());
   if (scenario.stopwatch) app.use((req, _res, next) => (stopwatch.stop(req), next()));

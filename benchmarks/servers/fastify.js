@@ -2,6 +2,7 @@
 import Fastify from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { opensergo } from '@opensergo/fastify';
+import { observe } from '../lib/observe.js';
 import { ROUTE } from '../lib/rules.js';
 import * as stopwatch from '../lib/stopwatch.js';
 
@@ -16,6 +17,10 @@ export async function start(scenario, { rules, logger }) {
   // Hooks run in the order they were added; a plugin's hooks are added when its register is awaited.
   if (scenario.stopwatch) app.addHook('onRequest', (request, _reply, done) => (stopwatch.start(request.raw), done()));
   if (scenario.setup === 'opensergo') await app.register(opensergo, { rules, logger });
+  if (scenario.observed) {
+    const page = observe(app.opensergoEngine);
+    app.get('/opensergo', (request, reply) => (reply.hijack(), page(request.raw, reply.raw)));
+  }
   if (scenario.setup === 'noop') app.addHook('onRequest', (_request, _reply, done) => done());
   if (scenario.setup === 'peer') await app.register(fastifyRateLimit, { max: scenario.limit, timeWindow: 1000 });
   if (scenario.stopwatch) app.addHook('onRequest', (request, _reply, done) => (stopwatch.stop(request.raw), done()));

@@ -2,6 +2,7 @@
 import Koa from 'koa';
 import ratelimit from 'koa-ratelimit';
 import { opensergo } from '@opensergo/koa';
+import { observe } from '../lib/observe.js';
 import { ROUTE } from '../lib/rules.js';
 import { listen } from '../lib/listen.js';
 import * as stopwatch from '../lib/stopwatch.js';
@@ -15,7 +16,14 @@ import * as stopwatch from '../lib/stopwatch.js';
 export async function start(scenario, { rules, logger }) {
   const app = new Koa();
   if (scenario.stopwatch) app.use((ctx, next) => (stopwatch.start(ctx.req), next()));
-  if (scenario.setup === 'opensergo') app.use(opensergo({ rules, logger }));
+  if (scenario.setup === 'opensergo') {
+    const governance = opensergo({ rules, logger });
+    if (scenario.observed) {
+      const page = observe(governance.engine);
+      app.use((ctx, next) => (page.matches(ctx.originalUrl) ? ((ctx.respond = false), page(ctx.req, ctx.res)) : next()));
+    }
+    app.use(governance);
+  }
   if (scenario.setup === 'noop') app.use((_ctx, next) => next());
   if (scenario.setup === 'peer') {
     app.use(ratelimit({ driver: 'memory', db: new Map(), duration: 1000, max: scenario.limit, id: (ctx) => ctx.ip }));

@@ -1,5 +1,6 @@
 import type { Engine, MetricsSnapshot } from '@opensergo/core';
-import { FAMILIES, type Family } from './metric-families.js';
+import { FAMILIES, type Family, type Render } from './metric-families.js';
+import type { RuleMetrics } from '@opensergo/core';
 
 /** The part of prom-client's `Registry` used here (prom-client 15). */
 export interface RegistryLike {
@@ -23,9 +24,38 @@ export interface Collector {
   unregister(): void;
 }
 
+/** A label value as the text format writes it: `\\`, `\n` and `"` escaped. */
+const escape = (value: string | number): string => String(value).replace(/[\\\n"]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+
+function renderer(prefix: string, constant: Readonly<Record<string, string>> | undefined): Render {
+  const label = (name: string, value: string | number): string => `${name}="${escape(value)}"`;
+  const extra = constant ? Object.entries(constant).map(([k, v]) => label(k, v)).join(',') : '';
+  // Rows are new objects at each scrape, so this memo serves one scrape and is then collected.
+  const rows = new WeakMap<RuleMetrics, string>();
+  return {
+    label,
+    series(name, labels = '') {
+      const all = extra === '' ? labels : labels === '' ? extra : `${labels},${extra}`;
+      return all === '' ? `${prefix}${name}` : `${prefix}${name}{${all}}`;
+    },
+    rule(row) {
+      let text = rows.get(row);
+      if (text === undefined) {
+        text = `${label('resource', row.resource)},${label('rule', row.rule)},${label('strategy', row.strategy)},kind="${row.kind}"`;
+        rows.set(row, text);
+      }
+      return text;
+    },
+  };
+}
+
+const NO_LABELS = Object.freeze({});
+
 /**
  * A prom-client metric whose values are read from the engine when the registry is scraped. The
- * families of one scrape share one snapshot (they are read within the same tick).
+ * families of one scrape share one snapshot (they are read within the same tick). Each sample
+ * comes with its series name already rendered and no separate labels, which prom-client writes
+ * as it is.
  */
 class EngineMetric {
   readonly aggregator = 'sum';
@@ -35,9 +65,9 @@ class EngineMetric {
 
   constructor(
     private readonly family: Family,
-    private readonly prefix: string,
+    prefix: string,
     private readonly read: () => MetricsSnapshot,
-    private readonly labels: Readonly<Record<string, string>> | undefined,
+    private readonly render: Render,
   ) {
     this.name = `${prefix}${family.name}`;
     this.help = family.help;
@@ -45,9 +75,7 @@ class EngineMetric {
   }
 
   get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: unknown[] }> {
-    const samples = this.family.samples(this.read(), this.prefix);
-    const extra = this.labels;
-    const values = extra ? samples.map((s) => ({ ...s, labels: { ...s.labels, ...extra } })) : samples;
+    const values = this.family.samples(this.read(), this.render).map((s) => ({ metricName: s.series, labels: NO_LABELS, value: s.value }));
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
   }
 
@@ -79,7 +107,8 @@ export function collectOpenSergoMetrics(engine: Engine, options: CollectorOption
     }
     return cached;
   };
-  const metrics = FAMILIES.map((family) => new EngineMetric(family, prefix, read, options.labels));
+  const render = renderer(prefix, options.labels);
+  const metrics = FAMILIES.map((family) => new EngineMetric(family, prefix, read, render));
   for (const metric of metrics) options.registry.registerMetric(metric as never);
   const names = metrics.map((m) => m.name);
   return {

@@ -1,29 +1,41 @@
 import type { MetricsSnapshot, RuleMetrics } from '@opensergo/core';
 
-/** One sample: optional suffix (`_bucket`, `_sum`, `_count`), labels, value. */
+
+/** One sample, `name{labels}` already rendered (see `Render`), and its value. */
 export interface Sample {
-  readonly metricName?: string;
-  readonly labels: Readonly<Record<string, string | number>>;
+  readonly series: string;
   readonly value: number;
 }
 
-/** A metric family: what prom-client's registry reads from a metric's `get()`. */
+/**
+ * Renders series names. Labels are written once per row and scrape, not once per sample: with
+ * 1,000 resources a scrape has ~40,000 samples, and prom-client's per-label formatting of each
+ * made it take seconds.
+ */
+export interface Render {
+  /** `<prefix><name>{<labels>}` (with the constant labels), or without braces when there are none. */
+  series(name: string, labels?: string): string;
+  /** `resource="…",rule="…",strategy="…",kind="…"` of a row. */
+  rule(row: RuleMetrics): string;
+  /** One `name="value"` label, escaped. */
+  label(name: string, value: string | number): string;
+}
+
+/** A metric family: its name without prefix, help, type, and samples from a snapshot. */
 export interface Family {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'gauge' | 'histogram';
-  samples(snapshot: MetricsSnapshot, prefix: string): Sample[];
+  samples(snapshot: MetricsSnapshot, render: Render): Sample[];
 }
 
-const ruleLabels = (r: RuleMetrics) => ({ resource: r.resource, rule: r.rule, strategy: r.strategy, kind: r.kind });
-
 /** One sample per row that has `value`. */
-function perRule(value: (r: RuleMetrics) => number | undefined): Family['samples'] {
-  return (snapshot) => {
+function perRule(name: string, value: (r: RuleMetrics) => number | undefined): Family['samples'] {
+  return (snapshot, render) => {
     const out: Sample[] = [];
     for (const r of snapshot.resources) {
       const v = value(r);
-      if (v !== undefined) out.push({ labels: ruleLabels(r), value: v });
+      if (v !== undefined) out.push({ series: render.series(name, render.rule(r)), value: v });
     }
     return out;
   };
@@ -41,44 +53,45 @@ export const FAMILIES: readonly Family[] = [
     name: 'requests_total',
     help: 'Requests through each (target, strategy) of each rule, by result: passed (every check admitted it), blocked (this strategy refused it), would_block (this strategy would have refused it; admitted in dry run).',
     type: 'counter',
-    samples: (snapshot) =>
-      snapshot.resources.flatMap((r) => {
-        const labels = ruleLabels(r);
-        return [
-          { labels: { ...labels, result: 'passed' }, value: r.passed },
-          { labels: { ...labels, result: 'blocked' }, value: r.blocked },
-          { labels: { ...labels, result: 'would_block' }, value: r.wouldBlock },
-        ];
-      }),
+    samples: (snapshot, render) => {
+      const out: Sample[] = [];
+      for (const r of snapshot.resources) {
+        const labels = render.rule(r);
+        out.push(
+          { series: render.series('requests_total', `${labels},result="passed"`), value: r.passed },
+          { series: render.series('requests_total', `${labels},result="blocked"`), value: r.blocked },
+          { series: render.series('requests_total', `${labels},result="would_block"`), value: r.wouldBlock },
+        );
+      }
+      return out;
+    },
   },
   {
     name: 'request_failures_total',
     help: 'Admitted requests that failed (an error, or a 5xx status), on routes whose outcomes are followed.',
     type: 'counter',
-    samples: perRule((r) => r.failed),
+    samples: perRule('request_failures_total', (r) => r.failed),
   },
   {
     name: 'requests_in_flight',
     help: 'Admitted requests not finished yet, on routes whose outcomes are followed.',
     type: 'gauge',
-    samples: perRule((r) => r.inFlight),
+    samples: perRule('requests_in_flight', (r) => r.inFlight),
   },
   {
     name: 'request_duration_seconds',
     help: 'Response time of admitted requests, from arrival at the middleware to the end of the response, on routes whose outcomes are followed.',
     type: 'histogram',
-    samples: (snapshot, prefix) => {
-      const name = `${prefix}request_duration_seconds`;
-      const bounds = snapshot.durationBucketsMs.map((ms) => ms / 1000);
+    samples: (snapshot, render) => {
+      const bounds = snapshot.durationBucketsMs.map((ms) => `,le="${ms / 1000}"`).concat(',le="+Inf"');
       const out: Sample[] = [];
       for (const r of snapshot.resources) {
         const { cumulative, sumMs, count } = r.duration;
         if (count === 0) continue;
-        const labels = ruleLabels(r);
-        bounds.forEach((le, i) => out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative[i]! }));
-        out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: count });
-        out.push({ metricName: `${name}_sum`, labels, value: sumMs / 1000 });
-        out.push({ metricName: `${name}_count`, labels, value: count });
+        const labels = render.rule(r);
+        for (let i = 0; i < bounds.length; i++) out.push({ series: render.series('request_duration_seconds_bucket', labels + bounds[i]!), value: cumulative[i]! });
+        out.push({ series: render.series('request_duration_seconds_sum', labels), value: sumMs / 1000 });
+        out.push({ series: render.series('request_duration_seconds_count', labels), value: count });
       }
       return out;
     },
@@ -87,67 +100,74 @@ export const FAMILIES: readonly Family[] = [
     name: 'circuit_breaker_state',
     help: 'Circuit breaker state: 1 for the state it is in (closed, open, half-open), 0 for the others.',
     type: 'gauge',
-    samples: (snapshot) =>
+    samples: (snapshot, render) =>
       snapshot.resources.flatMap((r) =>
-        r.breaker === undefined ? [] : BREAKER_STATES.map((state) => ({ labels: { ...ruleLabels(r), state }, value: r.breaker === state ? 1 : 0 })),
+        r.breaker === undefined
+          ? []
+          : BREAKER_STATES.map((state) => ({ series: render.series('circuit_breaker_state', `${render.rule(r)},state="${state}"`), value: r.breaker === state ? 1 : 0 })),
       ),
   },
   {
     name: 'throttling_queue_length',
     help: 'Requests waiting in a throttling queue.',
     type: 'gauge',
-    samples: perRule((r) => r.queued),
+    samples: perRule('throttling_queue_length', (r) => r.queued),
   },
   {
     name: 'concurrency_permits_in_use',
     help: 'Concurrency permits held by requests in progress (local concurrency limits).',
     type: 'gauge',
-    samples: perRule((r) => r.permits),
+    samples: perRule('concurrency_permits_in_use', (r) => r.permits),
   },
   {
     name: 'overload_shedding',
     help: 'Adaptive overload protection is shedding load (1) or not (0).',
     type: 'gauge',
-    samples: perRule((r) => asNumber(r.shedding)),
+    samples: perRule('overload_shedding', (r) => asNumber(r.shedding)),
   },
   {
     name: 'rules',
     help: 'Rules in force, by type; pending rules wait for a strategy or fallback no source defines yet.',
     type: 'gauge',
-    samples: ({ rules }) => [
-      { labels: { type: 'fault_tolerance' }, value: rules.faultToleranceRules },
-      { labels: { type: 'traffic_label' }, value: rules.trafficLabelRules },
-      { labels: { type: 'pending' }, value: rules.pending.length },
+    samples: ({ rules }, render) => [
+      { series: render.series('rules', 'type="fault_tolerance"'), value: rules.faultToleranceRules },
+      { series: render.series('rules', 'type="traffic_label"'), value: rules.trafficLabelRules },
+      { series: render.series('rules', 'type="pending"'), value: rules.pending.length },
     ],
   },
   {
     name: 'rules_info',
     help: 'The rules in force: which source applied them, and its version. Always 1.',
     type: 'gauge',
-    samples: ({ rules }) => [{ labels: { source: rules.source, version: rules.version ?? '' }, value: 1 }],
+    samples: ({ rules }, render) => [
+      { series: render.series('rules_info', `${render.label('source', rules.source)},${render.label('version', rules.version ?? '')}`), value: 1 },
+    ],
   },
   {
     name: 'rules_applied_timestamp_seconds',
     help: 'When the rules in force were applied (Unix time).',
     type: 'gauge',
-    samples: ({ rules }) => [{ labels: {}, value: Date.parse(rules.appliedAt) / 1000 }],
+    samples: ({ rules }, render) => [{ series: render.series('rules_applied_timestamp_seconds'), value: Date.parse(rules.appliedAt) / 1000 }],
   },
   {
     name: 'source_connected',
     help: 'Whether each rule source is connected (1) or not (0); a disconnected source keeps its last good rules.',
     type: 'gauge',
-    samples: ({ sources }) => sources.map((s) => ({ labels: { source: s.name, version: s.version ?? '' }, value: s.connected ? 1 : 0 })),
+    samples: ({ sources }, render) =>
+      sources.map((s) => ({ series: render.series('source_connected', `${render.label('source', s.name)},${render.label('version', s.version ?? '')}`), value: s.connected ? 1 : 0 })),
   },
   {
     name: 'source_error',
     help: 'Whether the last update from each rule source failed (1) or not (0).',
     type: 'gauge',
-    samples: ({ sources }) => sources.map((s) => ({ labels: { source: s.name }, value: s.lastError === undefined ? 0 : 1 })),
+    samples: ({ sources }, render) => sources.map((s) => ({ series: render.series('source_error', render.label('source', s.name)), value: s.lastError === undefined ? 0 : 1 })),
   },
   {
     name: 'store_available',
     help: 'Whether the store answers (1) or not (0, Global limits fall back to local enforcement).',
     type: 'gauge',
-    samples: ({ store }) => [{ labels: { store: store.name, shared: String(store.shared) }, value: store.available ? 1 : 0 }],
+    samples: ({ store }, render) => [
+      { series: render.series('store_available', `${render.label('store', store.name)},shared="${store.shared}"`), value: store.available ? 1 : 0 },
+    ],
   },
 ];
