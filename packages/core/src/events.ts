@@ -59,7 +59,7 @@ export interface EngineEventMap {
    * built otherwise. Synchronous, on the request path: keep listeners quick.
    */
   'request:blocked': [BlockEvent];
-  /** A rule in dry run would have refused a request, and admitted it instead (SPEC §8). */
+  /** A rule in dry run would have refused a request, and admitted it instead; see docs/observability.md. */
   'request:would-block': [BlockEvent];
   /** A shared store stopped or resumed answering; enforcement fell back to local or resumed. */
   'store:state': [{ readonly store: string; readonly available: boolean; readonly reason?: string }];

@@ -39,11 +39,11 @@ export interface FaultToleranceRuleDraft {
   readonly targets: readonly string[];
   readonly strategies: readonly Reference[];
   readonly fallbackAction: Reference | undefined;
-  /** `metadata.annotations["opensergo.io/dry-run"]` (SPEC §8). */
+  /** `metadata.annotations["opensergo.io/dry-run"]`; see docs/observability.md. */
   readonly dryRun: boolean;
 }
 
-/** The annotation that puts one rule in dry run (SPEC §8). */
+/** The annotation that puts one rule in dry run; see docs/observability.md. */
 export const DRY_RUN_ANNOTATION = 'opensergo.io/dry-run';
 
 /** `"true"` or `"false"` (a YAML boolean is read the same); anything else is a mistake, never ignored. */

@@ -176,7 +176,7 @@ export interface FaultToleranceRule extends ResourceMeta {
   readonly fallbackAction: HttpRequestFallbackAction | undefined;
   /**
    * `metadata.annotations["opensergo.io/dry-run"]: "true"`: decided as usual, but what it would
-   * block is admitted, counted and reported (`request:would-block`) instead (SPEC §8).
+   * block is admitted, counted and reported (`request:would-block`) instead; see docs/observability.md.
    */
   readonly dryRun: boolean;
 }
