@@ -48,7 +48,7 @@ export async function start(scenario, { rules, logger }) {
   if (scenario.stopwatch) app.use((req, _res, next) => (stopwatch.start(req), next()));
   if (scenario.setup === 'opensergo') {
     const governance = opensergo({ rules, logger });
-    if (scenario.observed) app.use(observe(governance.engine));
+    if (scenario.observed) app.use('/opensergo', observe(governance.engine)); // as docs/observability.md mounts it
     app.use(governance);
   }
   if (scenario.setup === 'peer') app.use(rateLimit({ windowMs: 1000, limit: scenario.limit }));

@@ -26,7 +26,7 @@ collectOpenSergoMetrics(governance.engine, { registry });
 
 const app = express();
 app.get('/metrics', metricsHandler(registry)); // put both behind your own authentication in production
-app.use(dashboard(governance.engine, { path: '/opensergo' }));
+app.use('/opensergo', dashboard(governance.engine, { path: '/opensergo' }));
 app.use(governance);
 app.get('/foo', (req, res) => res.send(`foo served (resource ${req.opensergo.resource})\n`));
 app.get('/index', (req, res) => res.json({ trafficLabels: req.opensergo.trafficLabels }));

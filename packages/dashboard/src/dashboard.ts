@@ -33,7 +33,7 @@ export interface DashboardHandler {
  * @example
  * ```js
  * import { dashboard } from '@opensergo/dashboard';
- * app.use(dashboard(governance.engine, { path: '/opensergo' })); // Express: open /opensergo
+ * app.use('/opensergo', dashboard(governance.engine, { path: '/opensergo' })); // Express: open /opensergo
  * ```
  */
 export function dashboard(engine: Engine, options: DashboardOptions = {}): DashboardHandler {
@@ -43,6 +43,8 @@ export function dashboard(engine: Engine, options: DashboardOptions = {}): Dashb
   const feed = new LiveFeed(engine, { intervalMs: options.intervalMs ?? 1000, historyMs: (options.historyMinutes ?? 5) * 60_000 });
   const pathOf = (url: string): string => url.split('?', 1)[0]!.replace(/\/+$/, '') || '/';
   const matches = (url: string): boolean => {
+    // Most requests are for the app, not the page: one prefix test answers them.
+    if (!url.startsWith(path)) return false;
     const p = pathOf(url);
     return p === path || p === eventsPath;
   };

@@ -65,7 +65,7 @@ describe('dashboard in Chromium', () => {
   before(async () => {
     const app = express();
     handler = dashboard(governance.engine, { path: '/ops/governance', intervalMs: 500 });
-    app.use(handler);
+    app.use('/ops/governance', handler);
     app.use(governance);
     app.get('/foo', (_req, res) => res.send('foo'));
     app.get('/fragile', (_req, res) => res.status(500).send('broken'));
