@@ -19,6 +19,7 @@ import { nothingGoverned } from './rules/scope-report.js';
 import { Block, type GuardResult, type Outcome, type Ticket } from './strategies/guard.js';
 import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js';
 import { blockEvent } from './metrics/block-event.js';
+import type { OutcomeStats } from './metrics/rule-stats.js';
 import { rateLimitFields } from './rate-limit-headers.js';
 import { explainRequest, type Explanation } from './explain.js';
 
@@ -62,12 +63,12 @@ class RequestEntry implements Entry {
   private done = false;
   constructor(
     private readonly tickets: readonly Ticket[],
-    private readonly bindings: readonly Binding[],
+    private readonly outcomes: readonly OutcomeStats[],
     private readonly enteredAt: number,
     private readonly clock: Clock,
     private readonly metrics: EngineMetrics,
   ) {
-    for (let i = 0; i < bindings.length; i++) bindings[i]!.stats.inFlight += 1;
+    for (let i = 0; i < outcomes.length; i++) outcomes[i]!.inFlight += 1;
   }
 
   exit(outcome: Outcome): void {
@@ -76,7 +77,7 @@ class RequestEntry implements Entry {
     const now = this.clock.now();
     for (const ticket of this.tickets) if (ticket.tracksOutcome) ticket.exit(outcome, this.enteredAt, now);
     const listener = this.metrics.outcomeListener;
-    for (const binding of this.bindings) binding.stats.record(outcome, now - this.enteredAt, listener);
+    for (const stats of this.outcomes) stats.record(outcome, now - this.enteredAt, listener);
   }
 }
 
@@ -266,7 +267,7 @@ export class Engine {
       if (!this.rateLimitHeaders) return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
       return this.withHeaders(route, context, undefined);
     }
-    const entry = new RequestEntry(held, bindings, enteredAt, this.clock, this.observed);
+    const entry = new RequestEntry(held, route.outcomes, enteredAt, this.clock, this.observed);
     return this.rateLimitHeaders ? this.withHeaders(route, context, entry) : { type: 'pass', context, entry };
   }
 

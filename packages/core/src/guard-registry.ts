@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import { reportDroppedLabels } from './labels/dropped-labels.js';
 import { TrafficLabeler, type DroppedLabel } from './labels/traffic-labels.js';
 import { ResourceIndex, type Binding } from './matching/resource-index.js';
-import { RuleStats } from './metrics/rule-stats.js';
+import { OutcomeStats, RuleStats } from './metrics/rule-stats.js';
 import { parseResourcePattern } from './matching/resource-pattern.js';
 import { runSync, type Steps } from './rules/steps.js';
 import type { HttpRequestFallbackAction, RuleSet, Strategy } from './rules/types.js';
@@ -68,6 +68,7 @@ function fingerprint(strategy: Strategy): string {
 export class GuardRegistry {
   private guards = new Map<string, Guard>();
   private stats = new Map<string, RuleStats>();
+  private outcomes = new Map<string, OutcomeStats>();
   private readonly warned = new Set<string>();
   private readonly metrics: SystemMetrics;
   /** One reporter for the engine's life, so that its once-a-minute limit holds across reloads. */
@@ -91,6 +92,7 @@ export class GuardRegistry {
     const { caseSensitive, trustIncomingLabels } = this.options;
     const next = new Map<string, Guard>();
     const nextStats = new Map<string, RuleStats>();
+    const nextOutcomes = new Map<string, OutcomeStats>();
     const created: Guard[] = [];
     const bindings: Binding[] = [];
     const fallbacks = new Map<HttpRequestFallbackAction, FallbackTemplate>();
@@ -110,9 +112,13 @@ export class GuardRegistry {
           if (!guard) continue;
           // Counters follow the (target, strategy, rule), not the strategy's definition: a
           // changed threshold keeps counting where it was.
-          const statsKey = `${targetKey}\u0000${strategy.kind}/${strategy.namespace ?? ''}/${strategy.name}\u0000${rule.namespace ?? ''}/${rule.name}`;
+          const ruleKey = `${targetKey}\u0000${rule.namespace ?? ''}/${rule.name}`;
+          let outcomes = nextOutcomes.get(ruleKey) ?? this.outcomes.get(ruleKey);
+          outcomes ??= new OutcomeStats(target, rule.name);
+          nextOutcomes.set(ruleKey, outcomes);
+          const statsKey = `${ruleKey}\u0000${strategy.kind}/${strategy.namespace ?? ''}/${strategy.name}`;
           let stats = nextStats.get(statsKey) ?? this.stats.get(statsKey);
-          stats ??= new RuleStats(target, rule.name, strategy.name, strategy.kind);
+          stats ??= new RuleStats(target, rule.name, strategy.name, strategy.kind, outcomes);
           nextStats.set(statsKey, stats);
           const dryRun = rule.dryRun || this.options.dryRun;
           bindings.push({ pattern, guard, fallback, rule: `FaultToleranceRule/${rule.name}`, stats, dryRun });
@@ -133,6 +139,7 @@ export class GuardRegistry {
         for (const [key, guard] of this.guards) if (next.get(key) !== guard) guard.dispose();
         this.guards = next;
         this.stats = nextStats;
+        this.outcomes = nextOutcomes;
       },
       discard: () => {
         for (const guard of created) guard.dispose();

@@ -68,7 +68,10 @@ describe('OpenTelemetry metrics', () => {
       assert.equal(point(requests, { ...foo, 'opensergo.result': 'blocked' })?.value, 20);
       const breaker = { 'opensergo.resource': '/foo', 'opensergo.kind': 'CircuitBreakerStrategy' };
       assert.equal(point(got.get('opensergo.circuit_breaker.state'), { ...breaker, 'opensergo.breaker.state': 'closed' })?.value, 1);
-      const duration = point(got.get('opensergo.request.duration'), breaker)?.value as Histogram | undefined;
+      const duration = point(got.get('opensergo.request.duration'), { 'opensergo.resource': '/foo', 'opensergo.rule': 'my-rule' })?.value as
+        | Histogram
+        | undefined;
+      assert.equal(got.get('opensergo.request.duration')?.length, 1, 'one histogram per (target, rule), whatever its strategies');
       assert.equal(duration?.count, 10);
       assert.ok(Math.abs((duration?.sum ?? 0) - 0.3) < 1e-9);
       assert.equal(point(got.get('opensergo.rules'), { 'opensergo.rule.type': 'fault_tolerance' })?.value, 1);

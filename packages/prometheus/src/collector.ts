@@ -32,16 +32,18 @@ function renderer(prefix: string, constant: Readonly<Record<string, string>> | u
   const extra = constant ? Object.entries(constant).map(([k, v]) => label(k, v)).join(',') : '';
   // Rows are new objects at each scrape, so this memo serves one scrape and is then collected.
   const rows = new WeakMap<RuleMetrics, string>();
+  const target = (row: RuleMetrics): string => `${label('resource', row.resource)},${label('rule', row.rule)}`;
   return {
     label,
     series(name, labels = '') {
       const all = extra === '' ? labels : labels === '' ? extra : `${labels},${extra}`;
       return all === '' ? `${prefix}${name}` : `${prefix}${name}{${all}}`;
     },
+    target,
     rule(row) {
       let text = rows.get(row);
       if (text === undefined) {
-        text = `${label('resource', row.resource)},${label('rule', row.rule)},${label('strategy', row.strategy)},kind="${row.kind}"`;
+        text = `${target(row)},${label('strategy', row.strategy)},kind="${row.kind}"`;
         rows.set(row, text);
       }
       return text;

@@ -17,6 +17,8 @@ export interface Render {
   series(name: string, labels?: string): string;
   /** `resource="…",rule="…",strategy="…",kind="…"` of a row. */
   rule(row: RuleMetrics): string;
+  /** `resource="…",rule="…"` of a row. */
+  target(row: RuleMetrics): string;
   /** One `name="value"` label, escaped. */
   label(name: string, value: string | number): string;
 }
@@ -39,6 +41,25 @@ function perRule(name: string, value: (r: RuleMetrics) => number | undefined): F
     }
     return out;
   };
+}
+
+/**
+ * The first row of each (target, rule): failures, in-flight requests and response times are
+ * kept per target of a rule, the same in the rows of each of its strategies.
+ */
+function perTarget(rows: readonly RuleMetrics[]): RuleMetrics[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => {
+    const key = `${r.resource}\u0000${r.rule}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** One sample per (target, rule). */
+function perTargetOf(name: string, value: (r: RuleMetrics) => number): Family['samples'] {
+  return (snapshot, render) => perTarget(snapshot.resources).map((r) => ({ series: render.series(name, render.target(r)), value: value(r) }));
 }
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -68,27 +89,27 @@ export const FAMILIES: readonly Family[] = [
   },
   {
     name: 'request_failures_total',
-    help: 'Admitted requests that failed (an error, or a 5xx status), on routes whose outcomes are followed.',
+    help: 'Admitted requests of each target of each rule that failed (an error, or a 5xx status), on routes whose outcomes are followed.',
     type: 'counter',
-    samples: perRule('request_failures_total', (r) => r.failed),
+    samples: perTargetOf('request_failures_total', (r) => r.failed),
   },
   {
     name: 'requests_in_flight',
-    help: 'Admitted requests not finished yet, on routes whose outcomes are followed.',
+    help: 'Admitted requests of each target of each rule not finished yet, on routes whose outcomes are followed.',
     type: 'gauge',
-    samples: perRule('requests_in_flight', (r) => r.inFlight),
+    samples: perTargetOf('requests_in_flight', (r) => r.inFlight),
   },
   {
     name: 'request_duration_seconds',
-    help: 'Response time of admitted requests, from arrival at the middleware to the end of the response, on routes whose outcomes are followed.',
+    help: 'Response time of admitted requests of each target of each rule, from arrival at the middleware to the end of the response, on routes whose outcomes are followed.',
     type: 'histogram',
     samples: (snapshot, render) => {
       const bounds = snapshot.durationBucketsMs.map((ms) => `,le="${ms / 1000}"`).concat(',le="+Inf"');
       const out: Sample[] = [];
-      for (const r of snapshot.resources) {
+      for (const r of perTarget(snapshot.resources)) {
         const { cumulative, sumMs, count } = r.duration;
         if (count === 0) continue;
-        const labels = render.rule(r);
+        const labels = render.target(r);
         for (let i = 0; i < bounds.length; i++) out.push({ series: render.series('request_duration_seconds_bucket', labels + bounds[i]!), value: cumulative[i]! });
         out.push({ series: render.series('request_duration_seconds_sum', labels), value: sumMs / 1000 });
         out.push({ series: render.series('request_duration_seconds_count', labels), value: count });

@@ -61,6 +61,7 @@ function traffic(engine: Engine, clock: FakeClock): void {
 const foo = (result: string) =>
   `opensergo_requests_total{resource="/foo",rule="my-rule",strategy="rate-limit-foo",kind="RateLimitStrategy",result="${result}"}`;
 const fragile = 'resource="/fragile",rule="fragile",strategy="breaker",kind="CircuitBreakerStrategy"';
+const fragileTarget = 'resource="/fragile",rule="fragile"';
 
 async function scrape(port: number): Promise<{ type: string | null; samples: Map<string, number> }> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -75,11 +76,11 @@ function checkScrape({ type, samples }: { type: string | null; samples: Map<stri
   assert.equal(samples.get(foo('would_block')), 0);
   assert.equal(samples.get(`opensergo_circuit_breaker_state{${fragile},state="open"}`), 1);
   assert.equal(samples.get(`opensergo_circuit_breaker_state{${fragile},state="closed"}`), 0);
-  assert.equal(samples.get(`opensergo_request_failures_total{${fragile}}`), 2);
-  assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragile},le="0.01"}`), 0);
-  assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragile},le="0.025"}`), 2);
-  assert.equal(samples.get(`opensergo_request_duration_seconds_count{${fragile}}`), 2);
-  assert.equal(samples.get(`opensergo_request_duration_seconds_sum{${fragile}}`), 0.04);
+  assert.equal(samples.get(`opensergo_request_failures_total{${fragileTarget}}`), 2);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragileTarget},le="0.01"}`), 0);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragileTarget},le="0.025"}`), 2);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_count{${fragileTarget}}`), 2);
+  assert.equal(samples.get(`opensergo_request_duration_seconds_sum{${fragileTarget}}`), 0.04);
   assert.equal(samples.get('opensergo_rules{type="fault_tolerance"}'), 2);
   assert.equal(samples.get('opensergo_rules_info{source="inline",version=""}'), 1);
   assert.equal(samples.get('opensergo_store_available{store="memory",shared="false"}'), 1);

@@ -1,6 +1,6 @@
 import type { Decision, RequestContext } from '../engine.js';
 import type { FallbackTemplate } from '../fallback.js';
-import type { RuleStats } from '../metrics/rule-stats.js';
+import type { OutcomeStats, RuleStats } from '../metrics/rule-stats.js';
 import { NO_LABELS } from '../labels/traffic-labels.js';
 import type { Guard, Ticket } from '../strategies/guard.js';
 import { runSync, type Steps } from '../rules/steps.js';
@@ -38,6 +38,8 @@ export interface Route {
    * back itself (a closed breaker, a local limit): the entry's tickets, shared, not per request.
    */
   readonly ownTickets: readonly Ticket[];
+  /** Where an admitted request's outcome is recorded: one per (target, rule) among the bindings. */
+  readonly outcomes: readonly OutcomeStats[];
 }
 
 const tracksOutcome = (guard: Guard): boolean => (guard as Partial<Ticket>).tracksOutcome === true;
@@ -48,7 +50,8 @@ function makeRoute(bindings: readonly Binding[], resource: string, specificity: 
   const unlabelled: RequestContext = Object.freeze({ resource, trafficLabel: undefined, trafficLabels: NO_LABELS });
   const unlabelledPass: Decision = Object.freeze({ type: 'pass', context: unlabelled, entry: undefined });
   const ownTickets = Object.freeze(bindings.map((b) => b.guard).filter(tracksOutcome) as unknown as Ticket[]);
-  return Object.freeze({ bindings, resource, specificity, unlabelled, unlabelledPass, ownTickets });
+  const outcomes = Object.freeze([...new Set(bindings.map((b) => b.stats.outcomes))]);
+  return Object.freeze({ bindings, resource, specificity, unlabelled, unlabelledPass, ownTickets, outcomes });
 }
 
 /** Routes of one path, per method, each merged with the any-method bindings and sorted. */

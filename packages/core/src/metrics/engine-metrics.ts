@@ -3,7 +3,7 @@ import type { Binding } from '../matching/resource-index.js';
 import type { EngineStatus } from '../rule-sources.js';
 import type { StrategyKind } from '../rules/types.js';
 import type { Store } from '../store/store.js';
-import { DURATION_BUCKETS_MS, type OutcomeListener, type RuleStats } from './rule-stats.js';
+import { DURATION_BUCKETS_MS, type OutcomeListener, type OutcomeStats, type RuleStats } from './rule-stats.js';
 
 /** One (target, strategy) pair of one rule, as `engine.metrics()` reports it. */
 export interface RuleMetrics {
@@ -16,9 +16,12 @@ export interface RuleMetrics {
   readonly passed: number;
   readonly blocked: number;
   readonly wouldBlock: number;
+  /**
+   * Admitted requests that failed, those in flight, and response times: per (target, rule), so
+   * the same figures in each row of the rule's strategies on that target (see option `outcomeMetrics`).
+   */
   readonly failed: number;
   readonly inFlight: number;
-  /** Response times of admitted requests whose outcome was followed (see option `outcomeMetrics`). */
   readonly duration: {
     /** Cumulative counts per bucket of `durationBucketsMs`, then the total (`+Inf`). */
     readonly cumulative: readonly number[];
@@ -52,7 +55,7 @@ export interface MetricsSnapshot {
   readonly resources: readonly RuleMetrics[];
 }
 
-function cumulative(stats: RuleStats): number[] {
+function cumulative(stats: OutcomeStats): number[] {
   const out = new Array<number>(stats.buckets.length);
   let sum = 0;
   for (let i = 0; i < stats.buckets.length; i++) out[i] = sum += stats.buckets[i]!;
@@ -110,7 +113,7 @@ export class EngineMetrics {
       const stats = binding.stats;
       if (seen.has(stats)) continue;
       seen.add(stats);
-      const { resource, rule, strategy, kind, passed, blocked, wouldBlock, failed, inFlight } = stats;
+      const { resource, rule, strategy, kind, passed, blocked, wouldBlock, outcomes } = stats;
       resources.push({
         resource,
         rule,
@@ -120,9 +123,9 @@ export class EngineMetrics {
         passed,
         blocked,
         wouldBlock,
-        failed,
-        inFlight,
-        duration: { cumulative: cumulative(stats), sumMs: stats.durationSumMs, count: stats.durationCount },
+        failed: outcomes.failed,
+        inFlight: outcomes.inFlight,
+        duration: { cumulative: cumulative(outcomes), sumMs: outcomes.durationSumMs, count: outcomes.durationCount },
         ...binding.guard.inspect?.(),
       });
     }

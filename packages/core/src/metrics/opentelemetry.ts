@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Engine } from '../engine.js';
 import { OpenSergoError } from '../errors.js';
 import type { RuleMetrics } from './engine-metrics.js';
-import { DURATION_BUCKETS_MS, type RuleStats } from './rule-stats.js';
+import { DURATION_BUCKETS_MS, type OutcomeStats } from './rule-stats.js';
 
 // The few parts of `@opentelemetry/api` used here (an optional peer dependency: nothing is
 // imported from it unless it is installed).
@@ -54,12 +54,8 @@ function openTelemetryApi(): OpenTelemetryApi | null {
   return api;
 }
 
-const ruleAttributes = (r: { resource: string; rule: string; strategy: string; kind: string }): Attributes => ({
-  'opensergo.resource': r.resource,
-  'opensergo.rule': r.rule,
-  'opensergo.strategy': r.strategy,
-  'opensergo.kind': r.kind,
-});
+const targetAttributes = (r: { resource: string; rule: string }): Attributes => ({ 'opensergo.resource': r.resource, 'opensergo.rule': r.rule });
+const ruleAttributes = (r: RuleMetrics): Attributes => ({ ...targetAttributes(r), 'opensergo.strategy': r.strategy, 'opensergo.kind': r.kind });
 
 /**
  * Publishes the engine's metrics as OpenTelemetry metrics on a MeterProvider (meter
@@ -112,13 +108,18 @@ export function exportOpenTelemetryMetrics(engine: Engine, options: OpenTelemetr
   };
   const collect = (result: BatchResult): void => {
     const snapshot = engine.metrics();
+    const targets = new Set<string>();
     for (const r of snapshot.resources) {
       const attributes = ruleAttributes(r);
       result.observe(requests, r.passed, { ...attributes, 'opensergo.result': 'passed' });
       result.observe(requests, r.blocked, { ...attributes, 'opensergo.result': 'blocked' });
       result.observe(requests, r.wouldBlock, { ...attributes, 'opensergo.result': 'would_block' });
-      result.observe(failures, r.failed, attributes);
-      result.observe(inFlight, r.inFlight, attributes);
+      const target = `${r.resource}\u0000${r.rule}`;
+      if (!targets.has(target)) {
+        targets.add(target); // outcomes are per (target, rule): once, whatever the strategies
+        result.observe(failures, r.failed, targetAttributes(r));
+        result.observe(inFlight, r.inFlight, targetAttributes(r));
+      }
       if (r.breaker !== undefined) {
         for (const state of ['closed', 'open', 'half-open']) result.observe(breaker, r.breaker === state ? 1 : 0, { ...attributes, 'opensergo.breaker.state': state });
       }
@@ -132,10 +133,10 @@ export function exportOpenTelemetryMetrics(engine: Engine, options: OpenTelemetr
   };
   meter.addBatchObservableCallback(collect, observables);
 
-  const attributesOf = new WeakMap<RuleStats, Attributes>();
+  const attributesOf = new WeakMap<OutcomeStats, Attributes>();
   const removeListener = engine.observability.addOutcomeListener((stats, ms) => {
     let attributes = attributesOf.get(stats);
-    if (!attributes) attributesOf.set(stats, (attributes = ruleAttributes(stats)));
+    if (!attributes) attributesOf.set(stats, (attributes = targetAttributes(stats)));
     duration.record(ms / 1000, attributes);
   });
   let stopped = false;

@@ -10,20 +10,13 @@ export const DURATION_BUCKETS_MS: readonly number[] = Object.freeze([5, 10, 25, 
 const LAST_BUCKET = DURATION_BUCKETS_MS.length;
 
 /** What the engine says about one outcome to whoever listens (the OpenTelemetry histogram). */
-export type OutcomeListener = (stats: RuleStats, durationMs: number, failed: boolean) => void;
+export type OutcomeListener = (stats: OutcomeStats, durationMs: number, failed: boolean) => void;
 
 /**
- * The counters of one (target, strategy) pair of one rule: plain numbers the engine bumps on
- * objects it already holds, read by exporters when they are asked. Kept across reloads while
- * the rule still applies that strategy to that target, so counters only ever grow.
+ * How the admitted requests of one target of one rule ended: one per (target, rule), shared by
+ * the rule's strategies on that target, since a request's outcome is the same for all of them.
  */
-export class RuleStats {
-  /** Requests every check admitted (including what a dry-run rule let through). */
-  passed = 0;
-  /** Requests this strategy refused. */
-  blocked = 0;
-  /** Requests this strategy would have refused, admitted because the rule (or engine) is in dry run. */
-  wouldBlock = 0;
+export class OutcomeStats {
   /** Admitted requests that failed: an error, or a 5xx status. */
   failed = 0;
   /** Admitted requests not finished yet (only on routes whose outcomes are followed). */
@@ -38,8 +31,6 @@ export class RuleStats {
     readonly resource: string,
     /** The FaultToleranceRule's name. */
     readonly rule: string,
-    readonly strategy: string,
-    readonly kind: StrategyKind,
   ) {}
 
   /** An admitted request ended `durationMs` after it arrived. */
@@ -55,4 +46,29 @@ export class RuleStats {
     this.durationCount += 1;
     listener?.(this, durationMs, failed);
   }
+}
+
+/**
+ * The counters of one (target, strategy) pair of one rule: plain numbers the engine bumps on
+ * objects it already holds, read by exporters when they are asked. Kept across reloads while
+ * the rule still applies that strategy to that target, so counters only ever grow.
+ */
+export class RuleStats {
+  /** Requests every check admitted (including what a dry-run rule let through). */
+  passed = 0;
+  /** Requests this strategy refused. */
+  blocked = 0;
+  /** Requests this strategy would have refused, admitted because the rule (or engine) is in dry run. */
+  wouldBlock = 0;
+
+  constructor(
+    /** The target as written in the rule. */
+    readonly resource: string,
+    /** The FaultToleranceRule's name. */
+    readonly rule: string,
+    readonly strategy: string,
+    readonly kind: StrategyKind,
+    /** How the target's admitted requests ended (shared with the rule's other strategies on it). */
+    readonly outcomes: OutcomeStats,
+  ) {}
 }
