@@ -66,27 +66,17 @@ export interface EngineEventMap {
 }
 
 /**
- * The engine's typed event emitter. It keeps track of whether anyone listens to the per-request
- * events, so that the request path pays nothing for them otherwise.
+ * The engine's typed event emitter. The request path asks it whether anyone listens to the
+ * per-request events before building one, so that they cost nothing otherwise.
  */
 export class EngineEvents extends EventEmitter<EngineEventMap> {
   /** @internal Someone listens to `request:blocked`. */
-  hearsBlocked = false;
-  /** @internal Someone listens to `request:would-block`. */
-  hearsWouldBlock = false;
-
-  constructor() {
-    super();
-    // `newListener` fires just before a listener is added, `removeListener` just after one goes.
-    (this as EventEmitter).on('newListener', (name: string | symbol) => {
-      if (name === 'request:blocked') this.hearsBlocked = true;
-      else if (name === 'request:would-block') this.hearsWouldBlock = true;
-    });
-    (this as EventEmitter).on('removeListener', () => this.recount());
+  get hearsBlocked(): boolean {
+    return this.listenerCount('request:blocked') > 0;
   }
 
-  private recount(): void {
-    this.hearsBlocked = this.listenerCount('request:blocked') > 0;
-    this.hearsWouldBlock = this.listenerCount('request:would-block') > 0;
+  /** @internal Someone listens to `request:would-block`. */
+  get hearsWouldBlock(): boolean {
+    return this.listenerCount('request:would-block') > 0;
   }
 }

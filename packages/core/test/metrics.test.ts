@@ -161,6 +161,11 @@ describe('block events', () => {
       assert.equal(engine.events.hearsWouldBlock, true);
       engine.events.emit('request:would-block', {} as never);
       assert.equal(engine.events.hearsWouldBlock, false, 'a once listener that fired is gone');
+      engine.events.on('request:blocked', listener);
+      engine.events.removeAllListeners();
+      assert.equal(engine.events.hearsBlocked, false);
+      engine.events.on('request:blocked', listener);
+      assert.equal(engine.events.hearsBlocked, true, 'still tracked after removeAllListeners()');
     }));
 });
 
