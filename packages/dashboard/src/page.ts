@@ -138,7 +138,13 @@ function render(snapshot) {
 }
 const events = new EventSource(${JSON.stringify(eventsUrl)});
 const status = document.getElementById('status');
-events.addEventListener('history', (e) => { for (const snapshot of JSON.parse(e.data)) record(snapshot), (previous = { at: snapshot.at, totals: perResource(snapshot.resources), rows: new Map() }); });
+events.addEventListener('history', (e) => {
+  // Totals sampled before this page opened: the chart starts with the last minutes.
+  for (const sample of JSON.parse(e.data)) {
+    const { totals } = record(sample);
+    previous = { at: sample.at, totals, rows: new Map() };
+  }
+});
 events.addEventListener('snapshot', (e) => { status.textContent = 'live'; status.dataset.state = 'live'; render(JSON.parse(e.data)); });
 events.onerror = () => { status.textContent = 'connection lost, retrying…'; status.dataset.state = 'lost'; };
 </script>

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import Koa from 'koa';
 import Fastify from 'fastify';
 import { createEngine, requestView, type Engine } from '@opensergo/core';
-import { fastifyDashboard, koaDashboard } from '@opensergo/dashboard';
+import { dashboard, fastifyDashboard, koaDashboard } from '@opensergo/dashboard';
 
 const RULES = `
 apiVersion: fault-tolerance.opensergo.io/v1alpha1
@@ -67,6 +67,36 @@ describe('dashboard on Koa and Fastify', () => {
     } finally {
       app.server.closeAllConnections();
       await app.close();
+      await engine.close();
+    }
+  });
+
+  it('gives a page opened later the rates sampled since a page first opened', async () => {
+    const engine = createEngine({ rules: RULES, logger: false });
+    const handler = dashboard(engine, { intervalMs: 20 });
+    const server = createServer((req, res) => handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/opensergo/events`;
+    /** The data of the stream's first `history` frame. */
+    const history = async (): Promise<{ at: number; resources: { resource: string; passed: number }[] }[]> => {
+      const controller = new AbortController();
+      const reader = (await fetch(url, { signal: controller.signal })).body!.getReader();
+      let text = '';
+      while (!/event: history\ndata: .*\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      return JSON.parse(/event: history\ndata: (.*)\n/.exec(text)![1]!) as never;
+    };
+    try {
+      assert.deepEqual(await history(), [], 'nothing is sampled before a page opens');
+      engine.enter(requestView('GET', '/foo', {}));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const later = await history();
+      assert.ok(later.length > 0);
+      assert.deepEqual(later.at(-1)!.resources, [{ resource: '/foo', passed: 1, blocked: 0 }]);
+    } finally {
+      handler.close();
+      server.closeAllConnections();
+      server.close();
       await engine.close();
     }
   });
