@@ -48,6 +48,12 @@ const CHECKS: { readonly [K in keyof OpenSergoOptions]-?: Check } = {
   sources: {
     expected: 'an array of rule sources (each with a name, start and close)',
     test: (v) => Array.isArray(v) && v.every((s) => hasMethods(s, ['start', 'close']) && nonEmpty((s as Record<string, unknown>)['name'])),
+  },  dryRun: flag,
+  rateLimitHeaders: flag,
+  outcomeMetrics: { expected: '"tracked" or "all"', test: (v) => v === 'tracked' || v === 'all' },
+  openTelemetry: {
+    expected: 'true, false, or { meterProvider } (an OpenTelemetry MeterProvider, with getMeter)',
+    test: (v) => typeof v === 'boolean' || (isObject(v) && (v['meterProvider'] === undefined || hasMethods(v['meterProvider'], ['getMeter']))),
   },
 };
 

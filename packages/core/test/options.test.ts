@@ -45,6 +45,10 @@ describe('option types', () => {
       [{ controlPlane: 'localhost:10246' }, /`controlPlane` must be false, or \{ endpoint: "host:port", namespace\?, app\? \}, got "localhost:10246"/],
       [{ controlPlane: { endpoint: '' } }, /`controlPlane` must be/],
       [{ sources: [{}] }, /`sources` must be an array of rule sources/],
+      [{ dryRun: 'true' }, /`dryRun` must be true or false, got "true" \(a string: write true without quotes\)/],
+      [{ rateLimitHeaders: 1 }, /`rateLimitHeaders` must be true or false, got 1/],
+      [{ outcomeMetrics: 'every' }, /`outcomeMetrics` must be "tracked" or "all", got "every"/],
+      [{ openTelemetry: { meterProvider: {} } }, /`openTelemetry` must be true, false, or \{ meterProvider \}/],
       [{ rules: '', rulesFile: 'x.yaml' }, /give either `rules` or `rulesFile`, not both/],
     ];
     for (const [options, message] of cases) assert.match(refusal({ logger: false, ...options }), message, JSON.stringify(options));
