@@ -19,7 +19,7 @@ import { nothingGoverned } from './rules/scope-report.js';
 import { Block, type GuardResult, type Outcome, type Ticket } from './strategies/guard.js';
 import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js';
 import { blockEvent } from './metrics/block-event.js';
-import type { OutcomeStats } from './metrics/rule-stats.js';
+import { RequestEntry } from './request-entry.js';
 import { rateLimitFields } from './rate-limit-headers.js';
 import { explainRequest, type Explanation } from './explain.js';
 
@@ -59,27 +59,6 @@ export type Decision =
       readonly rule: string;
     };
 
-class RequestEntry implements Entry {
-  private done = false;
-  constructor(
-    private readonly tickets: readonly Ticket[],
-    private readonly outcomes: readonly OutcomeStats[],
-    private readonly enteredAt: number,
-    private readonly clock: Clock,
-    private readonly metrics: EngineMetrics,
-  ) {
-    for (let i = 0; i < outcomes.length; i++) outcomes[i]!.inFlight += 1;
-  }
-
-  exit(outcome: Outcome): void {
-    if (this.done) return;
-    this.done = true;
-    const now = this.clock.now();
-    for (const ticket of this.tickets) if (ticket.tracksOutcome) ticket.exit(outcome, this.enteredAt, now);
-    const listener = this.metrics.outcomeListener;
-    for (const stats of this.outcomes) stats.record(outcome, now - this.enteredAt, listener);
-  }
-}
 
 /**
  * What the request holds after the guard at `i` admitted it with `result`. `undefined` means
