@@ -1,7 +1,7 @@
 // One harness, six servers: every conformance case runs against Express 4/5, Koa 2/3 and
 // Fastify 4/5 through the real frameworks on loopback, with raw node:http requests so that
 // odd path spellings reach the server unchanged.
-import { request as httpRequest, createServer, type Server } from 'node:http';
+import { request as httpRequest, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express4 from 'express4';
 import express5 from 'express5';
@@ -19,6 +19,8 @@ export interface Behaviour {
   status?: number;
   delayMs?: number;
   throws?: boolean;
+  /** Answered as JSON instead of the echoed context. */
+  body?: unknown;
 }
 
 export interface Route {
@@ -26,6 +28,11 @@ export interface Route {
   path: string;
   /** Default: answer 200 with the request's opensergo context as JSON. */
   behaviour?: (context: RequestContext | undefined) => Behaviour | Promise<Behaviour>;
+  /**
+   * Read the request body first, as callback-style body parsers do, and call `behaviour` from
+   * the body's `end` listener (Fastify parses the body itself before the handler).
+   */
+  readsBody?: boolean;
 }
 
 export interface RunningApp {
@@ -47,7 +54,17 @@ async function run(route: Route, context: RequestContext | undefined): Promise<{
   const b = (await route.behaviour?.(context)) ?? {};
   if (b.delayMs) await sleep(b.delayMs);
   if (b.throws) throw new Error('handler failed');
-  return { status: b.status ?? 200, body: JSON.stringify({ opensergo: context ?? null }) };
+  return { status: b.status ?? 200, body: JSON.stringify(b.body !== undefined ? b.body : { opensergo: context ?? null }) };
+}
+
+/** `run`, after reading the body with `data`/`end` listeners when the route asks for it. */
+function respond(route: Route, context: RequestContext | undefined, req: IncomingMessage): Promise<{ status: number; body: string }> {
+  if (!route.readsBody) return run(route, context);
+  return new Promise((resolve, reject) => {
+    req.on('data', () => {});
+    req.on('end', () => run(route, context).then(resolve, reject));
+    req.on('error', reject);
+  });
 }
 
 function listen(server: Server): Promise<number> {
@@ -81,7 +98,7 @@ function expressAdapter(name: string, express: ExpressFactory): AdapterUnderTest
       for (const route of routes) {
         const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post';
         app[method](route.path, (req, res, next) => {
-          run(route, req.opensergo).then(({ status, body }) => {
+          respond(route, req.opensergo, req).then(({ status, body }) => {
             res.status(status).type('application/json').send(body);
           }, next);
         });
@@ -109,7 +126,7 @@ function koaAdapter(name: string, Koa: typeof Koa3): AdapterUnderTest {
           ctx.status = 404;
           return;
         }
-        const { status, body } = await run(route, ctx.state['opensergo'] as RequestContext);
+        const { status, body } = await respond(route, ctx.state['opensergo'] as RequestContext, ctx.req);
         ctx.status = status;
         ctx.type = 'application/json';
         ctx.body = body;
@@ -173,7 +190,7 @@ export interface Reply {
 export function send(
   port: number,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; abortAfterMs?: number } = {},
+  options: { method?: string; headers?: Record<string, string>; abortAfterMs?: number; body?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
@@ -189,7 +206,7 @@ export function send(
         resolve({ status: 0, headers: {}, rawHeaders: [], body: '' });
       }, options.abortAfterMs);
     }
-    req.end();
+    req.end(options.body);
   });
 }
 

@@ -9,7 +9,9 @@ export type OpenSergoErrorCode =
   | 'ERR_OPENSERGO_RULES_FILE_UNREADABLE'
   | 'ERR_OPENSERGO_OPTIONS_INVALID'
   | 'ERR_OPENSERGO_STORE_UNAVAILABLE'
-  | 'ERR_OPENSERGO_CONTROL_PLANE';
+  | 'ERR_OPENSERGO_CONTROL_PLANE'
+  | 'ERR_OPENSERGO_LABEL_INVALID'
+  | 'ERR_OPENSERGO_NO_INSTANCE';
 
 /**
  * The one error class of the project. Blocked requests are never errors: they are

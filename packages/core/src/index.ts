@@ -1,6 +1,6 @@
 // @opensergo/core: the framework-neutral engine. Adapters use only:
 // createEngine, Engine, Decision, RequestContext, OpenSergoOptions, requestView,
-// exitWhenResponseCloses, answerWriteFailure, FallbackResponse.
+// exitWhenResponseCloses, answerWriteFailure, runRequest, FallbackResponse.
 
 export { createEngine } from './create-engine.js';
 export { Engine } from './engine.js';
@@ -12,10 +12,12 @@ export { requestView } from './request-view.js';
 export type { HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
 export { answerWriteFailure } from './write-failure.js';
+export { currentContext, runInContext, runRequest } from './context/current-context.js';
+export type { RequestEmitter } from './context/current-context.js';
 export type { ResponseLike } from './response-outcome.js';
 export type { FallbackResponse } from './fallback.js';
 
-export { propagationHeaders, incomingLabels, BAGGAGE_KEY, LABEL_HEADER } from './labels/traffic-labels.js';
+export { propagationHeaders, checkLabels, incomingLabels, BAGGAGE_KEY, LABEL_HEADER } from './labels/traffic-labels.js';
 export type { DroppedLabel } from './labels/traffic-labels.js';
 export { isLabelToken, MAX_LABELS, MAX_LABEL_LENGTH } from './labels/label-token.js';
 export { normalisePath } from './matching/normalise-path.js';

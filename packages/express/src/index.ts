@@ -1,11 +1,12 @@
 // Express adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// answerWriteFailure, and the types Decision, Engine, OpenSergoOptions, RequestContext.
+// answerWriteFailure, runRequest, and the types Decision, Engine, OpenSergoOptions, RequestContext.
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
   requestView,
+  runRequest,
   type Decision,
   type Engine,
   type Entry,
@@ -120,7 +121,7 @@ function apply(decision: Decision, req: Request, res: Response, next: Next, engi
   const headers = decision.headers;
   if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
   if (decision.entry) exitWhenResponseCloses(res, decision.entry);
-  next();
+  runRequest(decision.context, req, next);
 }
 
 /**

@@ -1,5 +1,5 @@
 // Fastify adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// answerWriteFailure, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
+// answerWriteFailure, runRequest, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
@@ -7,6 +7,7 @@ import {
   createEngine,
   exitWhenResponseCloses,
   requestView,
+  runRequest,
   type Decision,
   type Engine,
   type Entry,
@@ -82,7 +83,7 @@ function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply,
     request.opensergoEntry = decision.entry;
     exitWhenResponseCloses(reply.raw, decision.entry);
   }
-  done();
+  runRequest(decision.context, request.raw, done);
 }
 
 const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, pluginDone) => {

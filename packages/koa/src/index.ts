@@ -1,11 +1,12 @@
 // Koa adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// answerWriteFailure, and the types Decision, Engine, OpenSergoOptions, RequestContext.
+// answerWriteFailure, runRequest, and the types Decision, Engine, OpenSergoOptions, RequestContext.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
   requestView,
+  runRequest,
   type Decision,
   type Engine,
   type OpenSergoOptions,
@@ -68,9 +69,9 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
   }
   if (decision.headers) ctx.set(decision.headers);
   const entry = decision.entry;
-  if (!entry) return next();
+  if (!entry) return runRequest(decision.context, ctx.req, next);
   exitWhenResponseCloses(ctx.res, entry);
-  return next().catch((error: unknown) => {
+  return runRequest(decision.context, ctx.req, next).catch((error: unknown) => {
     entry.exit({ type: 'failed', error });
     throw error;
   });

@@ -1,3 +1,4 @@
+import { OpenSergoError } from '../errors.js';
 import { normalisePath } from '../matching/normalise-path.js';
 import { isLabelToken, MAX_LABELS } from './label-token.js';
 import { LinearRegex } from '../rules/linear-regex.js';
@@ -162,7 +163,33 @@ export class TrafficLabeler {
  * ```
  */
 export function propagationHeaders(labels: readonly string[]): Record<string, string> {
+  checkLabels(labels);
   if (labels.length === 0) return {};
   const list = labels.join(',');
   return { baggage: `${BAGGAGE_KEY}=${encodeURIComponent(list)}`, [LABEL_HEADER]: list };
+}
+
+/**
+ * Throws `ERR_OPENSERGO_LABEL_INVALID` unless `labels` is a list of at most {@link MAX_LABELS}
+ * label tokens: labels given directly (not read from a request) are refused, never cleaned.
+ *
+ * @example
+ * ```ts
+ * import { checkLabels } from '@opensergo/core';
+ * checkLabels(['gray']); // fine
+ * checkLabels(['gray blue']); // throws ERR_OPENSERGO_LABEL_INVALID
+ * ```
+ */
+export function checkLabels(labels: readonly string[]): void {
+  if (!Array.isArray(labels)) throw labelInvalid(`expected an array of labels, got ${typeof labels}`);
+  if (labels.length > MAX_LABELS) throw labelInvalid(`${labels.length} labels; at most ${MAX_LABELS} travel with a call`);
+  for (const label of labels) {
+    if (typeof label !== 'string' || !isLabelToken(label)) {
+      throw labelInvalid(`${JSON.stringify(label)} is not a label token (1–64 visible ASCII characters, none of , ; = " \\ or space)`);
+    }
+  }
+}
+
+function labelInvalid(message: string): OpenSergoError {
+  return new OpenSergoError('ERR_OPENSERGO_LABEL_INVALID', `Invalid traffic label: ${message}`);
 }

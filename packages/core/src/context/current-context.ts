@@ -1,0 +1,72 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestContext } from '../engine.js';
+import type { HeaderBag } from '../request-view.js';
+import { withOpenTelemetryBaggage } from './otel-baggage.js';
+
+/** The governed request being handled, through every `await`, timer and callback below it. */
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/**
+ * The context of the governed request being handled (its resource and traffic labels), or
+ * `undefined` outside one. It is there anywhere below the handler: after `await`s, in timers,
+ * in stream callbacks, in the request body's events, without passing it by hand. This is what
+ * `@opensergo/client` reads to label and route the calls a handler makes.
+ *
+ * @example
+ * ```ts
+ * import { currentContext } from '@opensergo/core';
+ * // deep inside a handler of a governed request:
+ * const lane = currentContext()?.trafficLabel ?? 'base';
+ * ```
+ */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/**
+ * Runs `fn` with `context` as the current context (and returns what it returns): for a job
+ * outside any request that should call others as a given request would, and for tests.
+ *
+ * @example
+ * ```ts
+ * import { currentContext, runInContext } from '@opensergo/core';
+ * runInContext({ resource: 'nightly-job', trafficLabel: 'gray', trafficLabels: ['gray'] }, () => {
+ *   currentContext()?.trafficLabel; // 'gray'
+ * });
+ * ```
+ */
+export function runInContext<T>(context: RequestContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/** The part of a Node request the adapters hand over: its headers and its events. */
+export interface RequestEmitter {
+  readonly headers: HeaderBag;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+}
+
+/**
+ * What an adapter calls to run the rest of a governed request (`next`, `done`) in its context.
+ * Code that runs later from the request body's own events (a body parser that calls `next`
+ * from its `end` listener, Fastify's body parsing) runs outside any context, since Node emits
+ * those events from the connection's: so a request with a body has its events emitted in the
+ * context too (one own property on that request; requests without a body pay nothing). When
+ * the request has traffic labels and `@opentelemetry/api` is installed, they are also put
+ * into OpenTelemetry baggage, so OpenTelemetry-instrumented clients carry them.
+ *
+ * @example
+ * ```ts
+ * import { runRequest } from '@opensergo/core';
+ * // in an adapter, after a pass decision:
+ * // runRequest(decision.context, req, next);
+ * ```
+ */
+export function runRequest<T>(context: RequestContext, request: RequestEmitter, fn: () => T): T {
+  const headers = request.headers;
+  if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')) {
+    const emit = request.emit;
+    request.emit = (...args: [string | symbol, ...unknown[]]): boolean => storage.run(context, () => emit.apply(request, args));
+  }
+  if (context.trafficLabels.length !== 0) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
+  return storage.run(context, fn);
+}
