@@ -22,6 +22,7 @@ import { blockEvent } from './metrics/block-event.js';
 import { RequestEntry } from './request-entry.js';
 import { rateLimitFields } from './rate-limit-headers.js';
 import { explainRequest, type Explanation } from './explain.js';
+import { workloadBase, workloadIdentity, type WorkloadBase, type WorkloadIdentity } from './workload/workload.js';
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
 export interface RequestContext {
@@ -121,6 +122,8 @@ export class Engine {
   private readonly rateLimitHeaders: boolean;
   /** Follow every admitted request to its end for metrics (`outcomeMetrics: 'all'`). */
   private readonly followAll: boolean;
+  private readonly workloadBase: WorkloadBase;
+  private identity: WorkloadIdentity;
 
   /** Use `createEngine`. */
   constructor(
@@ -131,9 +134,17 @@ export class Engine {
     this.observed = new EngineMetrics(this.events);
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
+    this.workloadBase = workloadBase(scope, options.workload, options.workloadLabels);
+    this.identity = this.identify(initial.ruleSet, []);
     this.ownedStore = options.store === undefined;
     const store = options.store ?? createMemoryStore();
-    this.detachStore = store.attach?.({ app: scope.app, namespace: scope.namespace, events: this.events, logger: this.logger });
+    this.detachStore = store.attach?.({
+      app: scope.app,
+      namespace: scope.namespace,
+      events: this.events,
+      logger: this.logger,
+      workload: () => this.identity,
+    });
     this.registry = new GuardRegistry({
       clock: this.clock,
       store,
@@ -165,6 +176,21 @@ export class Engine {
   /** The rules in force. */
   get rules(): RuleSet {
     return this.current.ruleSet;
+  }
+
+  /** This process's workload identity (attributes and workload labels) under the rules in force. */
+  get workload(): WorkloadIdentity {
+    return this.identity;
+  }
+
+  /** The identity under `ruleSet`, said once whenever its labels change. */
+  private identify(ruleSet: RuleSet, before: readonly string[]): WorkloadIdentity {
+    const next = workloadIdentity(this.workloadBase, ruleSet.workloadLabelRules);
+    if (next.labels.join(',') !== before.join(',') && (next.labels.length || before.length)) {
+      const said = next.labels.map((label) => `${label} (${next.sources[label]!.join(', ')})`).join('; ');
+      this.logger.info(`workload labels of this process: ${said || 'none'}`);
+    }
+    return next;
   }
 
   /** Decides one request. Synchronous unless a strategy must wait (throttling, remote store). */
@@ -292,9 +318,9 @@ export class Engine {
     this.sources.add(source);
   }
 
-  /** Sources, versions and last errors. */
+  /** Sources, versions, last errors, and this process's workload identity. */
   status(): EngineStatus {
-    return this.sources.status();
+    return { ...this.sources.status(), workload: this.identity };
   }
 
   /**
@@ -337,8 +363,10 @@ export class Engine {
 
   /** @internal Swaps in prepared rules at once: a request sees the old rules or the new ones. */
   swap(prepared: PreparedRules): void {
+    const before = this.current.ruleSet.workloadLabelRules;
     this.current = prepared.compiled;
     prepared.commit();
+    if (prepared.compiled.ruleSet.workloadLabelRules !== before) this.identity = this.identify(prepared.compiled.ruleSet, this.identity.labels);
   }
 
   /** Stops sources, timers and (if the engine created it) the store. Idempotent. */

@@ -86,6 +86,18 @@ export interface OpenSergoOptions {
    * `{ meterProvider }` for a given one; `false` for none.
    */
   readonly openTelemetry?: boolean | OpenTelemetryOptions;
+  /**
+   * This process's attributes (SPEC §4), like a pod's Kubernetes labels, e.g. `{ version: 'v2' }`:
+   * what WorkloadLabelRule selectors and TrafficRouter `sourceLabels` compare with. Added to
+   * `OPENSERGO_WORKLOAD` (`k=v,k=v`); `app` and `namespace` are added from their options.
+   */
+  readonly workload?: Readonly<Record<string, string>>;
+  /**
+   * This process's workload labels (e.g. `['gray']`): calls labelled `gray` are routed to
+   * instances labelled `gray`. Added to `OPENSERGO_WORKLOAD_LABELS` (comma-separated), the
+   * attribute `traffic.opensergo.io/label`, and the labels of matching WorkloadLabelRules.
+   */
+  readonly workloadLabels?: readonly string[];
 }
 
 /** Reads an environment variable, treating empty as unset. */

@@ -9,6 +9,7 @@ import { runSliced, runSync, type Steps } from './rules/steps.js';
 import type { PreparedRules } from './guard-registry.js';
 import { rulesInvalid } from './errors.js';
 import type { RuleSet, Scope } from './rules/types.js';
+import type { WorkloadIdentity } from './workload/workload.js';
 
 /** What `engine.status()` reports. */
 export interface EngineStatus {
@@ -29,6 +30,8 @@ export interface EngineStatus {
     readonly pending: readonly PendingRule[];
   };
   readonly sources: readonly SourceStatus[];
+  /** This process's attributes and workload labels, and where each label came from (SPEC §4). */
+  readonly workload: WorkloadIdentity;
 }
 
 export interface SourceStatus {

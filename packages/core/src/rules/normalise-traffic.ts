@@ -125,6 +125,7 @@ function routeMatch(c: Ctx, path: Path, m: Rec): RouteMatch {
     headers: byName(c, [...path, 'headers'], m['headers'], true),
     queryParams: byName(c, [...path, 'queryParams'], m['queryParams'], false),
     withoutHeaders: byName(c, [...path, 'withoutHeaders'], m['withoutHeaders'], true),
+    sourceLabels: selectorAt(c, [...path, 'sourceLabels'], m['sourceLabels']),
     ignoreUriCase,
   };
 }

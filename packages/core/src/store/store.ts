@@ -2,6 +2,7 @@ import type { ConcurrencyLimitStrategy, RateLimitStrategy } from '../rules/types
 import type { Guard, GuardContext } from '../strategies/guard.js';
 import type { EngineEvents } from '../events.js';
 import type { Logger } from '../logger.js';
+import type { WorkloadIdentity } from '../workload/workload.js';
 
 /** What an engine tells the store it uses (see `Store.attach`). */
 export interface StoreHost {
@@ -11,6 +12,8 @@ export interface StoreHost {
   /** Where to emit `store:state` and write transition lines. */
   readonly events: EngineEvents;
   readonly logger: Logger;
+  /** This process's workload identity under the rules in force (it changes when they do). */
+  workload(): WorkloadIdentity;
 }
 
 /**

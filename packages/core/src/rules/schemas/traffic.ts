@@ -95,6 +95,7 @@ export const trafficRouter: Schema = resource(
                 headers: matchesByName('header'),
                 queryParams: matchesByName('query parameter'),
                 withoutHeaders: matchesByName('header'),
+                sourceLabels: mapOf(stringOrNumber('an attribute value (string)'), 'a mapping of workload attributes to values, e.g. { version: v1 }'),
                 ignoreUriCase: { type: 'boolean', expected: 'true or false' },
               }),
               expected: 'a list of request matches (ORed)',
