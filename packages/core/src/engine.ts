@@ -124,6 +124,9 @@ export class Engine {
   private readonly followAll: boolean;
   private readonly workloadBase: WorkloadBase;
   private identity: WorkloadIdentity;
+  /** Outgoing-call clients (`@opensergo/client`) using this engine: they are where TrafficRouters act. */
+  private clients = 0;
+  private readonly unrouted = new Set<string>();
 
   /** Use `createEngine`. */
   constructor(
@@ -161,6 +164,39 @@ export class Engine {
     first.commit();
     this.current = first.compiled;
     this.sources = new RuleSources(this, scope, initial);
+    this.reportUnroutedRouters(initial.ruleSet);
+  }
+
+  /**
+   * @internal Called by `@opensergo/client` for each dispatcher or agent using this engine;
+   * returns the detach function. TrafficRouters act only on calls made through one.
+   */
+  attachClient(): () => void {
+    this.clients++;
+    let attached = true;
+    return () => {
+      if (attached) this.clients--;
+      attached = false;
+    };
+  }
+
+  /**
+   * TrafficRouters route the calls made through `@opensergo/client`: when, once start-up (or
+   * this reload) is over, no client uses this engine, say once per router that it has no effect.
+   */
+  private reportUnroutedRouters(ruleSet: RuleSet): void {
+    if (ruleSet.trafficRouters.length === 0) return;
+    setImmediate(() => {
+      if (this.clients > 0 || this.closed) return;
+      for (const router of ruleSet.trafficRouters) {
+        if (this.unrouted.has(router.name)) continue;
+        this.unrouted.add(router.name);
+        this.logger.warn(
+          `TrafficRouter/${router.name} (hosts ${router.hosts.join(', ')}) is ignored: TrafficRouters route the outgoing calls ` +
+            'made through @opensergo/client (createDispatcher or createAgent with this engine), and none uses this engine',
+        );
+      }
+    }).unref();
   }
 
   /**
@@ -367,6 +403,7 @@ export class Engine {
     this.current = prepared.compiled;
     prepared.commit();
     if (prepared.compiled.ruleSet.workloadLabelRules !== before) this.identity = this.identify(prepared.compiled.ruleSet, this.identity.labels);
+    this.reportUnroutedRouters(prepared.compiled.ruleSet);
   }
 
   /** Stops sources, timers and (if the engine created it) the store. Idempotent. */

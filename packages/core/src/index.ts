@@ -17,7 +17,15 @@ export type { RequestEmitter } from './context/current-context.js';
 export type { ResponseLike } from './response-outcome.js';
 export type { FallbackResponse } from './fallback.js';
 
-export { propagationHeaders, checkLabels, incomingLabels, BAGGAGE_KEY, LABEL_HEADER } from './labels/traffic-labels.js';
+export {
+  propagationHeaders,
+  checkLabels,
+  incomingLabels,
+  labelMember,
+  withLabelMember,
+  BAGGAGE_KEY,
+  LABEL_HEADER,
+} from './labels/traffic-labels.js';
 export type { DroppedLabel } from './labels/traffic-labels.js';
 export { isLabelToken, MAX_LABELS, MAX_LABEL_LENGTH } from './labels/label-token.js';
 export { normalisePath } from './matching/normalise-path.js';
@@ -42,6 +50,10 @@ export type { Clock, Timer } from './clock.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 
+export type { Discovery, Instance } from './discovery/discovery.js';
+export { WORKLOAD_LABEL_ATTRIBUTE } from './workload/workload.js';
+export type { WorkloadIdentity } from './workload/workload.js';
+
 export { createMemoryStore } from './store/memory-store.js';
 export type { Store, StoreHost } from './store/store.js';
 export { Block, CHECK_ORDER } from './strategies/guard.js';
@@ -62,15 +74,19 @@ export type {
   ConcurrencyLimitStrategy,
   FaultToleranceRule,
   HttpRequestFallbackAction,
+  HttpRoute,
   LabelMatch,
   LimitMode,
   OpenSergoKind,
   RateLimitStrategy,
+  RouteDestination,
+  RouteMatch,
   RuleProblem,
   RuleSet,
   Scope,
   Strategy,
   StrategyKind,
+  StringMatch,
   ThrottlingStrategy,
   TrafficLabelRule,
   TrafficRouter,

@@ -124,6 +124,21 @@ export function labelMember(baggage: string): string | undefined {
 }
 
 /**
+ * `baggage` with its `OpenSergo-Label` member set to `labels` (other members kept, in order),
+ * or removed when `labels` is empty; `undefined` when nothing is left.
+ *
+ * @example
+ * ```ts
+ * withLabelMember('userId=7', ['gray']); // 'userId=7,OpenSergo-Label=gray'
+ * ```
+ */
+export function withLabelMember(baggage: string | undefined, labels: readonly string[]): string | undefined {
+  const members = baggage === undefined ? [] : baggage.split(',').filter((m) => m.trim() !== '' && !isLabelMember(m));
+  if (labels.length) members.push(`${BAGGAGE_KEY}=${encodeURIComponent(labels.join(','))}`);
+  return members.length ? members.map((m) => m.trim()).join(',') : undefined;
+}
+
+/**
  * TrafficLabelRules compiled for one rule set: a request gets every label whose rule matches,
  * in file order, after any labels it arrived with (unless incoming labels are not trusted).
  */
@@ -165,8 +180,7 @@ export class TrafficLabeler {
 export function propagationHeaders(labels: readonly string[]): Record<string, string> {
   checkLabels(labels);
   if (labels.length === 0) return {};
-  const list = labels.join(',');
-  return { baggage: `${BAGGAGE_KEY}=${encodeURIComponent(list)}`, [LABEL_HEADER]: list };
+  return { baggage: withLabelMember(undefined, labels)!, [LABEL_HEADER]: labels.join(',') };
 }
 
 /**

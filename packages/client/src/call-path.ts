@@ -1,0 +1,78 @@
+import { createEngine, type Engine } from '@opensergo/core';
+import { runSteps, type CallStep, type OutgoingCall } from './call.js';
+import { resolveClientOptions, type ClientOptions } from './options.js';
+import { propagate } from './propagate.js';
+import { routeStep } from './route.js';
+import { roundRobin } from './routing/balancer.js';
+import { Unreachable } from './unreachable.js';
+
+/** Errors that mean the connection was never made, so the request was never sent. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * The path every outgoing call takes, whatever the client library: propagate (labels onto the
+ * call) → route (TrafficRouter or label routing over discovered instances, then balance) →
+ * the transport sends. The transports (undici, node:http) only adapt their calls to it.
+ */
+export class CallPath {
+  readonly engine: Engine;
+  private readonly steps: readonly CallStep[];
+  private readonly route: CallStep;
+  private readonly unreachable: Unreachable;
+  private readonly detach: () => void;
+
+  constructor(
+    options: ClientOptions,
+    private readonly ownsEngine = options.engine === undefined,
+  ) {
+    const resolved = resolveClientOptions(options);
+    this.engine = createEngine(options);
+    this.unreachable = new Unreachable(this.engine.clock, resolved.unreachableMs);
+    this.route = routeStep({
+      engine: this.engine,
+      discovery: resolved.discovery,
+      hosts: resolved.hosts,
+      filters: [this.unreachable.filter],
+      balancer: roundRobin(),
+    });
+    this.steps = [propagate, this.route];
+    this.detach = this.engine.attachClient();
+  }
+
+  /** Runs the steps for `call`; a promise only when one must wait. */
+  run(call: OutgoingCall): void | Promise<void> {
+    return runSteps(this.steps, call, 0);
+  }
+
+  /**
+   * After `error` on a routed call that never reached its instance: leaves that instance out
+   * for a while and routes the call again. Resolves `true` when there is another instance to try.
+   */
+  async failover(call: OutgoingCall, error: unknown): Promise<boolean> {
+    const endpoint = call.endpoint;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (endpoint === undefined || typeof code !== 'string' || !NOT_CONNECTED.has(code)) return false;
+    this.unreachable.mark(endpoint.instance);
+    call.refused.push(endpoint);
+    try {
+      await this.route(call);
+    } catch {
+      return false;
+    }
+    return call.endpoint !== undefined && !call.refused.includes(call.endpoint);
+  }
+
+  async close(): Promise<void> {
+    this.detach();
+    if (this.ownsEngine) await this.engine.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { OpenSergoError, type Discovery, type OpenSergoOptions } from '@opensergo/core';
+import { staticDiscovery, type InstanceOption } from './static-discovery.js';
+
+/**
+ * Options of `createDispatcher` and `createAgent`. Give the `engine` of your service's
+ * middleware (`governance.engine`) so that calls follow the same rules; or rules options of
+ * the client's own (an engine is then created, and closed with the client).
+ */
+export interface ClientOptions extends OpenSergoOptions {
+  /** Instances by app, for discovery from a fixed list: `{ backend: [{ url, labels?, attributes? }] }`. */
+  readonly instances?: Readonly<Record<string, readonly InstanceOption[]>>;
+  /** More discovery sources (e.g. the Redis instance registry: the `RedisStore`), asked after `instances`. */
+  readonly discovery?: Discovery | readonly Discovery[];
+  /** Hosts that do not name their app: `{ 'orders.internal:8443': 'orders' }` (`host` or `host:port`). */
+  readonly hosts?: Readonly<Record<string, string>>;
+  /** How long an instance that refused a connection is left out of routing. Default 5000 ms. */
+  readonly unreachableMs?: number;
+}
+
+export interface ResolvedClientOptions {
+  readonly discovery: readonly Discovery[];
+  readonly hosts: ReadonlyMap<string, string>;
+  readonly unreachableMs: number;
+}
+
+function invalid(message: string): OpenSergoError {
+  return new OpenSergoError('ERR_OPENSERGO_OPTIONS_INVALID', `Invalid @opensergo/client options: ${message}`);
+}
+
+/** Checks the client's own options; throws `ERR_OPENSERGO_OPTIONS_INVALID` naming the first wrong one. */
+export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
+  const discovery: Discovery[] = [];
+  if (options.instances !== undefined) discovery.push(staticDiscovery(options.instances));
+  const extra = options.discovery === undefined ? [] : Array.isArray(options.discovery) ? options.discovery : [options.discovery];
+  for (const source of extra as Discovery[]) {
+    if (typeof source?.instances !== 'function') throw invalid('`discovery` must be a discovery source ({ name, instances(app) }) or a list of them');
+    discovery.push(source);
+  }
+  const hosts = new Map<string, string>();
+  for (const [host, app] of Object.entries(options.hosts ?? {})) {
+    if (typeof app !== 'string' || app === '') throw invalid(`hosts[${JSON.stringify(host)}] must be an app name`);
+    hosts.set(host.toLowerCase(), app);
+  }
+  const unreachableMs = options.unreachableMs ?? 5000;
+  if (typeof unreachableMs !== 'number' || !(unreachableMs >= 0)) throw invalid('`unreachableMs` must be a number of milliseconds ≥ 0');
+  return { discovery, hosts, unreachableMs };
+}

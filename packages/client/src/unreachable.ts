@@ -1,0 +1,28 @@
+import type { Clock, Instance } from '@opensergo/core';
+import type { InstanceFilter } from './routing/balancer.js';
+
+/**
+ * Instances that refused a connection, left out of routing for `forMs` (the time a discovery
+ * source needs to notice a dead instance), then tried again. A connection refused means the
+ * request was never sent, so the call itself moves on to another instance.
+ */
+export class Unreachable {
+  private readonly until = new Map<Instance, number>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly forMs: number,
+  ) {}
+
+  mark(instance: Instance): void {
+    this.until.set(instance, this.clock.now() + this.forMs);
+  }
+
+  /** The filter for the call path: free while nothing is marked. */
+  readonly filter: InstanceFilter = (_app, instances) => {
+    if (this.until.size === 0) return instances;
+    const now = this.clock.now();
+    for (const [instance, until] of this.until) if (until <= now) this.until.delete(instance);
+    return instances.some((i) => this.until.has(i)) ? instances.filter((i) => !this.until.has(i)) : instances;
+  };
+}
