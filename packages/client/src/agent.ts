@@ -18,6 +18,10 @@ export interface AgentOptions extends ClientOptions {
 const CALL = Symbol('opensergo.call');
 type Options = Record<string | symbol, unknown> & { host?: string; hostname?: string; port?: number | string };
 type OnCreate = (error: Error | null, socket: Duplex) => void;
+/** Fails a request that has no socket yet, as node:http's own agent does when it cannot connect. */
+const fail = (request: ClientRequest, error: Error): void =>
+  (request as unknown as { onSocket(socket: null, error: Error): void }).onSocket(null, error);
+
 const base = Agent.prototype as unknown as {
   addRequest(this: unknown, request: ClientRequest, options: Options): void;
   keepSocketAlive(this: unknown, socket: Duplex): boolean;
@@ -41,13 +45,13 @@ class OpenSergoAgent extends Agent {
       call = new NodeCall(request, options, currentContext());
       pending = this.path.run(call);
     } catch (error) {
-      request.destroy(error as Error);
+      fail(request, error as Error);
       return;
     }
     if (pending === undefined) return this.place(request, options, call);
     pending.then(
       () => this.place(request, options, call),
-      (error: Error) => request.destroy(error),
+      (error: Error) => fail(request, error),
     );
   }
 
@@ -55,7 +59,8 @@ class OpenSergoAgent extends Agent {
     const endpoint = call.endpoint;
     if (endpoint === undefined) return base.addRequest.call(this, request, options);
     if (endpoint.protocol !== 'http:') {
-      request.destroy(
+      fail(
+        request,
         new OpenSergoError('ERR_OPENSERGO_OPTIONS_INVALID', `instance ${endpoint.origin} of "${call.callee}" is https: createAgent sends http only; use createDispatcher`),
       );
       return;
