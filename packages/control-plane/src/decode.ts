@@ -1,3 +1,5 @@
+import { decodeRouteConfiguration } from './decode-route.js';
+import { FieldError, fail } from './field-error.js';
 import { FAULT_TOLERANCE_API_VERSION, splitKind } from './kinds.js';
 import { decodeMessage, faultToleranceType } from './proto.js';
 
@@ -21,11 +23,6 @@ export type DecodeResult = { readonly ok: true; readonly values: unknown[] } | {
 type Message = Record<string, unknown>;
 type SpecDecoder = (message: Message) => Record<string, unknown>;
 
-class FieldError extends Error {}
-
-function fail(field: string, message: string): never {
-  throw new FieldError(`${field}: ${message}`);
-}
 
 const UNIT_MS: Readonly<Record<string, number>> = { MILLISECOND: 1, SECOND: 1_000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
 const FORMAT_UNITS: readonly (readonly [string, number])[] = [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1_000]];
@@ -132,7 +129,8 @@ function decodeOne(key: SubscriptionKey, any: AnyMessage, index: number): unknow
   const typeName = url.slice(url.lastIndexOf('/') + 1);
   const at = `data[${index}]`;
   if (typeName === ROUTE_CONFIGURATION) {
-    throw new FieldError(`${at}: TrafficRouter pushes (${ROUTE_CONFIGURATION}) are not decoded by @opensergo/control-plane; put TrafficRouter rules in a rules file`);
+    if (splitKind(key.kind).kind !== 'TrafficRouter') throw new FieldError(`${at}: a TrafficRouter in a push for ${key.kind}`);
+    return decodeRouteConfiguration(key, any.value ?? new Uint8Array(), at);
   }
   const prefix = faultToleranceType('');
   const kind = typeName.startsWith(prefix) ? typeName.slice(prefix.length) : '';

@@ -28,9 +28,9 @@ export const FAULT_TOLERANCE_KINDS = Object.freeze([
 ] as const);
 
 /**
- * The TrafficRouter kind. The control plane pushes it as an Envoy `RouteConfiguration`, which
- * this package does not decode: subscribing is allowed, but every such push is NACKed with
- * that reason and changes nothing.
+ * The TrafficRouter kind. The control plane pushes it as an Envoy `RouteConfiguration`, decoded
+ * into the TrafficRouter a rules file would hold (what the wire format cannot carry is listed
+ * in docs/control-plane.md). Not subscribed by default: add it to `kinds`.
  *
  * @example
  * ```ts

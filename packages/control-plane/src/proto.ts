@@ -25,7 +25,12 @@ function loadRoot(): protobuf.Root {
   // google/protobuf/*.proto are bundled with protobufjs; everything else is ours.
   loaded.resolvePath = (_origin, target) =>
     target.startsWith('google/protobuf/') || isAbsolute(target) ? target : join(PROTO_DIR, target);
-  loaded.loadSync(['transport/v1/transport.proto', 'fault_tolerance/v1/fault_tolerance.proto']);
+  loaded.loadSync([
+    'transport/v1/transport.proto',
+    'fault_tolerance/v1/fault_tolerance.proto',
+    'envoy/config/route/v3/route.proto',
+    'router/v1/route_fallback.proto',
+  ]);
   loaded.resolveAll();
   root = loaded;
   return loaded;
