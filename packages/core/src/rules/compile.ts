@@ -178,9 +178,12 @@ export function* compileSteps(
   if (problems.length > 0) return { ok: false, problems };
 
   yield;
+  // A TrafficRouter's app (its selector or label, `service-provider` in upstream's sample) names
+  // the callee whose calls it routes; it acts in every process that calls its hosts.
+  const callerScope: Scope = { app: undefined, namespace: scope.namespace };
   const pending: PendingRule[] = [];
   const inScope = entries.filter((e) => {
-    if (!applies(e.meta, scope)) return false;
+    if (!applies(e.meta, e.kind === 'TrafficRouter' ? callerScope : scope)) return false;
     const waits = waiting.get(e);
     if (waits !== undefined) pending.push(waits);
     return waits === undefined;
