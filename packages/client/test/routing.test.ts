@@ -21,8 +21,8 @@ function callers(options: ClientOptions): { callers: [string, Caller][]; noticed
   const within = <T>(context: RequestContext | undefined, fn: () => Promise<T>): Promise<T> => (context ? runInContext(context, fn) : fn());
   return {
     callers: [
-      ['fetch', (url, context, headers) => within(context, async () => (await (await fetch(url, { dispatcher, headers })).json()) as Seen)],
-      ['axios', (url, context, headers) => within(context, async () => (await axios.get(url, { httpAgent, proxy: false, headers })).data as Seen)],
+      ['fetch', (url, context, headers) => within(context, async () => (await (await fetch(url, { dispatcher, headers: headers ?? {} })).json()) as Seen)],
+      ['axios', (url, context, headers) => within(context, async () => (await axios.get(url, { httpAgent, proxy: false, headers: headers ?? {} })).data as Seen)],
     ],
     /**
      * Resolves once node:http has seen the keep-alive sockets to `port` close. A call written on

@@ -62,8 +62,8 @@ function clients(options: ClientOptions): { calls: [string, Call][]; close(): Pr
   const httpAgent = createAgent(options);
   return {
     calls: [
-      ['fetch', async (headers) => (await (await fetch('http://service-provider/hello', { dispatcher, headers })).json()) as Seen],
-      ['axios', async (headers) => (await axios.get('http://service-provider/hello', { httpAgent, proxy: false, headers })).data as Seen],
+      ['fetch', async (headers) => (await (await fetch('http://service-provider/hello', { dispatcher, headers: headers ?? {} })).json()) as Seen],
+      ['axios', async (headers) => (await axios.get('http://service-provider/hello', { httpAgent, proxy: false, headers: headers ?? {} })).data as Seen],
     ],
     close: async () => {
       await dispatcher.close();
@@ -75,7 +75,7 @@ function clients(options: ClientOptions): { calls: [string, Call][]; close(): Pr
 describe('TrafficRouter on outgoing calls', () => {
   let v1: Instance;
   let v2: Instance;
-  let instances: ClientOptions['instances'];
+  let instances: NonNullable<ClientOptions['instances']>;
   before(async () => {
     [v1, v2] = await Promise.all([instance('v1'), instance('v2')]);
     instances = { 'service-provider': [{ url: v1.url, attributes: { version: 'v1' } }, { url: v2.url, labels: ['v2'] }] };
