@@ -12,3 +12,11 @@ const escape = (part: string): string =>
 export function redisKey(prefix: string, scope: string, key: string, kind: 'rate' | 'permits' | 'instances'): string {
   return `${prefix}{${escape(key === '' ? scope : `${scope}/${key}`)}}:${kind}`;
 }
+
+/**
+ * Where one registered instance describes itself (URL, labels, attributes): beside its app's
+ * `instances` set, in the same Cluster slot. `opensergo:{prod/orders}:instance:<id>`
+ */
+export function instanceKey(prefix: string, scope: string, id: string): string {
+  return `${prefix}{${escape(scope)}}:instance:${escape(id)}`;
+}

@@ -22,6 +22,12 @@ export interface RedisStoreOptions {
   readonly instanceTtlMs?: number;
   /** Where transition lines go. Default: the engine's logger. */
   readonly logger?: Logger;
+  /**
+   * Register this process in the instance registry at this URL (`http://10.0.0.5:3000`), so that
+   * callers using the store as their discovery route to it. Default `OPENSERGO_ADVERTISE_URL`;
+   * or call `store.advertise(url)` once the server listens.
+   */
+  readonly advertiseUrl?: string;
 }
 
 export interface ResolvedOptions {
@@ -33,6 +39,7 @@ export interface ResolvedOptions {
   readonly heartbeatMs: number;
   readonly instanceTtlMs: number;
   readonly logger: Logger | undefined;
+  readonly advertiseUrl: string | undefined;
 }
 
 const positive = (name: string, value: unknown, problems: string[]): void => {
@@ -78,6 +85,7 @@ export function resolveOptions(connection: RedisConnection, options: RedisStoreO
     heartbeatMs,
     instanceTtlMs,
     logger: options.logger,
+    advertiseUrl: options.advertiseUrl ?? (process.env['OPENSERGO_ADVERTISE_URL'] || undefined),
   };
 }
 

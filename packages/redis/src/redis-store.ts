@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import type { ConcurrencyLimitStrategy, Guard, GuardContext, RateLimitStrategy, Store, StoreHost } from '@opensergo/core';
+import { consoleLogger } from '@opensergo/core';
+import type { ConcurrencyLimitStrategy, Discovery, Guard, GuardContext, Instance, RateLimitStrategy, Store, StoreHost } from '@opensergo/core';
+import { InstanceRegistry } from './instance-registry.js';
 import { GlobalConcurrencyLimit } from './global-concurrency-limit.js';
 import { GlobalRateLimit } from './global-rate-limit.js';
 import { redisKey } from './keys.js';
@@ -10,8 +12,11 @@ import { describe, resolveOptions, type RedisConnection, type RedisStoreOptions,
 import { loadScripts, type RedisClient } from './run-script.js';
 import { ALL_SCRIPTS, HEARTBEAT } from './scripts.js';
 
-/** The Redis store: a `Store` plus a few things to look at. */
-export interface RedisStore extends Store {
+/**
+ * The Redis store: a `Store` plus a few things to look at, and the instance registry (a
+ * `Discovery` source for `@opensergo/client`: `discovery: store`).
+ */
+export interface RedisStore extends Store, Discovery {
   readonly name: 'redis';
   readonly shared: true;
   /** Whether decisions go to Redis now (false while connecting or falling back to local). */
@@ -20,6 +25,12 @@ export interface RedisStore extends Store {
   readonly instanceId: string;
   /** Resolves `true` once Redis answers, or `false` after `timeoutMs` (default 5000). Never rejects. */
   ready(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Registers this process in the instance registry at `url` (`http://10.0.0.5:3000`), with its
+   * app and workload labels and attributes, renewed every heartbeat (the `advertiseUrl` option
+   * does the same from the start).
+   */
+  advertise(url: string): void;
 }
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
@@ -39,6 +50,7 @@ class RedisStoreImpl implements RedisStore {
   private readonly timers: NodeJS.Timeout[];
   private readonly waiters = new Set<() => void>();
   private readonly listeners: [string, (arg: unknown) => void][];
+  private readonly registry: InstanceRegistry;
 
   constructor(
     connection: RedisConnection,
@@ -63,6 +75,18 @@ class RedisStoreImpl implements RedisStore {
       ['ready', () => void this.beat()],
     ];
     for (const [event, listener] of this.listeners) this.client.on(event, listener);
+    this.registry = new InstanceRegistry({
+      client: this.client,
+      link: this.link,
+      keyPrefix: options.keyPrefix,
+      instanceId: this.instanceId,
+      ttlMs: options.instanceTtlMs,
+      heartbeatMs: options.heartbeatMs,
+      scope: () => this.scope(),
+      host: () => this.link.firstHost(),
+      logger: () => options.logger ?? this.link.firstHost()?.logger ?? consoleLogger,
+    });
+    if (options.advertiseUrl !== undefined) this.registry.advertise(options.advertiseUrl);
     const heartbeat = setInterval(() => void this.beat(), options.heartbeatMs);
     const renewal = setInterval(() => this.renew(), Math.max(10, options.leaseMs / 3));
     this.timers = [heartbeat, renewal];
@@ -97,6 +121,14 @@ class RedisStoreImpl implements RedisStore {
     return this.count;
   }
 
+  advertise(url: string): void {
+    this.registry.advertise(url);
+  }
+
+  instances(app: string): readonly Instance[] | undefined | Promise<readonly Instance[] | undefined> {
+    return this.registry.instances(app);
+  }
+
   ready(timeoutMs = 5000): Promise<boolean> {
     if (this.link.available) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -117,6 +149,7 @@ class RedisStoreImpl implements RedisStore {
     if (this.link.closed) return;
     for (const timer of this.timers) clearInterval(timer);
     const wasAvailable = this.link.available;
+    await this.registry.close(wasAvailable);
     this.link.closed = true;
     if (wasAvailable) {
       // Best effort, bounded: leave the registry now (the others' shares grow at once) and

@@ -4,6 +4,7 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 const APP = fileURLToPath(new URL('../fixtures/app.ts', import.meta.url));
+const REGISTERED_APP = fileURLToPath(new URL('../fixtures/registered-app.ts', import.meta.url));
 
 export interface AppProcess {
   readonly port: number;
@@ -20,8 +21,13 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-export function startApp(env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--conditions=opensergo-source', '--import', 'tsx', APP], {
+/** An instance registering itself in the Redis instance registry (fixtures/registered-app.ts). */
+export function startRegisteredApp(env: Record<string, string>): Promise<AppProcess> {
+  return startApp(env, REGISTERED_APP);
+}
+
+export function startApp(env: Record<string, string>, file = APP): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['--conditions=opensergo-source', '--import', 'tsx', file], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
