@@ -55,7 +55,7 @@ const GRAY = { 'x-user-id': '12345' };
 for (const adapter of ADAPTERS) {
   describe(`currentContext() on ${adapter.name}`, () => {
     it('is the request context in the handler, after awaits and in timers', async () => {
-      await withApp(adapter, { rules: RULES }, routes, async ({ port }) => {
+      await withApp(adapter, { rules: RULES, requestContext: true }, routes, async ({ port }) => {
         for (const path of ['/ctx/sync', '/ctx/await', '/ctx/timer']) {
           const gray = JSON.parse((await send(port, path, { headers: GRAY })).body) as RequestContext;
           assert.deepEqual(gray, { resource: path, trafficLabel: 'gray', trafficLabels: ['gray'] }, path);
@@ -69,7 +69,7 @@ for (const adapter of ADAPTERS) {
     });
 
     it('is there in callbacks of a stream the handler made', async () => {
-      await withApp(adapter, { rules: RULES }, routes, async ({ port }) => {
+      await withApp(adapter, { rules: RULES, requestContext: true }, routes, async ({ port }) => {
         const body = JSON.parse((await send(port, '/ctx/stream', { headers: GRAY })).body) as Record<string, RequestContext>;
         assert.equal(body['data']?.trafficLabel, 'gray');
         assert.equal(body['end']?.trafficLabel, 'gray');
@@ -77,7 +77,7 @@ for (const adapter of ADAPTERS) {
     });
 
     it('is there when the handler runs from the request body events, and each request sees its own', async () => {
-      await withApp(adapter, { rules: RULES }, routes, async ({ port }) => {
+      await withApp(adapter, { rules: RULES, requestContext: true }, routes, async ({ port }) => {
         const headers = { 'content-type': 'text/plain' };
         // Concurrent requests on several connections, gray and base interleaved.
         const replies = await Promise.all(

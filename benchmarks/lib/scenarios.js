@@ -28,6 +28,8 @@ export function scenariosFor(framework) {
     { id: 'admit', label: 'opensergo, admitting', setup: 'opensergo', rules: 'admit' },
     // Issue 18: the Prometheus collector registered and the dashboard mounted, page not open.
     { id: 'admit-observed', label: 'opensergo, admitting, collector + dashboard mounted', setup: 'opensergo', rules: 'admit', observed: true },
+    // The request context kept (AsyncLocalStorage), as it is once a service makes governed calls.
+    { id: 'admit-context', label: 'opensergo, admitting, request context kept', setup: 'opensergo', rules: 'admit', requestContext: true },
     { id: 'block', label: 'opensergo, blocking', setup: 'opensergo', rules: 'block', blocks: true },
     { id: 'many', label: 'opensergo, admitting, +10,000 other rules', setup: 'opensergo', rules: 'many' },
     { id: 'combo', label: 'opensergo, rate+concurrency+breaker', setup: 'opensergo', rules: 'combo' },

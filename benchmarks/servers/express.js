@@ -47,7 +47,7 @@ export async function start(scenario, { rules, logger }) {
   const app = express();
   if (scenario.stopwatch) app.use((req, _res, next) => (stopwatch.start(req), next()));
   if (scenario.setup === 'opensergo') {
-    const governance = opensergo({ rules, logger });
+    const governance = opensergo({ rules, logger, requestContext: scenario.requestContext === true });
     if (scenario.observed) app.use('/opensergo', observe(governance.engine)); // as docs/observability.md mounts it
     app.use(governance);
   }

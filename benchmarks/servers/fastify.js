@@ -16,7 +16,7 @@ export async function start(scenario, { rules, logger }) {
   const app = Fastify();
   // Hooks run in the order they were added; a plugin's hooks are added when its register is awaited.
   if (scenario.stopwatch) app.addHook('onRequest', (request, _reply, done) => (stopwatch.start(request.raw), done()));
-  if (scenario.setup === 'opensergo') await app.register(opensergo, { rules, logger });
+  if (scenario.setup === 'opensergo') await app.register(opensergo, { rules, logger, requestContext: scenario.requestContext === true });
   if (scenario.observed) {
     const page = observe(app.opensergoEngine);
     app.get('/opensergo', (request, reply) => (reply.hijack(), page(request.raw, reply.raw)));

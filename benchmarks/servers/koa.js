@@ -17,7 +17,7 @@ export async function start(scenario, { rules, logger }) {
   const app = new Koa();
   if (scenario.stopwatch) app.use((ctx, next) => (stopwatch.start(ctx.req), next()));
   if (scenario.setup === 'opensergo') {
-    const governance = opensergo({ rules, logger });
+    const governance = opensergo({ rules, logger, requestContext: scenario.requestContext === true });
     if (scenario.observed) {
       const page = observe(governance.engine);
       app.use((ctx, next) => (page.matches(ctx.originalUrl) ? ((ctx.respond = false), page(ctx.req, ctx.res)) : next()));

@@ -1,4 +1,4 @@
-import { createEngine, type Engine } from '@opensergo/core';
+import { createEngine, keepRequestContext, type Engine } from '@opensergo/core';
 import { runSteps, type CallStep, type OutgoingCall } from './call.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
 import { propagate } from './propagate.js';
@@ -36,6 +36,8 @@ export class CallPath {
   ) {
     const resolved = resolveClientOptions(options);
     this.engine = createEngine(options);
+    // The calls read the context of the request they are made in.
+    keepRequestContext();
     this.unreachable = new Unreachable(this.engine.clock, resolved.unreachableMs);
     this.route = routeStep({
       engine: this.engine,

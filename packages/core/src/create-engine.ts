@@ -4,6 +4,7 @@ import { checkOptions } from './check-options.js';
 import { rulesInvalid } from './errors.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { env, type OpenSergoOptions } from './options.js';
+import { keepRequestContext } from './context/current-context.js';
 import { compileRules, documentsFromValues, readRulesFile, tryCompileRules } from './rules/load.js';
 import { ChunkCache } from './rules/parse-fast.js';
 import { parseRulesSteps } from './rules/parse-yaml.js';
@@ -48,6 +49,7 @@ export function defaultRulesFile(options: OpenSergoOptions): string | undefined 
  */
 export function createEngine(options: OpenSergoOptions = {}): Engine {
   checkOptions(options);
+  if (options.requestContext === true) keepRequestContext();
   if (options.engine) return options.engine;
   const logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
   const scope: Scope = {

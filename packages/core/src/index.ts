@@ -12,7 +12,7 @@ export { requestView } from './request-view.js';
 export type { HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
 export { answerWriteFailure } from './write-failure.js';
-export { currentContext, runInContext, runRequest } from './context/current-context.js';
+export { currentContext, keepRequestContext, runInContext, runRequest } from './context/current-context.js';
 export type { RequestEmitter } from './context/current-context.js';
 export type { ResponseLike } from './response-outcome.js';
 export type { FallbackResponse } from './fallback.js';

@@ -59,6 +59,12 @@ export interface OpenSergoOptions {
    * ignore those variables.
    */
   readonly controlPlane?: ControlPlaneOptions | false;
+  /**
+   * Keep each governed request's context for `currentContext()` (from `@opensergo/core`) anywhere
+   * below the handler. On by itself once an `@opensergo/client` dispatcher or agent exists.
+   * Default `false`: on Node 20 and 22 keeping it costs every promise of the process ~0.1 µs.
+   */
+  readonly requestContext?: boolean;
   /** More rule sources, fed into the same engine (their union applies). */
   readonly sources?: readonly RuleSource[];
   /**
