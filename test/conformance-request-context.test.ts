@@ -33,6 +33,7 @@ const seen = (): Behaviour => ({ body: currentContext() ?? null });
 const later = <T>(fn: () => T, ms = 5): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(fn()), ms));
 
 const routes = [
+  { path: '/ctx/echo' },
   { path: '/ctx/sync', behaviour: seen },
   { path: '/ctx/limited/:id', behaviour: seen },
   { path: '/ctx/await', behaviour: async () => (await later(() => 0), await Promise.resolve(), seen()) },
@@ -95,6 +96,30 @@ for (const adapter of ADAPTERS) {
 
     it('is undefined outside a request', () => {
       assert.equal(currentContext(), undefined);
+    });
+  });
+}
+
+// Labels arriving from outside must be tokens (SPEC §7): anything else never reaches a handler.
+const UNTOKENS: [string, Record<string, string>][] = [
+  ['CR/LF (percent-encoded in baggage)', { baggage: 'OpenSergo-Label=gray%0D%0Ax-evil%3A%201' }],
+  ['non-ASCII', { baggage: 'OpenSergo-Label=gr%C3%A4y' }],
+  ['longer than 64 bytes', { 'x-opensergo-traffic': 'g'.repeat(65) }],
+  ['a space inside', { 'x-opensergo-traffic': 'gray lane' }],
+];
+
+for (const adapter of ADAPTERS) {
+  describe(`incoming labels on ${adapter.name}`, () => {
+    it('drops labels that are not tokens, and keeps at most 8', async () => {
+      await withApp(adapter, { rules: RULES }, routes, async ({ port }) => {
+        for (const [what, headers] of UNTOKENS) {
+          const context = JSON.parse((await send(port, '/ctx/echo', { headers })).body) as { opensergo: RequestContext };
+          assert.deepEqual(context.opensergo.trafficLabels, [], what);
+        }
+        const nine = Array.from({ length: 9 }, (_, i) => `l${i}`).join(',');
+        const many = JSON.parse((await send(port, '/ctx/echo', { headers: { 'x-opensergo-traffic': `${nine},bad label` } })).body) as { opensergo: RequestContext };
+        assert.deepEqual(many.opensergo.trafficLabels, ['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7']);
+      });
     });
   });
 }

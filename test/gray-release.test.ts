@@ -38,6 +38,7 @@ describe('full-link gray release: gateway (Express) → service (Koa base + gray
   const servers: Server[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   let gateway = 0;
+  let serviceBasePort = 0;
 
   before(async () => {
     // backend: Fastify, one base instance, answers who it is and the baggage it received
@@ -64,6 +65,7 @@ describe('full-link gray release: gateway (Express) → service (Koa base + gray
       return `http://127.0.0.1:${await listen(server)}`;
     };
     const serviceBase = await service('service-base', []);
+    serviceBasePort = Number(new URL(serviceBase).port);
     const serviceGray = await service('service-gray', ['gray']);
 
     // gateway: Express at the edge, with the launch post's rules, calling the service with fetch
@@ -122,5 +124,13 @@ describe('full-link gray release: gateway (Express) → service (Koa base + gray
     const hops = await path({ baggage: 'OpenSergo-Label=gray', 'x-opensergo-traffic': 'gray' });
     assert.equal(hops.next?.instance, 'service-base');
     assert.equal(hops.next?.next?.baggage, null);
+  });
+
+  it('never passes on an incoming label that is not a token', async () => {
+    for (const baggage of ['OpenSergo-Label=gray%0D%0Ax-evil%3A1', `OpenSergo-Label=${'g'.repeat(65)}`, 'OpenSergo-Label=gr%C3%A4y']) {
+      const reply = await send(serviceBasePort, '/page', { headers: { baggage } });
+      const hops = JSON.parse(reply.body) as Hop;
+      assert.equal(hops.next?.baggage, null, baggage);
+    }
   });
 });

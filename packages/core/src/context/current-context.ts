@@ -81,7 +81,8 @@ export interface RequestEmitter {
 
 /**
  * What an adapter calls to run the rest of a governed request (`next`, `done`) in its context
- * (once contexts are kept, see {@link keepRequestContext}; until then it just calls `fn`).
+ * (once contexts are kept, see {@link keepRequestContext}; until then it just calls `fn`, in
+ * OpenTelemetry baggage when labelled).
  * Code that runs later from the request body's own events (a body parser that calls `next`
  * from its `end` listener, Fastify's body parsing) runs outside any context, since Node emits
  * those events from the connection's: so a request with a body has its events emitted in the
@@ -97,12 +98,13 @@ export interface RequestEmitter {
  * ```
  */
 export function runRequest<T>(context: RequestContext, request: RequestEmitter, fn: () => T): T {
-  if (!kept) return fn();
+  const labelled = context.trafficLabels.length !== 0;
+  if (!kept) return labelled ? withOpenTelemetryBaggage(context.trafficLabels, fn) : fn();
   const headers = request.headers;
   if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')) {
     const emit = request.emit;
     request.emit = (...args: [string | symbol, ...unknown[]]): boolean => storage.run(context, () => emit.apply(request, args));
   }
-  if (context.trafficLabels.length !== 0) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
+  if (labelled) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
   return storage.run(context, fn);
 }
