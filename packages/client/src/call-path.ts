@@ -64,7 +64,7 @@ export class CallPath {
     const code = (error as { code?: unknown } | null)?.code;
     if (endpoint === undefined || typeof code !== 'string' || !NOT_CONNECTED.has(code)) return false;
     this.unreachable.mark(endpoint.instance);
-    call.refused.push(endpoint);
+    call.refused = [...call.refused, endpoint];
     try {
       await this.route(call);
     } catch {

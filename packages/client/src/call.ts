@@ -28,7 +28,7 @@ export interface OutgoingCall {
   /** Where the call is sent; `undefined` sends it to the host as written (set by the route step). */
   endpoint: Endpoint | undefined;
   /** Endpoints that refused a connection for this call, not to be chosen again for it. */
-  readonly refused: Endpoint[];
+  refused: readonly Endpoint[];
 }
 
 /**
@@ -54,6 +54,10 @@ export function runSteps(steps: readonly CallStep[], call: OutgoingCall, from: n
   }
   return undefined;
 }
+
+/** The labels and refused endpoints of a call that has none (shared, frozen). */
+export const NO_LABELS: readonly string[] = Object.freeze([]);
+export const NO_ENDPOINTS: readonly Endpoint[] = Object.freeze([]);
 
 /** Header values as a call may carry them. */
 export type HeaderValue = string | readonly string[] | number | undefined;

@@ -1,6 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { OpenSergoError, type RequestContext } from '@opensergo/core';
-import { headerText, type OutgoingCall } from './call.js';
+import { headerText, NO_ENDPOINTS, NO_LABELS, type OutgoingCall } from './call.js';
 import type { Endpoint } from './endpoint.js';
 
 /** A node:http `ClientRequest` (axios, got, `http.request`) as an {@link OutgoingCall}. */
@@ -10,10 +10,10 @@ export class NodeCall implements OutgoingCall {
   readonly host: string;
   readonly hostname: string;
   readonly path: string;
-  labels: readonly string[] = [];
+  labels: readonly string[] = NO_LABELS;
   callee: string | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;
-  readonly refused: Endpoint[] = [];
+  refused: readonly Endpoint[] = NO_ENDPOINTS;
 
   constructor(
     private readonly request: ClientRequest,

@@ -1,13 +1,11 @@
 import { checkLabels, labelMember, withLabelMember, LABEL_HEADER } from '@opensergo/core';
-import type { OutgoingCall } from './call.js';
-
-const NONE: readonly string[] = Object.freeze([]);
+import { NO_LABELS, type OutgoingCall } from './call.js';
 
 /** The labels a call outside any request carries by itself; refused unless they are tokens. */
 function ownLabels(call: OutgoingCall): readonly string[] {
   const baggage = call.header('baggage');
   const written = call.header(LABEL_HEADER) ?? (baggage === undefined ? undefined : labelMember(baggage));
-  if (written === undefined) return NONE;
+  if (written === undefined) return NO_LABELS;
   const labels = written.split(',').map((label) => label.trim()).filter((label) => label !== '');
   checkLabels(labels);
   return labels;

@@ -44,7 +44,7 @@ function noInstance(app: string, setup: RouteSetup): OpenSergoError {
 export function routeStep(setup: RouteSetup): CallStep {
   const appOf = (host: string): string => setup.hosts.get(host.toLowerCase()) ?? host;
   const calleeOf = (call: OutgoingCall): string =>
-    setup.hosts.get(call.host.toLowerCase()) ?? setup.hosts.get(call.hostname.toLowerCase()) ?? call.hostname;
+    setup.hosts.size === 0 ? call.hostname : (setup.hosts.get(call.host.toLowerCase()) ?? setup.hosts.get(call.hostname.toLowerCase()) ?? call.hostname);
 
   function live(app: string, call: OutgoingCall): readonly Instance[] | undefined {
     for (const source of setup.discovery) {

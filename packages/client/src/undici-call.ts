@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '@opensergo/core';
-import { headerText, type HeaderValue, type OutgoingCall } from './call.js';
+import { headerText, NO_ENDPOINTS, NO_LABELS, type HeaderValue, type OutgoingCall } from './call.js';
 import type { Endpoint } from './endpoint.js';
 
 type Headers = Dispatcher.DispatchOptions['headers'];
@@ -16,10 +16,10 @@ export class UndiciCall implements OutgoingCall {
   readonly host: string;
   readonly hostname: string;
   readonly path: string;
-  labels: readonly string[] = [];
+  labels: readonly string[] = NO_LABELS;
   callee: string | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;
-  readonly refused: Endpoint[] = [];
+  refused: readonly Endpoint[] = NO_ENDPOINTS;
   private changes: Map<string, string | undefined> | undefined;
 
   constructor(
@@ -30,8 +30,14 @@ export class UndiciCall implements OutgoingCall {
     const text = typeof origin === 'string' ? origin : (origin?.toString() ?? '');
     const slashes = text.indexOf('//');
     this.protocol = text.slice(0, slashes);
-    this.host = text.slice(slashes + 2).replace(/\/$/, '');
-    this.hostname = this.host.startsWith('[') ? this.host.slice(1, this.host.indexOf(']')) : this.host.replace(/:\d+$/, '');
+    const end = text.endsWith('/') ? text.length - 1 : text.length;
+    const host = text.slice(slashes + 2, end);
+    this.host = host;
+    if (host.charCodeAt(0) === 0x5b /* [ */) this.hostname = host.slice(1, host.indexOf(']'));
+    else {
+      const colon = host.lastIndexOf(':');
+      this.hostname = colon === -1 ? host : host.slice(0, colon);
+    }
     this.method = options.method;
     this.path = options.path;
   }
@@ -49,7 +55,7 @@ export class UndiciCall implements OutgoingCall {
   toSend(): Dispatcher.DispatchOptions {
     const endpoint = this.endpoint;
     if (endpoint === undefined && this.changes === undefined) return this.options;
-    const changes = new Map(this.changes);
+    const changes = this.changes ?? new Map<string, string | undefined>();
     // The instance hears the host the caller wrote (as behind a service mesh), not its own address.
     if (endpoint !== undefined && !changes.has('host') && readHeader(this.options.headers, 'host') === undefined) changes.set('host', this.host);
     const options: Dispatcher.DispatchOptions = { ...this.options, headers: mergeHeaders(this.options.headers, changes) };
@@ -71,7 +77,22 @@ function eachHeader(headers: Headers, visit: (key: unknown, value: HeaderValue |
   }
 }
 
+const isPlainObject = (headers: Headers): headers is Headers & Record<string, HeaderValue | null> =>
+  typeof headers === 'object' && headers !== null && !Array.isArray(headers) && typeof (headers as Iterable<unknown>)[Symbol.iterator] !== 'function';
+
 function readHeader(headers: Headers, name: string): string | undefined {
+  if (isPlainObject(headers)) {
+    // The common shape: names as the caller wrote them, usually lower-case already.
+    const exact = headers[name];
+    if (exact !== undefined && exact !== null) return headerText(exact);
+    let found: string | undefined;
+    for (const key in headers) {
+      if (key.length !== name.length || key === name || key.toLowerCase() !== name) continue;
+      const text = headerText(headers[key] ?? undefined);
+      if (text !== undefined) found = found === undefined ? text : `${found}, ${text}`;
+    }
+    return found;
+  }
   let found: string[] | undefined;
   eachHeader(headers, (key, value) => {
     if (typeof key === 'string' && key.length === name.length && key.toLowerCase() === name) {
@@ -85,6 +106,15 @@ function readHeader(headers: Headers, name: string): string | undefined {
 /** The caller's headers as an object, names in `changes` replaced (or removed when `undefined`). */
 function mergeHeaders(headers: Headers, changes: ReadonlyMap<string, string | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  if (isPlainObject(headers)) {
+    // The common shape (fetch, undici's request): no closure, no array.
+    for (const key in headers) {
+      const value = headers[key];
+      if (value !== undefined && value !== null && !changes.has(key.toLowerCase())) out[key] = typeof value === 'number' ? String(value) : (value as string | string[]);
+    }
+    for (const [name, value] of changes) if (value !== undefined) out[name] = value;
+    return out;
+  }
   eachHeader(headers, (key, value) => {
     if (typeof key !== 'string' || value === undefined || value === null || changes.has(key.toLowerCase())) return;
     const text = typeof value === 'number' ? String(value) : (value as string | string[]);

@@ -96,6 +96,14 @@ export function incomingLabels(view: RequestView, dropped?: DroppedLabel): strin
   return labels.length ? labels : undefined;
 }
 
+// A request's labels are one array shared by everything below it: encode them once.
+const encoded = new WeakMap<readonly string[], string>();
+function labelMemberOf(labels: readonly string[]): string {
+  let member = encoded.get(labels);
+  if (member === undefined) encoded.set(labels, (member = `${BAGGAGE_KEY}=${encodeURIComponent(labels.join(','))}`));
+  return member;
+}
+
 const isLabelMember = (member: string): boolean => {
   const eq = member.indexOf('=');
   return eq !== -1 && member.slice(0, eq).trim().toLowerCase() === BAGGAGE_KEY.toLowerCase();
@@ -133,8 +141,9 @@ export function labelMember(baggage: string): string | undefined {
  * ```
  */
 export function withLabelMember(baggage: string | undefined, labels: readonly string[]): string | undefined {
+  if (baggage === undefined && labels.length !== 0) return labelMemberOf(labels);
   const members = baggage === undefined ? [] : baggage.split(',').filter((m) => m.trim() !== '' && !isLabelMember(m));
-  if (labels.length) members.push(`${BAGGAGE_KEY}=${encodeURIComponent(labels.join(','))}`);
+  if (labels.length) members.push(labelMemberOf(labels));
   return members.length ? members.map((m) => m.trim()).join(',') : undefined;
 }
 
