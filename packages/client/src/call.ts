@@ -59,6 +59,14 @@ export function runSteps(steps: readonly CallStep[], call: OutgoingCall, from: n
 export const NO_LABELS: readonly string[] = Object.freeze([]);
 export const NO_ENDPOINTS: readonly Endpoint[] = Object.freeze([]);
 
+/** What the steps set on a call, whatever its transport; transports' calls extend it. */
+export abstract class CallState {
+  labels: readonly string[] = NO_LABELS;
+  callee: string | undefined = undefined;
+  endpoint: Endpoint | undefined = undefined;
+  refused: readonly Endpoint[] = NO_ENDPOINTS;
+}
+
 /** Header values as a call may carry them. */
 export type HeaderValue = string | readonly string[] | number | undefined;
 

@@ -1,25 +1,21 @@
 import type { ClientRequest } from 'node:http';
 import { OpenSergoError, type RequestContext } from '@opensergo/core';
-import { headerText, NO_ENDPOINTS, NO_LABELS, type OutgoingCall } from './call.js';
-import type { Endpoint } from './endpoint.js';
+import { CallState, headerText, type OutgoingCall } from './call.js';
 
 /** A node:http `ClientRequest` (axios, got, `http.request`) as an {@link OutgoingCall}. */
-export class NodeCall implements OutgoingCall {
+export class NodeCall extends CallState implements OutgoingCall {
   readonly method: string;
   readonly protocol: string;
   readonly host: string;
   readonly hostname: string;
   readonly path: string;
-  labels: readonly string[] = NO_LABELS;
-  callee: string | undefined = undefined;
-  endpoint: Endpoint | undefined = undefined;
-  refused: readonly Endpoint[] = NO_ENDPOINTS;
 
   constructor(
     private readonly request: ClientRequest,
     options: { readonly host?: string | null; readonly hostname?: string | null; readonly port?: number | string | null },
     readonly context: RequestContext | undefined,
   ) {
+    super();
     this.method = request.method;
     this.protocol = request.protocol;
     this.hostname = (options.hostname ?? options.host ?? request.host).replace(/^\[|\]$/g, '');

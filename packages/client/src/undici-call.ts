@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '@opensergo/core';
-import { headerText, NO_ENDPOINTS, NO_LABELS, type HeaderValue, type OutgoingCall } from './call.js';
-import type { Endpoint } from './endpoint.js';
+import { CallState, headerText, type HeaderValue, type OutgoingCall } from './call.js';
 
 type Headers = Dispatcher.DispatchOptions['headers'];
 
@@ -10,22 +9,19 @@ type Headers = Dispatcher.DispatchOptions['headers'];
  * `[name, value, …]` array, or pairs) are read in place; changes are kept aside and merged into
  * a new headers object only when the call is sent, so a call that changes nothing copies nothing.
  */
-export class UndiciCall implements OutgoingCall {
+export class UndiciCall extends CallState implements OutgoingCall {
   readonly method: string;
   readonly protocol: string;
   readonly host: string;
   readonly hostname: string;
   readonly path: string;
-  labels: readonly string[] = NO_LABELS;
-  callee: string | undefined = undefined;
-  endpoint: Endpoint | undefined = undefined;
-  refused: readonly Endpoint[] = NO_ENDPOINTS;
   private changes: Map<string, string | undefined> | undefined;
 
   constructor(
     readonly options: Dispatcher.DispatchOptions,
     readonly context: RequestContext | undefined,
   ) {
+    super();
     const origin = options.origin;
     const text = typeof origin === 'string' ? origin : (origin?.toString() ?? '');
     const slashes = text.indexOf('//');
