@@ -1,7 +1,7 @@
 // Workload identity and labels of this process (SPEC §4; issue 15, item 3).
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createEngine, isOpenSergoError } from '../src/index.js';
+import { createEngine, isOpenSergoError, parseRulesText } from '../src/index.js';
 
 const LAUNCH_POST_RULE = `
 apiVersion: traffic.opensergo.io/v1alpha1
@@ -76,5 +76,43 @@ describe('workload identity', () => {
       () => createEngine({ rules, logger: false }),
       (err) => isOpenSergoError(err, 'ERR_OPENSERGO_RULES_INVALID') && /spec\.workloadLabels\[0\]: expected a label token/.test(err.message),
     );
+  });
+});
+
+describe('TrafficRouter without a client', () => {
+  const ROUTER = `
+apiVersion: traffic.opensergo.io/v1alpha1
+kind: TrafficRouter
+metadata: { name: to-v2 }
+spec:
+  hosts: [backend]
+  http: [{ route: [{ destination: { host: backend, subset: v2 } }] }]
+`;
+  const capture = (): { warnings: string[]; logger: { info(): void; warn(m: string): void; error(m: string): void } } => {
+    const warnings: string[] = [];
+    return { warnings, logger: { info() {}, warn: (m: string) => void warnings.push(m), error: (m: string) => void warnings.push(m) } };
+  };
+  const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('is reported as ignored once, after start-up, when no client uses the engine', async () => {
+    const { warnings, logger } = capture();
+    const engine = createEngine({ rules: ROUTER, logger });
+    await tick();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /TrafficRouter\/to-v2 \(hosts backend\) is ignored: .*@opensergo\/client/);
+    assert.equal(engine.update('inline', parseRulesText(ROUTER, 'inline').documents).ok, true, 'the same router again');
+    await tick();
+    assert.equal(warnings.length, 1, 'said once');
+    await engine.close();
+  });
+
+  it('is not reported when a client attaches during start-up', async () => {
+    const { warnings, logger } = capture();
+    const engine = createEngine({ rules: ROUTER, logger });
+    const detach = engine.attachClient();
+    await tick();
+    assert.deepEqual(warnings, []);
+    detach();
+    await engine.close();
   });
 });
