@@ -180,7 +180,7 @@ describe('TrafficRouter', () => {
     const p = problem(router);
     assert.equal(p.field, 'spec.http[0].match[0].port');
     assert.equal(p.line, 17);
-    assert.match(p.message, /^unknown field "port"; expected one of name, uri, method, headers, queryParams, withoutHeaders, ignoreUriCase/);
+    assert.match(p.message, /^unknown field "port"; expected one of name, uri, method, headers, queryParams, withoutHeaders, sourceLabels, ignoreUriCase/);
   });
 
   it('requires exactly one of exact, prefix, regex', () => {
