@@ -12,7 +12,7 @@ function ownLabels(call: OutgoingCall): readonly string[] {
 }
 
 /**
- * The propagate step (SPEC §7): a call made in a governed request carries that request's
+ * The propagate step (docs/routing.md): a call made in a governed request carries that request's
  * labels, and only those, in `x-opensergo-traffic` and in the `OpenSergo-Label` member of
  * `baggage` (other baggage members kept). Label headers the caller passed along (a gateway
  * forwarding an outside client's headers) are replaced, so no one outside chooses a lane. A

@@ -30,7 +30,7 @@ function noInstance(app: string, setup: RouteSetup): OpenSergoError {
 }
 
 /**
- * The route step (SPEC §4, §7): the callee is the app the call's host names (or `hosts` maps
+ * The route step (docs/routing.md): the callee is the app the call's host names (or `hosts` maps
  * it to); a TrafficRouter for that host chooses the destination, else label routing does, over
  * the callee's live instances; then the balancer picks one instance of the eligible ones. A host
  * no discovery source knows is sent unchanged; a known app with no live instance fails with
@@ -66,7 +66,7 @@ export function routeStep(setup: RouteSetup): CallStep {
     call.endpoint = endpointOf(setup.balancer.choose(eligible));
   }
 
-  /** A TrafficRouter destination (SPEC §4): its subset, else its fallback, else label routing. */
+  /** A TrafficRouter destination (docs/routing.md): its subset, else its fallback, else label routing. */
   function toDestination(call: OutgoingCall, d: RouteDestination, lookup: Lookup): boolean {
     const app = appOf(d.host);
     const instances = lookup(app);

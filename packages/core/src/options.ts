@@ -93,7 +93,7 @@ export interface OpenSergoOptions {
    */
   readonly openTelemetry?: boolean | OpenTelemetryOptions;
   /**
-   * This process's attributes (SPEC §4), like a pod's Kubernetes labels, e.g. `{ version: 'v2' }`:
+   * This process's attributes (docs/routing.md), like a pod's Kubernetes labels, e.g. `{ version: 'v2' }`:
    * what WorkloadLabelRule selectors and TrafficRouter `sourceLabels` compare with. Added to
    * `OPENSERGO_WORKLOAD` (`k=v,k=v`); `app` and `namespace` are added from their options.
    */

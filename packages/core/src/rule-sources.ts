@@ -30,7 +30,7 @@ export interface EngineStatus {
     readonly pending: readonly PendingRule[];
   };
   readonly sources: readonly SourceStatus[];
-  /** This process's attributes and workload labels, and where each label came from (SPEC §4). */
+  /** This process's attributes and workload labels, and where each label came from (docs/routing.md). */
   readonly workload: WorkloadIdentity;
 }
 

@@ -30,7 +30,7 @@ const sameInstance = (a: Instance, b: Instance): boolean =>
   a.url === b.url && a.labels.join() === b.labels.join() && JSON.stringify(a.attributes) === JSON.stringify(b.attributes);
 
 /**
- * The Redis instance registry (SPEC §7): a process with an advertised URL writes its URL,
+ * The Redis instance registry (docs/routing.md): a process with an advertised URL writes its URL,
  * workload labels and attributes every heartbeat, beside the heartbeats the store already
  * keeps for `GlobalToLocal`, with the same time to live; a caller reads the live instances of
  * an app from memory, refreshed in the background every heartbeat. A killed instance drops

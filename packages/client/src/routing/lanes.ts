@@ -14,7 +14,7 @@ function cached(instances: readonly Instance[], key: string, compute: () => read
 }
 
 /**
- * Label routing (SPEC §4): the instances that serve a call carrying `labels`: those labelled
+ * Label routing (docs/routing.md): the instances that serve a call carrying `labels`: those labelled
  * with its first label that any instance carries, else the unlabelled ones (the fallback),
  * else every instance rather than none.
  *
@@ -35,7 +35,7 @@ export function labelLane(instances: readonly Instance[], labels: readonly strin
 }
 
 /**
- * The instances of TrafficRouter subset `subset` (SPEC §4): those with the workload label, or
+ * The instances of TrafficRouter subset `subset` (docs/routing.md): those with the workload label, or
  * the attribute `version` or `subset` equal to it. May be empty.
  *
  * @example

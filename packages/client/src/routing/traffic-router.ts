@@ -66,7 +66,7 @@ function stringHolds(match: StringMatch, value: string, foldCase = false): boole
   return match.regex !== undefined && match.regex.test(value);
 }
 
-/** The conditions of one match entry, ANDed, against the call as it will be sent (SPEC §4). */
+/** The conditions of one match entry, ANDed, against the call as it will be sent (docs/routing.md). */
 function matchHolds(m: RouteMatch, call: OutgoingCall, attributes: Readonly<Record<string, string>>): boolean {
   const q = call.path.indexOf('?');
   if (m.uri !== undefined && !stringHolds(m.uri, q === -1 ? call.path : call.path.slice(0, q), m.ignoreUriCase)) return false;

@@ -1,8 +1,8 @@
-/** One live instance of an app, as a discovery source reports it (SPEC §7). */
+/** One live instance of an app, as a discovery source reports it (docs/routing.md). */
 export interface Instance {
   /** Where it listens: `http://10.0.0.5:8080` (scheme, host, port). */
   readonly url: string;
-  /** Its workload labels (SPEC §4): a call labelled `gray` goes to an instance labelled `gray`. */
+  /** Its workload labels (docs/routing.md): a call labelled `gray` goes to an instance labelled `gray`. */
   readonly labels: readonly string[];
   /** Its attributes (`version`, `zone`…); `version` or `subset` also put it in a TrafficRouter subset. */
   readonly attributes: Readonly<Record<string, string>>;

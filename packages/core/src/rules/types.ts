@@ -75,7 +75,7 @@ export interface RouteMatch {
   readonly headers: Readonly<Record<string, StringMatch>>;
   readonly queryParams: Readonly<Record<string, StringMatch>>;
   readonly withoutHeaders: Readonly<Record<string, StringMatch>>;
-  /** Attributes this process (the caller) must have, each equal (SPEC §4). */
+  /** Attributes this process (the caller) must have, each equal (docs/routing.md). */
   readonly sourceLabels: Readonly<Record<string, string>>;
   readonly ignoreUriCase: boolean;
 }

@@ -6,7 +6,7 @@ import type { Scope, WorkloadLabelRule } from '../rules/types.js';
 /** The Kubernetes label of the launch post, passed in as an attribute (Downward API). */
 export const WORKLOAD_LABEL_ATTRIBUTE = 'traffic.opensergo.io/label';
 
-/** Who this process is (SPEC §4): what callers route on. Seen in `engine.status().workload`. */
+/** Who this process is (docs/routing.md): what callers route on. Seen in `engine.status().workload`. */
 export interface WorkloadIdentity {
   /**
    * Its attributes, like a pod's Kubernetes labels: `app` (and `namespace`) when known, then the
@@ -50,7 +50,7 @@ function checkLabel(label: unknown, where: string): string {
 }
 
 /**
- * This process's attributes and its labels from options and environment (SPEC §4). Throws
+ * This process's attributes and its labels from options and environment (docs/routing.md). Throws
  * `ERR_OPENSERGO_OPTIONS_INVALID` naming the option or variable that is malformed.
  *
  * @example
