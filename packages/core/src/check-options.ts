@@ -55,6 +55,10 @@ const CHECKS: { readonly [K in keyof OpenSergoOptions]-?: Check } = {
     expected: 'true, false, or { meterProvider } (an OpenTelemetry MeterProvider, with getMeter)',
     test: (v) => typeof v === 'boolean' || (isObject(v) && (v['meterProvider'] === undefined || hasMethods(v['meterProvider'], ['getMeter']))),
   },
+  requestContext: flag,
+  // The workload identity's values are checked one by one when it is built (workload/workload.ts).
+  workload: { expected: 'a mapping of attribute names to strings, e.g. { version: "v2" }', test: isObject },
+  workloadLabels: { expected: 'an array of labels, e.g. ["gray"]', test: (v) => Array.isArray(v) },
 };
 
 const invalid = (message: string): OpenSergoError => new OpenSergoError('ERR_OPENSERGO_OPTIONS_INVALID', `Invalid OpenSergo options: ${message}`);
