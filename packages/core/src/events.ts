@@ -61,8 +61,18 @@ export interface EngineEventMap {
   'request:blocked': [BlockEvent];
   /** A rule in dry run would have refused a request, and admitted it instead; see docs/observability.md. */
   'request:would-block': [BlockEvent];
-  /** A shared store stopped or resumed answering; enforcement fell back to local or resumed. */
-  'store:state': [{ readonly store: string; readonly available: boolean; readonly reason?: string }];
+  /**
+   * A shared store stopped or resumed answering; enforcement fell back to local or resumed.
+   * `shard` names the part of the store that changed (a Redis Cluster master) when the store
+   * has several: only the keys it holds changed mode.
+   */
+  'store:state': [{ readonly store: string; readonly available: boolean; readonly reason?: string; readonly shard?: string }];
+  /**
+   * A shared store's reply came too late (after its timeout), so `requests` decisions of one
+   * batch on `key` were taken without it: admitted within this instance's local share
+   * (`local`), or refused (`refused`, where admitting locally could exceed the limit).
+   */
+  'store:late': [{ readonly store: string; readonly key: string; readonly requests: number; readonly decided: 'local' | 'refused' }];
 }
 
 /**

@@ -141,10 +141,32 @@ describe('engine.metrics()', () => {
       const snapshot = engine.metrics();
       assert.equal(snapshot.rules.faultToleranceRules, 2);
       assert.equal(snapshot.rules.source, 'inline');
-      assert.deepEqual(snapshot.store, { name: 'memory', shared: false, available: true, reason: undefined });
+      assert.deepEqual(snapshot.store, {
+        name: 'memory',
+        shared: false,
+        available: true,
+        reason: undefined,
+        unavailableShards: [],
+        lateDecisions: { local: 0, refused: 0 },
+      });
       engine.events.emit('store:state', { store: 'memory', available: false, reason: 'down' });
       assert.equal(engine.metrics().store.available, false);
       assert.equal(engine.metrics().store.reason, 'down');
+    }));
+
+  it('follows each shard of a store, and counts decisions taken because a reply was late', () =>
+    withEngine({ rules: rules() }, (engine) => {
+      engine.events.emit('store:state', { store: 'redis', available: false, reason: 'a down', shard: '10.0.0.1:6379' });
+      engine.events.emit('store:state', { store: 'redis', available: false, reason: 'b down', shard: '10.0.0.2:6379' });
+      engine.events.emit('store:state', { store: 'redis', available: true, shard: '10.0.0.1:6379' });
+      assert.equal(engine.metrics().store.available, false, 'one shard is still down');
+      assert.deepEqual(engine.metrics().store.unavailableShards, ['10.0.0.2:6379']);
+      assert.equal(engine.metrics().store.reason, 'b down');
+      engine.events.emit('store:state', { store: 'redis', available: true, shard: '10.0.0.2:6379' });
+      assert.equal(engine.metrics().store.available, true);
+      engine.events.emit('store:late', { store: 'redis', key: 'k', requests: 3, decided: 'local' });
+      engine.events.emit('store:late', { store: 'redis', key: 'k', requests: 2, decided: 'refused' });
+      assert.deepEqual(engine.metrics().store.lateDecisions, { local: 3, refused: 2 });
     }));
 });
 

@@ -1,5 +1,6 @@
 import { Block, type ConcurrencyLimitStrategy, type Guard, type GuardResult, type Ticket } from '@opensergo/core';
 import type { Flushable, Link } from './link.js';
+import { RedisTimeoutError } from './run-script.js';
 import { ACQUIRE, RENEW } from './scripts.js';
 
 type Resolve = (result: GuardResult) => void;
@@ -17,9 +18,10 @@ const CHUNK = 500;
  * one ZREM; a release Redis could not take is retried when it answers again (else its
  * lease expires by itself).
  *
- * Redis unavailable: this instance admits its fair share, max / live instances (at least 1
- * when max ≥ 1, so a degraded service still serves), counting every request this guard has
- * in flight, global or local.
+ * Redis unavailable (the key's shard): this instance admits its fair share, max / live
+ * instances (at least 1 when max ≥ 1, so a degraded service still serves), counting every
+ * request this guard has in flight, global or local. A reply that comes too late refuses its
+ * batch instead: the other instances may hold every permit.
  */
 export class GlobalConcurrencyLimit implements Guard, Flushable {
   readonly order = 3;
@@ -86,8 +88,11 @@ export class GlobalConcurrencyLimit implements Guard, Flushable {
         }
       },
       (error: unknown) => {
-        this.link.failed(error);
-        for (const resolve of waiting) resolve(this.enterLocally());
+        // Too late: Redis may yet admit these (the late reply gives them back), and the
+        // others may hold every permit, so admitting here could exceed the limit.
+        const late = error instanceof RedisTimeoutError;
+        this.link.failed(error, waiting.length, late ? 'refused' : 'local');
+        for (const resolve of waiting) resolve(late ? new Block('ConcurrencyLimitStrategy', 1000) : this.enterLocally());
       },
     );
   }

@@ -138,7 +138,7 @@ export class GlobalRateLimit implements Guard, Flushable {
       },
       (error: unknown) => {
         if (want > 0) this.reserving = false;
-        this.link.failed(error);
+        this.link.failed(error, waiting.length, 'local');
         for (let i = 0; i < waiting.length; i++) waiting[i]!(this.enterLocally(enteredAt[i]!));
       },
     );

@@ -1,12 +1,12 @@
 import { OpenSergoError, type Instance, type Logger, type StoreHost } from '@opensergo/core';
 import { instanceKey, redisKey } from './keys.js';
-import type { Link } from './link.js';
+import type { Connection } from './connection.js';
 import type { RedisClient } from './run-script.js';
 
 /** What the registry needs of its store: the connection, the naming, the identity, the timing. */
 export interface RegistryHost {
   readonly client: RedisClient;
-  readonly link: Link;
+  readonly link: Connection;
   readonly keyPrefix: string;
   readonly instanceId: string;
   /** An instance silent this long is gone (the store's `instanceTtlMs`). */

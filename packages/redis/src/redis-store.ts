@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
-import { consoleLogger } from '@opensergo/core';
 import type { ConcurrencyLimitStrategy, Discovery, Guard, GuardContext, Instance, RateLimitStrategy, Store, StoreHost } from '@opensergo/core';
 import { InstanceRegistry } from './instance-registry.js';
 import { GlobalConcurrencyLimit } from './global-concurrency-limit.js';
 import { GlobalRateLimit } from './global-rate-limit.js';
 import { redisKey } from './keys.js';
-import { Link } from './link.js';
+import { createClient, parseCluster } from './connect.js';
+import { Connection } from './connection.js';
 import { describe, resolveOptions, type RedisConnection, type RedisStoreOptions, type ResolvedOptions } from './options.js';
-import { loadScripts, type RedisClient } from './run-script.js';
-import { ALL_SCRIPTS, HEARTBEAT } from './scripts.js';
+import { runScript, type RedisClient } from './run-script.js';
+import { HEARTBEAT } from './scripts.js';
 
 /**
  * The Redis store: a `Store` plus a few things to look at, and the instance registry (a
@@ -35,84 +34,94 @@ export interface RedisStore extends Store, Discovery {
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 
+/** Recovery probes of a shard that is not available: at most this often. */
+const PROBE_MS = 250;
+
 class RedisStoreImpl implements RedisStore {
   readonly name = 'redis';
   readonly shared = true;
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly memberPrefix = randomBytes(6).toString('base64url');
-  private readonly link: Link;
-  private readonly client: RedisClient;
+  private readonly connection: Connection;
   private readonly owned: boolean;
   private count = 1;
   private scopeKey: string | undefined;
   private beating = false;
   private readonly concurrency = new Set<GlobalConcurrencyLimit>();
   private readonly timers: NodeJS.Timeout[];
-  private readonly waiters = new Set<() => void>();
   private readonly listeners: [string, (arg: unknown) => void][];
   private readonly registry: InstanceRegistry;
 
-  constructor(
-    connection: RedisConnection,
-    private readonly options: ResolvedOptions,
-  ) {
-    this.owned = 'url' in connection;
-    this.client =
-      'url' in connection
-        ? new Redis(connection.url, {
-            // Commands must never queue up while Redis is away: fail at once, decide locally.
-            enableOfflineQueue: false,
-            maxRetriesPerRequest: 0,
-            autoResendUnfulfilledCommands: false,
-            connectTimeout: 3000,
-            retryStrategy: (times: number) => Math.min(times * 100, 1000),
-          })
-        : connection.client;
-    this.link = new Link(this.client, describe(connection), options.timeoutMs, options.logger, () => this.count);
+  constructor(private readonly options: ResolvedOptions) {
+    const given = options.connection;
+    this.owned = given.kind !== 'client';
+    const client = given.kind === 'client' ? given.client : createClient(given);
+    const probeMs = Math.min(PROBE_MS, options.heartbeatMs);
+    this.connection = new Connection(client, describe(given), options.timeoutMs, options.logger, () => this.count, probeMs);
+    if (given.kind === 'single') this.connection.onMisrouted = () => this.useAsCluster(given.url);
     this.listeners = [
-      ['error', (error) => this.link.connectionError(error as Error)],
-      ['close', () => this.link.connectionClosed()],
-      ['ready', () => void this.beat()],
+      ['error', (error) => this.connection.connectionError(error as Error)],
+      ['close', () => this.connection.connectionClosed()],
+      [
+        'ready',
+        () => {
+          this.connection.connectionReady();
+          void this.beat();
+        },
+      ],
     ];
-    for (const [event, listener] of this.listeners) this.client.on(event, listener);
+    for (const [event, listener] of this.listeners) client.on(event, listener);
+    const connection = this.connection;
     this.registry = new InstanceRegistry({
-      client: this.client,
-      link: this.link,
+      get client() {
+        return connection.client;
+      },
+      link: connection,
       keyPrefix: options.keyPrefix,
       instanceId: this.instanceId,
       ttlMs: options.instanceTtlMs,
       heartbeatMs: options.heartbeatMs,
       scope: () => this.scope(),
-      host: () => this.link.firstHost(),
-      logger: () => options.logger ?? this.link.firstHost()?.logger ?? consoleLogger,
+      host: () => connection.firstHost(),
+      logger: () => connection.logger(),
     });
     if (options.advertiseUrl !== undefined) this.registry.advertise(options.advertiseUrl);
     const heartbeat = setInterval(() => void this.beat(), options.heartbeatMs);
     const renewal = setInterval(() => this.renew(), Math.max(10, options.leaseMs / 3));
     this.timers = [heartbeat, renewal];
     for (const timer of this.timers) timer.unref();
-    if (this.client.status === 'ready') setImmediate(() => void this.beat());
+    if (client.status === 'ready') {
+      setImmediate(() => {
+        this.connection.connectionReady();
+        void this.beat();
+      });
+    }
     // A client made with lazyConnect would wait for a first command that the store never
     // sends while it is not connected.
-    if (this.client.status === 'wait') this.client.connect().catch(() => {});
+    if (client.status === 'wait') client.connect().catch(() => {});
+  }
+
+  private get client(): RedisClient {
+    return this.connection.client;
   }
 
   get available(): boolean {
-    return this.link.available;
+    return this.connection.available;
   }
 
   attach(host: StoreHost): () => void {
-    return this.link.attach(host);
+    return this.connection.attach(host);
   }
 
   globalRateLimit(strategy: RateLimitStrategy, context: GuardContext): Guard {
     const key = redisKey(this.options.keyPrefix, this.scope(), context.key, 'rate');
-    return new GlobalRateLimit(strategy, key, this.link, context.clock, () => this.count, this.memberPrefix);
+    return new GlobalRateLimit(strategy, key, this.connection.link(key), context.clock, () => this.count, this.memberPrefix);
   }
 
   globalConcurrencyLimit(strategy: ConcurrencyLimitStrategy, context: GuardContext): Guard {
     const key = redisKey(this.options.keyPrefix, this.scope(), context.key, 'permits');
-    const guard = new GlobalConcurrencyLimit(strategy, key, this.link, this.options.leaseMs, () => this.count, this.memberPrefix);
+    const link = this.connection.link(key);
+    const guard = new GlobalConcurrencyLimit(strategy, key, link, this.options.leaseMs, () => this.count, this.memberPrefix);
     this.concurrency.add(guard);
     return guard;
   }
@@ -130,59 +139,58 @@ class RedisStoreImpl implements RedisStore {
   }
 
   ready(timeoutMs = 5000): Promise<boolean> {
-    if (this.link.available) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(done);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.connection.ready(timeoutMs);
   }
 
   async close(): Promise<void> {
-    if (this.link.closed) return;
+    if (this.connection.closed) return;
     for (const timer of this.timers) clearInterval(timer);
-    const wasAvailable = this.link.available;
-    await this.registry.close(wasAvailable);
-    this.link.closed = true;
-    if (wasAvailable) {
+    const connected = this.client.status === 'ready';
+    await this.registry.close(connected);
+    this.connection.close();
+    if (connected) {
       // Best effort, bounded: leave the registry now (the others' shares grow at once) and
       // hand back permits of requests still running (else their leases expire by themselves).
-      const calls: Promise<unknown>[] = [this.link.call(() => this.client.zrem(this.instancesKey(), this.instanceId), 500)];
+      const calls: Promise<unknown>[] = [this.connection.call(() => this.client.zrem(this.instancesKey(), this.instanceId), 500)];
       for (const guard of this.concurrency) {
         const ids = guard.drain();
-        if (ids.length) calls.push(this.link.call(() => this.client.zrem(guard.key, ...ids), 500));
+        if (ids.length) calls.push(this.connection.call(() => this.client.zrem(guard.key, ...ids), 500));
       }
       await Promise.allSettled(calls);
     }
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
-    if (this.owned) {
-      this.client.on('error', () => {}); // a reconnect attempt racing the quit must not print
-      await this.link.call(() => this.client.quit(), 500).catch(() => this.client.disconnect());
-    }
+    if (this.owned) await quit(this.connection, this.client);
   }
 
-  /** Heartbeat, and the probe that brings the store back: one script call per interval. */
+  /**
+   * Heartbeat: says this instance is alive and reads the live count, bounded by its own
+   * (longer) timeout. A slow or failed beat keeps the last known count and says nothing
+   * about whether decisions may go to Redis: that is each shard's health.
+   */
   private async beat(): Promise<void> {
-    if (this.link.closed || this.beating || this.client.status !== 'ready') return;
+    if (this.connection.closed || this.beating || this.client.status !== 'ready') return;
     this.beating = true;
     try {
-      if (!this.link.available) await this.link.call(() => loadScripts(this.client, ALL_SCRIPTS)).catch(() => {});
-      const live = await this.link.run(HEARTBEAT, this.instancesKey(), [this.instanceId, this.options.instanceTtlMs]);
+      const args = [this.instanceId, this.options.instanceTtlMs];
+      const live = await this.connection.call(() => runScript(this.client, HEARTBEAT, this.instancesKey(), args), this.options.membershipTimeoutMs);
       this.count = Math.max(1, Number(live));
-      this.link.markAvailable();
-      for (const waiter of this.waiters) waiter();
-    } catch (error) {
-      this.link.failed(error);
+    } catch {
+      // keep the last known count
     } finally {
       this.beating = false;
     }
+  }
+
+  /** The URL named one node of a Cluster (a MOVED reply): connect to it as a Cluster instead. */
+  private useAsCluster(url: string): void {
+    const old = this.client;
+    for (const [event, listener] of this.listeners) old.off(event, listener);
+    const parsed = new URL(url);
+    const seed = `${parsed.protocol}//${parsed.username ? `${parsed.username}:${parsed.password}@` : parsed.password ? `:${parsed.password}@` : ''}${parsed.host}`;
+    const cluster = createClient(parseCluster([seed]) as Exclude<ReturnType<typeof parseCluster>, string>);
+    this.connection.replaced(cluster);
+    for (const [event, listener] of this.listeners) cluster.on(event, listener);
+    void quit(this.connection, old);
   }
 
   private renew(): void {
@@ -199,13 +207,18 @@ class RedisStoreImpl implements RedisStore {
   /** `namespace/app`, fixed at first use so keys never move while the process runs. */
   private scope(): string {
     if (this.scopeKey === undefined) {
-      const host = this.link.firstHost();
+      const host = this.connection.firstHost();
       const app = this.options.app ?? host?.app ?? env('OPENSERGO_APP') ?? '_';
       const namespace = this.options.namespace ?? host?.namespace ?? env('OPENSERGO_NAMESPACE') ?? '_';
       this.scopeKey = `${namespace}/${app}`;
     }
     return this.scopeKey;
   }
+}
+
+async function quit(connection: Connection, client: RedisClient): Promise<void> {
+  client.on('error', () => {}); // a reconnect attempt racing the quit must not print
+  await connection.call(() => client.quit(), 500).catch(() => client.disconnect());
 }
 
 /**
@@ -232,5 +245,5 @@ class RedisStoreImpl implements RedisStore {
  * ```
  */
 export function createRedisStore(connection: RedisConnection, options: RedisStoreOptions = {}): RedisStore {
-  return new RedisStoreImpl(connection, resolveOptions(connection, options));
+  return new RedisStoreImpl(resolveOptions(connection, options));
 }

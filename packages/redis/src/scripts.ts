@@ -141,4 +141,8 @@ return redis.call('ZCARD', key)
 `,
 );
 
-export const ALL_SCRIPTS: readonly Script[] = [RATE_LIMIT, ACQUIRE, RENEW, HEARTBEAT];
+
+/** A shard's health probe: answers when the node runs scripts (no key: any node may run it). */
+export const PROBE = script('probe', 'return 1');
+
+export const ALL_SCRIPTS: readonly Script[] = [RATE_LIMIT, ACQUIRE, RENEW, HEARTBEAT, PROBE];

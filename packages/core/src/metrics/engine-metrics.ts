@@ -35,12 +35,18 @@ export interface RuleMetrics {
   readonly shedding?: boolean;
 }
 
-/** The store in use and whether it answers (from `store:state`). */
+/** The store in use and whether it answers (from `store:state` and `store:late`). */
 export interface StoreMetrics {
   readonly name: string;
   readonly shared: boolean;
+  /** Every part of the store answers (false while any shard is unavailable). */
   readonly available: boolean;
+  /** Why it (or the first unavailable shard) does not. */
   readonly reason: string | undefined;
+  /** Shards (Redis Cluster masters) now unavailable, whose keys are enforced locally. */
+  readonly unavailableShards: readonly string[];
+  /** Decisions taken without the store because its reply came too late (`store:late`), admitted locally or refused. */
+  readonly lateDecisions: { readonly local: number; readonly refused: number };
 }
 
 /** What `engine.metrics()` returns. */
@@ -72,12 +78,28 @@ export class EngineMetrics {
   outcomeListener: OutcomeListener | undefined;
   private readonly listeners = new Set<OutcomeListener>();
   private readonly closers = new Set<() => void>();
-  private store: { available: boolean; reason: string | undefined } = { available: true, reason: undefined };
+  /** Unavailable parts of the store and why ('' for a store without shards). */
+  private readonly down = new Map<string, string | undefined>();
+  private readonly late = { local: 0, refused: 0 };
 
   constructor(events: EngineEvents) {
-    events.on('store:state', ({ available, reason }) => {
-      this.store = { available, reason };
+    events.on('store:state', ({ available, reason, shard = '' }) => {
+      if (available) this.down.delete(shard);
+      else this.down.set(shard, reason);
     });
+    events.on('store:late', ({ requests, decided }) => {
+      this.late[decided] += requests;
+    });
+  }
+
+  private storeState(): Omit<StoreMetrics, 'name' | 'shared'> {
+    const [first] = this.down.values();
+    return {
+      available: this.down.size === 0,
+      reason: first,
+      unavailableShards: [...this.down.keys()].filter((shard) => shard !== ''),
+      lateDecisions: { ...this.late },
+    };
   }
 
   /** Hears every followed outcome until the returned function is called. */
@@ -133,7 +155,7 @@ export class EngineMetrics {
       at: Date.now(),
       rules: status.rules,
       sources: status.sources,
-      store: { name: store.name, shared: store.shared, ...this.store },
+      store: { name: store.name, shared: store.shared, ...this.storeState() },
       durationBucketsMs: DURATION_BUCKETS_MS,
       resources,
     };
