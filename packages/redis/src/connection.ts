@@ -116,10 +116,11 @@ export class Connection implements ShardOwner {
     }
   }
 
-  /** A call on `shard` failed. */
-  failed(shard: Shard | undefined, error: unknown): void {
+  /** A call on `key` of `shard` failed. */
+  failed(shard: Shard | undefined, key: string, error: unknown): void {
     if (this.closed || shard === undefined) return;
     if (isMisrouted(error)) return this.misrouted(shard, error);
+    shard.probeKey = key;
     shard.failed(error, this.shardName(shard));
   }
 
@@ -204,11 +205,16 @@ export class Connection implements ShardOwner {
     const node = this.nodeOf(shard);
     if (node === undefined) return;
     shard.probing = true;
+    // Through the key's own route when one failed (a Cluster node may answer a keyless
+    // script while refusing its slots); else any script on the node.
+    const key = shard.probeKey;
     const asked = (): Promise<unknown> =>
-      node.evalsha(PROBE.sha, 0).catch((error: unknown) => {
-        if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-        return node.eval(PROBE.source, 0);
-      });
+      key !== undefined
+        ? runScript(this.client, PROBE, key, [])
+        : node.evalsha(PROBE.sha, 0).catch((error: unknown) => {
+            if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
+            return node.eval(PROBE.source, 0);
+          });
     this.call(asked).then(
       () => shard.probed(undefined, this.shardName(shard)),
       (error: unknown) => shard.probed(error, this.shardName(shard)),

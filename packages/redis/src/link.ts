@@ -49,7 +49,7 @@ export class Link {
    * it are counted and evented as taken without Redis (`decided`: admitted locally or refused).
    */
   failed(error: unknown, requests = 0, decided: 'local' | 'refused' = 'local'): void {
-    this.connection.failed(this.connection.shardOf(this.slot), error);
+    this.connection.failed(this.connection.shardOf(this.slot), this.key, error);
     if (requests > 0 && error instanceof RedisTimeoutError) this.connection.late(this.key, requests, decided);
   }
 }

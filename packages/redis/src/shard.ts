@@ -33,6 +33,8 @@ export class Shard {
   probing = false;
   /** Never comes back by probing (a client that names one node of a Cluster). */
   misrouted = false;
+  /** A key of this shard that failed: probes run a script on it, the path decisions take. */
+  probeKey: string | undefined;
   private failures = 0;
   private good = 0;
 

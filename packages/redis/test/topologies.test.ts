@@ -1,0 +1,165 @@
+// Real topologies, started by the tests on free ports and stopped after: a Redis Cluster of
+// three masters, and a Sentinel with a master and a replica (docs/redis.md).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { createEngine, requestView, type Decision, type Engine, type EngineEventMap, type Logger } from '@opensergo/core';
+import { createRedisStore, type RedisConnection, type RedisStore } from '@opensergo/redis';
+import { redisKey } from '../src/keys.js';
+import { privateServerSkip, uniquePrefix } from './support/redis-server.js';
+import { hasRedisCli, startCluster, startSentinel, type TestCluster } from './support/topologies.js';
+import { rateLimit, rule, rules, sleep } from './support/processes.js';
+
+const skip = privateServerSkip() ?? (hasRedisCli() ? undefined : 'no redis-cli');
+const cleanup: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+type StateEvent = EngineEventMap['store:state'][0];
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => void lines.push(`info ${m}`), warn: (m) => void lines.push(`warn ${m}`), error: (m) => void lines.push(`error ${m}`) };
+}
+
+interface Setup {
+  store: RedisStore;
+  engine: Engine;
+  logger: ReturnType<typeof recordingLogger>;
+  events: StateEvent[];
+  prefix: string;
+}
+
+function setup(connection: RedisConnection, text: string, app = 'topology-test'): Setup {
+  const logger = recordingLogger();
+  const prefix = uniquePrefix('topology');
+  // Generous timeout: these tests are about which shard decides, not about a loaded machine.
+  const store = createRedisStore(connection, { keyPrefix: prefix, timeoutMs: 1000, heartbeatMs: 200 });
+  const engine = createEngine({ rules: text, store, app, logger });
+  const events: StateEvent[] = [];
+  engine.events.on('store:state', (event) => events.push(event));
+  cleanup.push(() => engine.close(), () => store.close());
+  return { store, engine, logger, events, prefix };
+}
+
+const enter = (engine: Engine, path: string): Decision | Promise<Decision> => engine.enter(requestView('GET', path, {}));
+
+async function decide(engine: Engine, path: string, n: number): Promise<{ passed: number; waited: number }> {
+  let passed = 0;
+  let waited = 0;
+  for (let i = 0; i < n; i++) {
+    const pending = enter(engine, path);
+    if (pending instanceof Promise) waited += 1;
+    const decision = await pending;
+    if (decision.type === 'pass') passed += 1;
+  }
+  return { passed, waited };
+}
+
+async function until(test: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+const rateKey = (prefix: string, app: string, strategy: string, path: string): string => redisKey(prefix, `_/${app}`, `_/${strategy}/*:${path}`, 'rate');
+
+describe('Redis Cluster (three masters)', { skip }, () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster();
+    cleanup.push(() => cluster.stop());
+  });
+
+  it('kill the master of /c: /c goes to local shares, /d stays exact in Redis, nothing flaps; /c comes back once', async () => {
+    // Find a /c and a /d whose keys live on different masters.
+    const prefix = uniquePrefix('topology');
+    const paths = Array.from({ length: 30 }, (_, i) => `/p${i}`);
+    const owners = await Promise.all(paths.map((p) => cluster.masterOf(rateKey(prefix, 'topology-test', p === paths[0] ? 'gc' : 'gd', p))));
+    const c = paths[0]!;
+    const d = paths.find((p, i) => i > 0 && owners[i] !== owners[0])!;
+    const text = rules(rateLimit('gc', 'Global', 20), rateLimit('gd', 'Global', 20), rule('rc', c, ['gc']), rule('rd', d, ['gd']));
+    const logger = recordingLogger();
+    const store = createRedisStore({ cluster: cluster.addresses }, { keyPrefix: prefix, timeoutMs: 300, heartbeatMs: 200, logger });
+    const engine = createEngine({ rules: text, store, app: 'topology-test', logger });
+    const events: StateEvent[] = [];
+    engine.events.on('store:state', (event) => events.push(event));
+    cleanup.push(() => engine.close(), () => store.close());
+    assert.ok(await store.ready(5000), 'connected to every master');
+    assert.match(logger.lines[0]!, /^info redis store connected to redis\+cluster:\/\/.* \(masters 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+\)/);
+
+    const victim = owners[0]!;
+    const dKey = rateKey(prefix, 'topology-test', 'gd', d);
+    const dMaster = await cluster.masterOf(dKey);
+    const before = events.length;
+    await victim.kill();
+    // /c's shard goes down (after a few failed calls); /d's keeps deciding in Redis.
+    await until(async () => (await decide(engine, c, 1), events.some((e) => !e.available)), 10_000, "/c's shard unavailable");
+    const down = events.slice(before).filter((e) => !e.available);
+    assert.equal(down.length, 1);
+    assert.equal(down[0]!.shard, `127.0.0.1:${victim.port}`);
+    const cLocal = await decide(engine, c, 30);
+    assert.equal(cLocal.waited, 0, '/c is decided locally, on the spot');
+    assert.ok(cLocal.passed <= 20, `/c admits at most its local share (${cLocal.passed})`);
+    const admin = new Redis(dMaster.url);
+    cleanup.push(() => void admin.disconnect());
+    for (let round = 0; round < 2; round++) {
+      const dRound = await decide(engine, d, 25);
+      assert.equal(dRound.passed, 20, '/d: exactly the threshold');
+      assert.equal(await admin.zcard(dKey), 20, '/d: every admission decided in Redis');
+      await sleep(1100);
+    }
+    assert.deepEqual(events.slice(before).filter((e) => e.shard !== down[0]!.shard), [], "no other shard changed state");
+
+    await victim.restart();
+    await until(() => store.available, 15_000, "/c's shard back");
+    const transitions = events.slice(before).filter((e) => e.shard === down[0]!.shard).map((e) => e.available);
+    assert.deepEqual(transitions, [false, true], 'one way down, one way back: no flapping');
+    assert.equal(logger.lines.filter((l) => l.includes('ERR_OPENSERGO_STORE_UNAVAILABLE')).length, 1);
+    assert.match(logger.lines.find((l) => l.includes('available again'))!, new RegExp(`shard 127\\.0\\.0\\.1:${victim.port} available again`));
+    await until(async () => (await decide(engine, c, 1)).waited === 1, 5000, '/c decided in Redis again');
+  });
+
+  it('a redis+cluster:// URL and a { url } naming one node both reach every master, without flapping', async () => {
+    for (const connection of [{ url: `redis+cluster://${cluster.addresses[0]}` }, { url: `redis://${cluster.addresses[1]}` }]) {
+      const paths = Array.from({ length: 12 }, (_, i) => `/k${i}`);
+      const text = rules(rateLimit('g', 'Global', 5), ...paths.map((p, i) => rule(`r${i}`, p, ['g'])));
+      const { store, engine, logger, events } = setup(connection, text);
+      assert.ok(await store.ready(5000));
+      // Twelve keys spread over the three masters' slots: each admits exactly 5, in Redis.
+      for (let i = 0; i < 3; i++) {
+        const results = await Promise.all(paths.map((p) => decide(engine, p, 7)));
+        if (results.every((r) => r.passed === 5)) break;
+        await sleep(1100); // the first round of a { url } meets MOVED and moves to the cluster
+      }
+      const final = await Promise.all(paths.map(async (p) => (await sleep(0), p)));
+      assert.equal(final.length, 12);
+      assert.equal(events.filter((e) => !e.available).length, 0, `${connection.url}: never unavailable: ${logger.lines.join("\n")}`);
+      assert.equal(logger.lines.filter((l) => l.startsWith('warn')).length, 0, logger.lines.join('\n'));
+      await sleep(1100);
+      const results = await Promise.all(paths.map((p) => decide(engine, p, 7)));
+      assert.deepEqual(results.map((r) => r.passed), paths.map(() => 5), `${connection.url}: every key exact`);
+    }
+  });
+});
+
+describe('Redis Sentinel (master, replica, sentinel)', { skip }, () => {
+  it('connects through the Sentinel, logs the master it really uses, and follows a failover to the new one', async () => {
+    const sentinel = await startSentinel();
+    cleanup.push(() => sentinel.stop());
+    const text = rules(rateLimit('g', 'Global', 5), rule('r', '/s', ['g']));
+    const { store, engine, logger, events } = setup({ url: sentinel.url }, text);
+    assert.ok(await store.ready(5000));
+    assert.match(logger.lines[0]!, new RegExp(`connected to redis\\+sentinel://127\\.0\\.0\\.1:${sentinel.port}/mymaster \\(master 127\\.0\\.0\\.1:${sentinel.master.port}\\)`));
+    assert.equal((await decide(engine, '/s', 8)).passed, 5);
+
+    await sentinel.master.kill();
+    await until(async () => (await sentinel.currentMaster()) === `127.0.0.1:${sentinel.replica.port}`, 20_000, 'the failover');
+    await until(() => events.length >= 3 && store.available, 15_000, 'back on the new master');
+    assert.deepEqual(events.map((e) => e.available), [true, false, true]);
+    assert.match(logger.lines.find((l) => l.includes('available again'))!, new RegExp(`master 127\\.0\\.0\\.1:${sentinel.replica.port}`));
+  });
+});
