@@ -1,5 +1,6 @@
-import { Block, SlidingWindow, type Clock, type Guard, type GuardResult, type RateLimitStrategy, type Ticket } from '@opensergo/core';
+import { Block, type Clock, type Guard, type GuardResult, type RateLimitStrategy, type Ticket } from '@opensergo/core';
 import type { Flushable, Link } from './link.js';
+import { LocalShare, SEED } from './local-share.js';
 import { RATE_LIMIT } from './scripts.js';
 
 type Resolve = (result: GuardResult) => void;
@@ -30,16 +31,17 @@ const MAX_RETURN = 1000;
  * - When a call says the window is full, the key is blocked locally until the time Redis
  *   named, so blocked traffic costs no Redis call. That never admits too many: only Redis
  *   admits, and other instances can only fill the window further.
- * - Redis unavailable: this instance enforces its fair share, threshold / live instances,
- *   with the local sliding window. The window also records admissions while Redis answers,
- *   so a switch to local starts from what this instance really admitted.
+ * - Redis unavailable (the key's shard): this instance enforces its fair share, threshold /
+ *   live instances, with the local sliding window, handing over both ways without counting
+ *   a window twice (see LocalShare).
  */
 export class GlobalRateLimit implements Guard, Flushable {
   readonly order = 2;
   private pending: Resolve[] = [];
   private pendingAt: number[] = [];
   private blockedUntil = -Infinity;
-  private readonly local: SlidingWindow;
+  private readonly share: LocalShare;
+  private readonly local: LocalShare['window'];
   private readonly windowUs: number;
   private readonly leaseMs: number;
   private tokens = 0;
@@ -63,7 +65,8 @@ export class GlobalRateLimit implements Guard, Flushable {
     private readonly instanceCount: () => number,
     private readonly idPrefix: string,
   ) {
-    this.local = new SlidingWindow(strategy.statDurationMs);
+    this.share = new LocalShare(strategy.statDurationMs);
+    this.local = this.share.window;
     this.windowUs = Math.round(strategy.statDurationMs * 1000);
     this.leaseMs = Math.min(100, strategy.statDurationMs / 10);
     const window = this.local;
@@ -72,6 +75,10 @@ export class GlobalRateLimit implements Guard, Flushable {
 
   enter(now: number): GuardResult | Promise<GuardResult> {
     if (this.strategy.threshold < 1) return new Block('RateLimitStrategy', this.strategy.statDurationMs);
+    if (this.share.local && this.link.available) this.recover(now);
+    if (this.share.settling(now, this.pending.length, this.strategy.threshold, this.instanceCount)) {
+      return new Block('RateLimitStrategy', Math.max(1, this.local.waitMs(now, this.strategy.threshold / Math.max(1, this.instanceCount()))));
+    }
     const lease = this.lease;
     if (lease !== undefined) {
       const at = performance.now();
@@ -123,7 +130,8 @@ export class GlobalRateLimit implements Guard, Flushable {
       (reply) => {
         if (want > 0) this.reserving = false;
         this.link.succeeded();
-        const [admitted, , retryMs, reserved] = reply as [number, number, number, number];
+        const [admitted, , retryMs, reserved, count] = reply as [number, number, number, number, number];
+        this.share.saw(now, count);
         for (let i = 0; i < waiting.length; i++) {
           if (i < admitted) {
             this.local.tryAdmit(enteredAt[i]!, Infinity);
@@ -180,9 +188,21 @@ export class GlobalRateLimit implements Guard, Flushable {
   }
 
   private enterLocally(now: number): GuardResult {
-    const share = this.strategy.threshold / Math.max(1, this.instanceCount());
-    if (this.local.tryAdmit(now, share)) return this.localAdmission;
+    const instances = Math.max(1, this.instanceCount());
+    if (this.share.admit(now, this.strategy.threshold, instances)) return this.localAdmission;
+    const share = this.strategy.threshold / instances;
     return new Block('RateLimitStrategy', share < 1 ? this.local.windowMs : this.local.waitMs(now, share));
+  }
+
+  /** The key's shard answers again: write this instance's local admissions into the log. */
+  private recover(now: number): void {
+    const ages = this.share.recover(now, this.link.availableForMs);
+    if (ages.length === 0) return;
+    const token = `${this.idPrefix}.${(this.tokens++).toString(36)}`;
+    this.link.run(SEED, this.key, [this.windowUs, token, ...ages]).then(
+      () => this.link.succeeded(),
+      (error: unknown) => this.link.failed(error),
+    );
   }
 
   dispose(): void {}

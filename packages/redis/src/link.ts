@@ -28,6 +28,12 @@ export class Link {
     return this.connection.shardOf(this.slot)?.available ?? false;
   }
 
+  /** How long ago (ms) the key's shard became available. */
+  get availableForMs(): number {
+    const shard = this.connection.shardOf(this.slot);
+    return shard === undefined ? 0 : performance.now() - shard.availableSince;
+  }
+
   schedule(target: Flushable): void {
     this.connection.schedule(target);
   }

@@ -14,7 +14,7 @@ export interface Script {
   readonly sha: string;
 }
 
-function script(name: string, body: string): Script {
+export function script(name: string, body: string): Script {
   const source = `${PRELUDE}\n${body.trim()}\n`;
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
@@ -52,7 +52,7 @@ end`.trim();
  * full, it may reserve up to `reserve` more admissions for the caller to hand out locally
  * within `lease`: those are scored at now + lease, the latest moment they can be used, so
  * each stays counted for a whole window after its real use and the bound still holds.
- * Returns {admitted, now µs, retry ms, reserved}; retry > 0 says the window is now full and
+ * Returns {admitted, now µs, retry ms, reserved, count in the window}; retry > 0 says the window is now full and
  * when the next admission can fit.
  */
 export const RATE_LIMIT = script(
@@ -83,7 +83,7 @@ if count >= limit then
   local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
   retry = math.max(1, math.ceil((tonumber(oldest[2]) + window - now) / 1000))
 end
-return { admit, now, retry, reserve }
+return { admit, now, retry, reserve, count }
 `,
 );
 

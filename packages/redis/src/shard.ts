@@ -35,6 +35,8 @@ export class Shard {
   misrouted = false;
   /** A key of this shard that failed: probes run a script on it, the path decisions take. */
   probeKey: string | undefined;
+  /** performance.now() when it last became available. */
+  availableSince = 0;
   private failures = 0;
   private good = 0;
 
@@ -94,6 +96,7 @@ export class Shard {
     if (this.state === 'available' || this.owner.closed) return;
     const first = this.state === 'starting';
     this.state = 'available';
+    this.availableSince = performance.now();
     this.owner.report(this, true, undefined, first);
   }
 }
