@@ -45,6 +45,9 @@ class RedisStoreImpl implements RedisStore {
   private readonly connection: Connection;
   private readonly owned: boolean;
   private count = 1;
+  /** performance.now() until which a lower count is not believed (the registry was lost). */
+  private rebuildingUntil = 0;
+  private beaten = false;
   private scopeKey: string | undefined;
   private beating = false;
   private readonly concurrency = new Set<GlobalConcurrencyLimit>();
@@ -165,15 +168,21 @@ class RedisStoreImpl implements RedisStore {
   /**
    * Heartbeat: says this instance is alive and reads the live count, bounded by its own
    * (longer) timeout. A slow or failed beat keeps the last known count and says nothing
-   * about whether decisions may go to Redis: that is each shard's health.
+   * about whether decisions may go to Redis: that is each shard's health. After Redis lost
+   * the set, the count only grows for one `instanceTtlMs`, while every instance beats again.
    */
   private async beat(): Promise<void> {
     if (this.connection.closed || this.beating || this.client.status !== 'ready') return;
     this.beating = true;
     try {
       const args = [this.instanceId, this.options.instanceTtlMs];
-      const live = await this.connection.call(() => runScript(this.client, HEARTBEAT, this.instancesKey(), args), this.options.membershipTimeoutMs);
-      this.count = Math.max(1, Number(live));
+      const reply = await this.connection.call(() => runScript(this.client, HEARTBEAT, this.instancesKey(), args), this.options.membershipTimeoutMs);
+      const [live, added] = (reply as [number, number]).map(Number) as [number, number];
+      // This instance was missing: Redis lost the set (restarted, flushed, failed over) and
+      // the others have not beaten since. Until they all have, a lower count is not news.
+      if (added === 1 && this.beaten) this.rebuildingUntil = performance.now() + this.options.instanceTtlMs;
+      this.beaten = true;
+      this.count = performance.now() < this.rebuildingUntil ? Math.max(this.count, live) : Math.max(1, live);
     } catch {
       // keep the last known count
     } finally {

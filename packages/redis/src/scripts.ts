@@ -126,7 +126,8 @@ return #ARGV - 1
 
 /**
  * Instance registry for GlobalToLocal and the fallback's fair share. KEYS[1]: sorted set of
- * instance ids scored by last heartbeat (Redis ms). ARGV: this id, ttl ms. Returns live count.
+ * instance ids scored by last heartbeat (Redis ms). ARGV: this id, ttl ms. Returns {live
+ * count, 1 when this id was not there (first beat, or the set was lost: a restart, a flush)}.
  */
 export const HEARTBEAT = script(
   'heartbeat',
@@ -134,10 +135,10 @@ export const HEARTBEAT = script(
 local key = KEYS[1]
 local ttl = tonumber(ARGV[2])
 local now = now_ms()
-redis.call('ZADD', key, fmt(now), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - ttl))
+local added = redis.call('ZADD', key, fmt(now), ARGV[1])
 redis.call('PEXPIRE', key, ttl + 1000)
-return redis.call('ZCARD', key)
+return { redis.call('ZCARD', key), added }
 `,
 );
 
