@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKey } from '../src/keys.js';
 import { privateServerSkip, sharedRedisUrl, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { concurrencyLimit, get, hammer, percentile, rateLimit, rule, rules, sleep, startApp, type AppProcess } from './support/processes.js';
+import { concurrencyLimit, get, hammer, rateLimit, rule, rules, sleep, startApp, type AppProcess } from './support/processes.js';
 
 const url = await sharedRedisUrl();
 const apps: AppProcess[] = [];
@@ -180,11 +180,11 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     await Promise.all(three.filter((a) => a !== victim).map((a) => a.signal('SIGTERM')));
   });
 
-  it('Redis killed mid-load: no 5xx, p99 in tens of ms, fair share each; restarted: global again within seconds', { skip: privateServerSkip() }, async () => {
+  it('Redis killed mid-load and restarted under Global 100/s: no 5xx, no decision waits on the dead Redis, fair share each, and no one-second span over 110 throughout', { skip: privateServerSkip() }, async (t) => {
     const redis = await startRedisServer();
     cleanup.push(() => redis.stop());
     const prefix = uniquePrefix('outage');
-    const env = { REDIS_URL: redis.url, KEY_PREFIX: prefix, RULES: rules(rateLimit('g', 'Global', 60), rule('r', '/foo', ['g'])) };
+    const env = { REDIS_URL: redis.url, KEY_PREFIX: prefix, RULES: rules(rateLimit('g', 'Global', 100), rule('r', '/foo', ['g'])) };
     const three = await startApps(3, env);
     const ports = three.map((a) => a.port);
     let phase: 'global' | 'down' | 'restarted' | 'done' = 'global';
@@ -193,52 +193,47 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     await sleep(2000);
     phase = 'down';
     await redis.kill();
-    const downAt = performance.now();
-    const downEpoch = Date.now();
     await Promise.all(three.map((a) => a.waitFor((f) => (f.state as { available?: boolean } | undefined)?.available === false, 3000)));
+    const localFrom = Date.now();
     await sleep(3000);
     const upAt = performance.now();
-    const upEpoch = Date.now();
+    const localTo = Date.now();
     await redis.restart();
     phase = 'restarted';
-    const counter = new Redis(redis.url);
     await Promise.all(three.map((a) => a.waitFor((f) => (f.state as { available?: boolean } | undefined)?.available === true && a.facts.filter((x) => x.state).length >= 3, 5000)));
     const recoveredIn = performance.now() - upAt;
-    const admissions = recordAdmissions(counter, rateKey(prefix, 'g'));
     const globalFrom = performance.now();
     await sleep(2500);
-    const seen = await admissions.stop();
     phase = 'done';
     const samples = await load;
-    counter.disconnect();
 
     assert.equal(samples.filter((s) => s.status >= 500 || s.status === 0).length, 0, 'not one 5xx or failed request');
-    const down = samples.filter((s) => s.at > downAt + 200 && s.at < upAt);
-    // The decision itself (measured in each service) never waits longer than the store's
-    // 50 ms timeout; the HTTP round trip adds only what this (shared, noisy) machine adds, so
-    // it is compared with the same run's healthy phase.
+    // Known down: every decision is taken on the spot, none waits for a Redis that is not there
+    // (what made the old p99 small; counted, not timed).
+    const stats = await Promise.all(three.map(async (app) => JSON.parse((await get(app.port, '/stats')).body) as { count: number; waited: number; admitted: number[] }));
     for (const app of three) {
-      const stats = JSON.parse((await get(app.port, `/stats?from=${downEpoch}&to=${upEpoch}`)).body) as { count: number; p99: number; max: number };
-      assert.ok(stats.count > 50 && stats.p99 < 20, `decision p99 ${stats.p99.toFixed(2)} ms while Redis is down`);
-      // The max also holds whatever stall this shared machine adds; it rules out waits on
-      // the scale of a reconnect (seconds), the p99 above is the real measure.
-      assert.ok(stats.max < 50 + 200, `slowest decision ${stats.max.toFixed(1)} ms (timeout 50 ms)`);
+      const down = JSON.parse((await get(app.port, `/stats?from=${localFrom}&to=${localTo}`)).body) as { count: number; waited: number };
+      assert.ok(down.count > 50, `${down.count} decisions while Redis was down`);
+      assert.equal(down.waited, 0, 'no decision waited while Redis was known down');
     }
-    const healthy = samples.filter((s) => s.at > start + 500 && s.at < downAt);
-    const p99 = percentile(down.map((s) => s.latencyMs), 99);
-    const p99Healthy = percentile(healthy.map((s) => s.latencyMs), 99);
-    assert.ok(p99 < Math.max(100, 2 * p99Healthy), `HTTP p99 ${p99.toFixed(1)} ms while down (${p99Healthy.toFixed(1)} ms healthy)`);
+    // The limit through the failure and the recovery, from the arrival times of the admitted
+    // requests (one clock: the processes run on one machine).
+    const admitted = stats.flatMap((s) => s.admitted);
+    const sorted = [...admitted].sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < sorted.length; i++) {
+      while (sorted[j]! <= sorted[i]! - 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    t.diagnostic(`busiest one-second span of admissions: ${busiest} (limit 100), ${admitted.length} admitted in all`);
+    assert.ok(busiest <= 110, `busiest one-second span through failure and recovery: ${busiest}`);
     const fair = admittedPer(samples, ports, upAt - 2000, upAt).map((n) => n / 2);
     // At most the fair share (the point), and not far below it (a stalled process on a
     // loaded machine admits nothing while stalled, and a sliding window never catches up).
-    for (const rate of fair) assert.ok(rate >= 12 && rate <= 21, `about 60/3 = 20/s each while down: ${fair.join(', ')}`);
+    for (const rate of fair) assert.ok(rate >= 20 && rate <= 35, `about 100/3 each while down: ${fair.join(', ')}`);
     assert.ok(recoveredIn < 5000, `global again ${Math.round(recoveredIn)} ms after Redis came back`);
-    const times = [...seen.values()];
-    const okAfter = samples.filter((s) => s.status === 200 && s.at > globalFrom + 50 && s.at < globalFrom + 2400).length;
-    assert.ok(busiestWindow(times, 1_000_000) <= 60, `busiest second after recovery: ${busiestWindow(times, 1_000_000)}`);
-    assert.ok(okAfter <= seen.size, `admissions after recovery are decided in Redis (${okAfter} ≤ ${seen.size})`);
     const lastSecond = samples.filter((s) => s.status === 200 && s.at >= globalFrom + 1300 && s.at < globalFrom + 2300).length;
-    assert.ok(lastSecond >= 45 && lastSecond <= 66, `about 60 in total per second again, not 60 each: ${lastSecond}`);
+    assert.ok(lastSecond >= 75 && lastSecond <= 110, `about 100 in total per second again, not 100 each: ${lastSecond}`);
     assert.ok(performance.now() - start < 20_000);
     await Promise.all(three.map((a) => a.signal('SIGTERM')));
   });
