@@ -144,6 +144,25 @@ describe('Redis Cluster (three masters)', { skip }, () => {
       assert.deepEqual(results.map((r) => r.passed), paths.map(() => 5), `${connection.url}: every key exact`);
     }
   });
+
+  it('your own plain client naming one node: one warning saying to pass a Cluster, then local for good, never flapping', async () => {
+    const client = new Redis(`redis://${cluster.addresses[0]}`, { enableOfflineQueue: false });
+    cleanup.push(() => void client.disconnect());
+    const paths = Array.from({ length: 12 }, (_, i) => `/m${i}`);
+    const text = rules(rateLimit('g', 'Global', 5), ...paths.map((p, i) => rule(`r${i}`, p, ['g'])));
+    const { store, engine, logger, events } = setup({ client }, text);
+    assert.ok(await store.ready(5000));
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(paths.map((p) => decide(engine, p, 3)));
+      await sleep(300); // several probe periods
+    }
+    assert.deepEqual(events.map((e) => e.available), [true, false], 'down once, never back');
+    const warnings = logger.lines.filter((l) => l.startsWith('warn'));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /is one node of a Redis Cluster \(MOVED \d+ .*pass an ioredis Cluster, \{ cluster: \[nodes\] \} or a redis\+cluster:\/\/ URL/);
+    const local = await decide(engine, paths[0]!, 3);
+    assert.equal(local.waited, 0, 'decided locally');
+  });
 });
 
 describe('Redis Sentinel (master, replica, sentinel)', { skip }, () => {

@@ -58,7 +58,7 @@ export async function startCluster(): Promise<TestCluster> {
       const client = new Redis(masters[0]!.url);
       try {
         const slot = Number(await client.cluster('KEYSLOT', key));
-        const ranges = (await client.cluster('SLOTS')) as [number, number, [string, number]][];
+        const ranges = (await client.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
         const owner = ranges.find(([from, to]) => slot >= from && slot <= to)!;
         return masters.find((m) => m.port === owner[2][1])!;
       } finally {
