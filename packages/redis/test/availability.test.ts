@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { createEngine, FakeClock, requestView, type Decision, type Engine, type EngineEventMap } from '@opensergo/core';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '@opensergo/redis';
 import { privateServerSkip, startRedisServer, uniquePrefix, type RedisServer } from './support/redis-server.js';
+import { busiestWindow, until } from './support/observe.js';
 import { startSlowProxy } from './support/slow-proxy.js';
 import { concurrencyLimit, rateLimit, rule, rules, sleep } from './support/processes.js';
 
@@ -36,30 +37,11 @@ function instances(n: number, url: string, text: string, options: RedisStoreOpti
   return { stores, engines };
 }
 
-async function until(test: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${ms} ms`);
-    await sleep(20);
-  }
-}
-
 const passes = async (engine: Engine, path: string, n: number): Promise<number> => {
   let passed = 0;
   for (let i = 0; i < n; i++) if ((await enter(engine, path)).type === 'pass') passed += 1;
   return passed;
 };
-
-/** The most admissions in any span of `windowMs` ending in [from, to) (times in ms, any order). */
-function busiestWindow(times: readonly number[], windowMs: number, from = -Infinity, to = Infinity): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - windowMs) j++;
-    if (sorted[i]! >= from && sorted[i]! < to) best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
 
 describe('a slow or failing Redis', { skip }, () => {
   it('100 ms of added round trip from start-up: three instances still count three, and Global 20/s admits about 20 in all, not 60', async () => {

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { createEngine, requestView, type Decision, type Engine, type EngineEventMap, type Logger } from '@opensergo/core';
+import { createEngine, requestView, type Decision, type Engine, type EngineEventMap } from '@opensergo/core';
 import { createRedisStore, type RedisStore } from '@opensergo/redis';
 import { freePort, privateServerSkip, startRedisServer, uniquePrefix, type RedisServer } from './support/redis-server.js';
+import { recordingLogger, until } from './support/observe.js';
 import { concurrencyLimit, rateLimit, rule, rules, sleep } from './support/processes.js';
 
 const skip = privateServerSkip();
@@ -15,11 +16,6 @@ after(async () => {
 });
 
 type StateEvent = EngineEventMap['store:state'][0];
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, info: (m) => void lines.push(`info ${m}`), warn: (m) => void lines.push(`warn ${m}`), error: (m) => void lines.push(`error ${m}`) };
-}
 
 /** A store, an engine and what they reported, cleaned up after the file. */
 function setup(
@@ -66,14 +62,6 @@ async function decideTimed(engine: Engine, path: string, n: number): Promise<{ p
     }
   }
   return { passed, slowestMs, waited };
-}
-
-async function until(test: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${ms} ms`);
-    await sleep(20);
-  }
 }
 
 const RATE = rules(rateLimit('g', 'Global', 10), rule('r', '/foo', ['g']));

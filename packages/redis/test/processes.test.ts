@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKey } from '../src/keys.js';
 import { privateServerSkip, sharedRedisUrl, startRedisServer, uniquePrefix } from './support/redis-server.js';
+import { busiestWindow } from './support/observe.js';
 import { concurrencyLimit, get, hammer, rateLimit, rule, rules, sleep, startApp, type AppProcess } from './support/processes.js';
 
 const url = await sharedRedisUrl();
@@ -55,17 +56,6 @@ function recordAdmissions(redis: Redis, key: string, windowUs = 1_000_000): { st
       return seen;
     },
   };
-}
-
-/** The most admissions in any span of `windowUs` (times in µs, any order). */
-function busiestWindow(times: readonly number[], windowUs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - windowUs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
 }
 
 /** Admissions of each port whose response arrived in [from, to). */
@@ -224,17 +214,8 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     // even the healthy phase, exact in Redis, can show a few more than 100 in a span: the
     // failure and recovery are measured against that, and against 110.
     const admitted = stats.flatMap((s) => s.admitted);
-    const busiest = (from: number, to: number): number => {
-      const sorted = [...admitted].sort((a, b) => a - b);
-      let best = 0;
-      for (let i = 0, j = 0; i < sorted.length; i++) {
-        while (sorted[j]! <= sorted[i]! - 1000) j++;
-        if (sorted[i]! >= from && sorted[i]! < to) best = Math.max(best, i - j + 1);
-      }
-      return best;
-    };
-    const healthy = busiest(startEpoch + 1000, killEpoch);
-    const through = busiest(killEpoch, Infinity);
+    const healthy = busiestWindow(admitted, 1000, startEpoch + 1000, killEpoch);
+    const through = busiestWindow(admitted, 1000, killEpoch);
     t.diagnostic(`busiest one-second span of arrivals: ${healthy} while healthy (exact in Redis), ${through} through failure and recovery (limit 100)`);
     assert.ok(through <= Math.max(110, healthy + 10), `busiest one-second span through failure and recovery: ${through} (healthy: ${healthy})`);
     const fair = admittedPer(samples, ports, upAt - 2000, upAt).map((n) => n / 2);

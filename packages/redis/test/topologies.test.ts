@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { createEngine, requestView, type Decision, type Engine, type EngineEventMap, type Logger } from '@opensergo/core';
+import { createEngine, requestView, type Decision, type Engine, type EngineEventMap } from '@opensergo/core';
 import { createRedisStore, type RedisConnection, type RedisStore } from '@opensergo/redis';
 import { redisKey } from '../src/keys.js';
 import { privateServerSkip, uniquePrefix } from './support/redis-server.js';
 import { hasRedisCli, startCluster, startSentinel, type TestCluster } from './support/topologies.js';
+import { recordingLogger, until } from './support/observe.js';
 import { rateLimit, rule, rules, sleep } from './support/processes.js';
 
 const skip = privateServerSkip() ?? (hasRedisCli() ? undefined : 'no redis-cli');
@@ -17,11 +18,6 @@ after(async () => {
 });
 
 type StateEvent = EngineEventMap['store:state'][0];
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, info: (m) => void lines.push(`info ${m}`), warn: (m) => void lines.push(`warn ${m}`), error: (m) => void lines.push(`error ${m}`) };
-}
 
 interface Setup {
   store: RedisStore;
@@ -55,14 +51,6 @@ async function decide(engine: Engine, path: string, n: number): Promise<{ passed
     if (decision.type === 'pass') passed += 1;
   }
   return { passed, waited };
-}
-
-async function until(test: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${ms} ms`);
-    await sleep(50);
-  }
 }
 
 const rateKey = (prefix: string, app: string, strategy: string, path: string): string => redisKey(prefix, `_/${app}`, `_/${strategy}/*:${path}`, 'rate');
