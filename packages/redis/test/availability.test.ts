@@ -108,20 +108,21 @@ describe('a slow or failing Redis', { skip }, () => {
     const text = rules(rateLimit('g', 'Global', 100), rule('r', '/g', ['g']));
     const { stores, engines } = instances(3, redis.url, text, { timeoutMs: 1000 });
     await until(() => stores.every((s) => s.available && s.instanceCount() === 3), 5000, 'three instances');
-    // Each instance is offered far more than its share; an admission counts at the time its
-    // request arrived (the decision's own time, whatever this machine's speed).
+    // Each instance is offered more than its share, unevenly (one about three times another),
+    // so when Redis goes each has admitted a different part of the window. An admission
+    // counts at the time its request arrived (the decision's own time, whatever this
+    // machine's speed).
     const admittedAt: number[] = [];
     let running = true;
-    const offer = async (engine: Engine, offset: number): Promise<void> => {
-      await sleep(offset);
+    const offer = async (engine: Engine, pauseMs: number): Promise<void> => {
       while (running) {
         const at = performance.now();
         const decision = await enter(engine, '/g');
         if (decision.type === 'pass') admittedAt.push(at);
-        await sleep(3);
+        await sleep(pauseMs);
       }
     };
-    const load = Promise.all(engines.map((engine, i) => offer(engine, i)));
+    const load = Promise.all(engines.map((engine, i) => offer(engine, 3 * (i + 1))));
     const marks: number[] = [];
     await sleep(1500);
     marks.push(performance.now());
