@@ -52,8 +52,8 @@ end`.trim();
  * full, it may reserve up to `reserve` more admissions for the caller to hand out locally
  * within `lease`: those are scored at now + lease, the latest moment they can be used, so
  * each stays counted for a whole window after its real use and the bound still holds.
- * Returns {admitted, now µs, retry ms, reserved, count in the window}; retry > 0 says the window is now full and
- * when the next admission can fit.
+ * Returns {admitted, now µs, retry ms, reserved, count in the window}; retry > 0 says the
+ * window is now full and when the next admission can fit.
  */
 export const RATE_LIMIT = script(
   'rate-limit',
@@ -141,7 +141,6 @@ redis.call('PEXPIRE', key, ttl + 1000)
 return { redis.call('ZCARD', key), added }
 `,
 );
-
 
 /** A shard's health probe: answers when the node runs scripts (no key: any node may run it). */
 export const PROBE = script('probe', 'return 1');
