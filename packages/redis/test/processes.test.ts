@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKey } from '../src/keys.js';
 import { privateServerSkip, sharedRedisUrl, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { busiestWindow } from './support/observe.js';
+import { busiestWindow, recordAdmissions } from './support/observe.js';
 import { concurrencyLimit, get, hammer, rateLimit, rule, rules, sleep, startApp, type AppProcess } from './support/processes.js';
 
 const url = await sharedRedisUrl();
@@ -20,42 +20,6 @@ async function startApps(n: number, env: Record<string, string>): Promise<AppPro
   const started = await Promise.all(Array.from({ length: n }, () => startApp(env)));
   apps.push(...started);
   return started;
-}
-
-/**
- * Polls an admission log (members scored by Redis µs) so none is missed though each lives one
- * window. A member that disappears before its window is over was handed back (a reserved
- * admission nobody used, see docs/redis.md) and is not an admission: it is left out.
- */
-function recordAdmissions(redis: Redis, key: string, windowUs = 1_000_000): { stop(): Promise<Map<string, number>> } {
-  const seen = new Map<string, number>();
-  const handedBack = new Set<string>();
-  let running = true;
-  const loop = (async () => {
-    let previous = new Set<string>();
-    while (running) {
-      const [flat, [sec, usec]] = await Promise.all([redis.zrange(key, 0, -1, 'WITHSCORES'), redis.time()]);
-      const nowUs = Number(sec) * 1e6 + Number(usec);
-      const current = new Set<string>();
-      for (let i = 0; i < flat.length; i += 2) {
-        seen.set(flat[i]!, Number(flat[i + 1]));
-        current.add(flat[i]!);
-      }
-      for (const member of previous) {
-        if (!current.has(member) && nowUs < seen.get(member)! + windowUs - 20_000) handedBack.add(member);
-      }
-      previous = current;
-      await sleep(100);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      for (const member of handedBack) seen.delete(member);
-      return seen;
-    },
-  };
 }
 
 /** Admissions of each port whose response arrived in [from, to). */

@@ -8,8 +8,8 @@ import { createRedisStore, type RedisConnection, type RedisStore } from '@opense
 import { redisKey } from '../src/keys.js';
 import { privateServerSkip, uniquePrefix } from './support/redis-server.js';
 import { hasRedisCli, startCluster, startSentinel, type TestCluster } from './support/topologies.js';
-import { recordingLogger, until } from './support/observe.js';
-import { rateLimit, rule, rules, sleep } from './support/processes.js';
+import { busiestWindow, recordAdmissions, recordingLogger, until } from './support/observe.js';
+import { hammer, rateLimit, rule, rules, sleep, startApp, type AppProcess } from './support/processes.js';
 
 const skip = privateServerSkip() ?? (hasRedisCli() ? undefined : 'no redis-cli');
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -109,6 +109,55 @@ describe('Redis Cluster (three masters)', { skip }, () => {
     assert.equal(logger.lines.filter((l) => l.includes('ERR_OPENSERGO_STORE_UNAVAILABLE')).length, 1);
     assert.match(logger.lines.find((l) => l.includes('available again'))!, new RegExp(`shard 127\\.0\\.0\\.1:${victim.port} available again`));
     await until(async () => (await decide(engine, c, 1)).waited === 1, 5000, '/c decided in Redis again');
+  });
+
+  it('three processes, Global 20/s on /c and /d: kill the master of /c; /c local, /d never over 20 in any second, neither flaps', async (t) => {
+    const prefix = uniquePrefix('cluster-processes');
+    const keyOf = (strategy: string, path: string): string => redisKey(prefix, '_/multi-process-test', `_/${strategy}/*:${path}`, 'rate');
+    const candidates = Array.from({ length: 30 }, (_, i) => `/k/${i}`);
+    const c = candidates[0]!;
+    const cMaster = await cluster.masterOf(keyOf('gc', c));
+    const d = (await Promise.all(candidates.map(async (p) => ((await cluster.masterOf(keyOf('gd', p))) === cMaster ? undefined : p)))).find((p) => p !== undefined)!;
+    const text = rules(rateLimit('gc', 'Global', 20), rateLimit('gd', 'Global', 20), rule('rc', c, ['gc']), rule('rd', d, ['gd']));
+    const env = { REDIS_URL: `redis+cluster://${cluster.addresses.join(',')}`, KEY_PREFIX: prefix, TIMEOUT_MS: '300', HEARTBEAT_MS: '200', RULES: text };
+    const three = await Promise.all([0, 1, 2].map(() => startApp(env)));
+    cleanup.push(() => Promise.all(three.map((a) => a.signal('SIGKILL'))).then(() => undefined));
+    const stateFacts = (app: AppProcess): { available: boolean; reason?: string; shard?: string }[] => app.facts.filter((f) => f.state).map((f) => f.state as { available: boolean; reason?: string; shard?: string });
+    await until(() => three.every((a) => stateFacts(a).filter((s) => s.available).length >= 3), 10_000, 'every process on every master');
+    const started = three.map((a) => stateFacts(a).length);
+
+    const dMaster = await cluster.masterOf(keyOf('gd', d));
+    const reader = new Redis(dMaster.url);
+    cleanup.push(() => void reader.disconnect());
+    const dAdmissions = recordAdmissions(reader, keyOf('gd', d));
+    let stop = false;
+    const ports = three.map((a) => a.port);
+    const load = Promise.all([hammer(ports, c, 1, () => stop), hammer(ports, d, 1, () => stop)]);
+    await sleep(1500);
+    await cMaster.kill();
+    const cShard = `127.0.0.1:${cMaster.port}`;
+    await until(() => three.every((a) => stateFacts(a).slice(started[three.indexOf(a)]).some((s) => !s.available)), 10_000, "every process sees /c's shard down");
+    await sleep(2500);
+    await cMaster.restart();
+    await until(() => three.every((a) => stateFacts(a).slice(started[three.indexOf(a)]).some((s) => s.available)), 15_000, "every process sees /c's shard back");
+    await sleep(1000);
+    stop = true;
+    const [cSamples, dSamples] = await load;
+    const dTimes = [...(await dAdmissions.stop()).values()];
+
+    for (const samples of [cSamples, dSamples]) {
+      assert.equal(samples.filter((s) => s.status !== 200 && s.status !== 429).length, 0, 'only admissions and 429s');
+    }
+    const dBusiest = busiestWindow(dTimes, 1_000_000);
+    t.diagnostic(`/d: busiest one-second span in Redis time ${dBusiest} (limit 20), ${dTimes.length} admissions logged`);
+    assert.ok(dBusiest <= 20, `/d busiest second: ${dBusiest}`);
+    assert.ok(dTimes.length >= 80, `/d kept admitting in Redis throughout: ${dTimes.length}`);
+    for (const [i, app] of three.entries()) {
+      const changes = stateFacts(app).slice(started[i]);
+      assert.deepEqual(changes, [{ store: 'redis', available: false, reason: changes[0]!.reason, shard: cShard }, { store: 'redis', available: true, shard: cShard }], 'one way down, one way back, only /c\'s shard');
+    }
+    assert.ok(cSamples.filter((s) => s.status === 200).length > 20, '/c kept serving its local shares');
+    await Promise.all(three.map((a) => a.signal('SIGTERM')));
   });
 
   it('a redis+cluster:// URL and a { url } naming one node both reach every master, without flapping', async () => {

@@ -1,5 +1,6 @@
 // What the Redis tests look at: log lines, a condition coming true, the busiest window.
 import assert from 'node:assert/strict';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '@opensergo/core';
 
 /** A logger keeping every line, prefixed with its level. */
@@ -26,4 +27,40 @@ export function busiestWindow(times: readonly number[], window: number, from = -
     if (sorted[i]! >= from && sorted[i]! < to) best = Math.max(best, i - j + 1);
   }
   return best;
+}
+
+/**
+ * Polls an admission log (members scored by Redis µs) so none is missed though each lives one
+ * window. A member that disappears before its window is over was handed back (a reserved
+ * admission nobody used, see docs/redis.md) and is not an admission: it is left out.
+ */
+export function recordAdmissions(redis: Redis | Cluster, key: string, windowUs = 1_000_000): { stop(): Promise<Map<string, number>> } {
+  const seen = new Map<string, number>();
+  const handedBack = new Set<string>();
+  let running = true;
+  const loop = (async () => {
+    let previous = new Set<string>();
+    while (running) {
+      const [flat, [sec, usec]] = await Promise.all([redis.zrange(key, 0, -1, 'WITHSCORES'), redis.time()]);
+      const nowUs = Number(sec) * 1e6 + Number(usec);
+      const current = new Set<string>();
+      for (let i = 0; i < flat.length; i += 2) {
+        seen.set(flat[i]!, Number(flat[i + 1]));
+        current.add(flat[i]!);
+      }
+      for (const member of previous) {
+        if (!current.has(member) && nowUs < seen.get(member)! + windowUs - 20_000) handedBack.add(member);
+      }
+      previous = current;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      for (const member of handedBack) seen.delete(member);
+      return seen;
+    },
+  };
 }
