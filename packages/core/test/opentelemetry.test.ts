@@ -109,6 +109,8 @@ describe('OpenTelemetry metrics', () => {
     const stop = exportOpenTelemetryMetrics(engine, { meterProvider: provider });
     engine.enter(requestView('GET', '/foo', {}));
     assert.equal(point((await read()).get('opensergo.requests'), { 'opensergo.result': 'passed', 'opensergo.kind': 'RateLimitStrategy' })?.value, 1);
+    engine.events.emit('store:late', { store: 'memory', key: 'k', requests: 2, decided: 'local' });
+    assert.equal(point((await read()).get('opensergo.store.late_decisions'), { 'opensergo.decided': 'local' })?.value, 2);
     stop();
     engine.enter(requestView('GET', '/foo', {}));
     assert.equal(point((await read()).get('opensergo.requests'), { 'opensergo.result': 'passed', 'opensergo.kind': 'RateLimitStrategy' })?.value, 1, 'no longer read');

@@ -191,4 +191,14 @@ export const FAMILIES: readonly Family[] = [
       { series: render.series('store_available', `${render.label('store', store.name)},shared="${store.shared}"`), value: store.available ? 1 : 0 },
     ],
   },
+  {
+    name: 'store_late_decisions_total',
+    help: "Decisions taken without the store because its reply came after its timeout: admitted within the local share (local) or refused (refused).",
+    type: 'counter',
+    samples: ({ store }, render) =>
+      (['local', 'refused'] as const).map((decided) => ({
+        series: render.series('store_late_decisions_total', `${render.label('store', store.name)},decided="${decided}"`),
+        value: store.lateDecisions[decided],
+      })),
+  },
 ];

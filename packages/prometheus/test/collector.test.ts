@@ -56,6 +56,8 @@ function traffic(engine: Engine, clock: FakeClock): void {
     clock.advance(20);
     d.entry.exit({ type: 'finished', statusCode: 503 });
   }
+  // What a shared store reports when its reply comes too late (the memory store never does).
+  engine.events.emit('store:late', { store: 'memory', key: 'k', requests: 3, decided: 'refused' });
 }
 
 const foo = (result: string) =>
@@ -84,6 +86,8 @@ function checkScrape({ type, samples }: { type: string | null; samples: Map<stri
   assert.equal(samples.get('opensergo_rules{type="fault_tolerance"}'), 2);
   assert.equal(samples.get('opensergo_rules_info{source="inline",version=""}'), 1);
   assert.equal(samples.get('opensergo_store_available{store="memory",shared="false"}'), 1);
+  assert.equal(samples.get('opensergo_store_late_decisions_total{store="memory",decided="local"}'), 0);
+  assert.equal(samples.get('opensergo_store_late_decisions_total{store="memory",decided="refused"}'), 3);
 }
 
 async function listening(server: ReturnType<typeof createServer>): Promise<number> {

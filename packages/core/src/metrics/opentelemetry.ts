@@ -63,7 +63,8 @@ const ruleAttributes = (r: RuleMetrics): Attributes => ({ ...targetAttributes(r)
  * would_block), `opensergo.request.failures`, `opensergo.requests.in_flight`,
  * `opensergo.request.duration` (histogram, seconds), `opensergo.circuit_breaker.state`,
  * `opensergo.throttling.queue_length`, `opensergo.concurrency.permits_in_use`,
- * `opensergo.overload.shedding`, `opensergo.rules`, `opensergo.store.available`. Counters and
+ * `opensergo.overload.shedding`, `opensergo.rules`, `opensergo.store.available`,
+ * `opensergo.store.late_decisions` (attribute `opensergo.decided`: local, refused). Counters and
  * gauges are read from `engine.metrics()` when the SDK collects; only the histogram is recorded
  * as requests end. Returns a function that detaches them (closing the engine does too).
  *
@@ -96,12 +97,16 @@ export function exportOpenTelemetryMetrics(engine: Engine, options: OpenTelemetr
   const shedding = meter.createObservableGauge('opensergo.overload.shedding', { description: 'Adaptive overload protection is shedding load (1) or not (0)' });
   const rules = meter.createObservableGauge('opensergo.rules', { unit: '{rule}', description: 'Rules in force, by type' });
   const store = meter.createObservableGauge('opensergo.store.available', { description: 'The store answers (1) or not (0)' });
+  const late = meter.createObservableCounter('opensergo.store.late_decisions', {
+    unit: '{request}',
+    description: "Decisions taken without the store because its reply came too late, by how (local, refused)",
+  });
   const duration = meter.createHistogram('opensergo.request.duration', {
     unit: 's',
     description: 'Response time of admitted requests whose outcome is followed',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS_MS.map((ms) => ms / 1000) },
   });
-  const observables = [requests, failures, inFlight, breaker, queue, permits, shedding, rules, store];
+  const observables = [requests, failures, inFlight, breaker, queue, permits, shedding, rules, store, late];
 
   const gauge = (result: BatchResult, instrument: Observable, r: RuleMetrics, value: number | boolean | undefined): void => {
     if (value !== undefined) result.observe(instrument, Number(value), ruleAttributes(r));
@@ -130,6 +135,9 @@ export function exportOpenTelemetryMetrics(engine: Engine, options: OpenTelemetr
     result.observe(rules, snapshot.rules.faultToleranceRules, { 'opensergo.rule.type': 'fault_tolerance' });
     result.observe(rules, snapshot.rules.trafficLabelRules, { 'opensergo.rule.type': 'traffic_label' });
     result.observe(store, snapshot.store.available ? 1 : 0, { 'opensergo.store': snapshot.store.name });
+    for (const decided of ['local', 'refused'] as const) {
+      result.observe(late, snapshot.store.lateDecisions[decided], { 'opensergo.store': snapshot.store.name, 'opensergo.decided': decided });
+    }
   };
   meter.addBatchObservableCallback(collect, observables);
 
