@@ -10,6 +10,7 @@ import { Connection } from './connection.js';
 import { describe, resolveOptions, type RedisConnection, type RedisStoreOptions, type ResolvedOptions } from './options.js';
 import { runScript, type RedisClient } from './run-script.js';
 import { HEARTBEAT } from './scripts.js';
+import { isMisrouted } from './shard.js';
 
 /**
  * The Redis store: a `Store` plus a few things to look at, and the instance registry (a
@@ -183,8 +184,9 @@ class RedisStoreImpl implements RedisStore {
       if (added === 1 && this.beaten) this.rebuildingUntil = performance.now() + this.options.instanceTtlMs;
       this.beaten = true;
       this.count = performance.now() < this.rebuildingUntil ? Math.max(this.count, live) : Math.max(1, live);
-    } catch {
-      // keep the last known count
+    } catch (error) {
+      // Keep the last known count. A MOVED reply still says what the connection really is.
+      if (isMisrouted(error)) this.connection.failed(this.connection.shardOf(0), this.instancesKey(), error);
     } finally {
       this.beating = false;
     }

@@ -182,6 +182,18 @@ describe('Redis Cluster (three masters)', { skip }, () => {
     }
   });
 
+  it('a { url } naming a node that does not hold the instance set, with only GlobalToLocal rules: it still becomes a cluster and counts the others', async () => {
+    const prefix = uniquePrefix('topology');
+    const holder = await cluster.masterOf(redisKey(prefix, '_/topology-test', '', 'instances'));
+    const other = cluster.addresses.find((a) => a !== `127.0.0.1:${holder.port}`)!;
+    const options = { keyPrefix: prefix, app: 'topology-test', heartbeatMs: 200, logger: recordingLogger() };
+    const viaNode = createRedisStore({ url: `redis://${other}` }, options);
+    const peer = createRedisStore({ cluster: cluster.addresses }, { ...options, logger: recordingLogger() });
+    cleanup.push(() => viaNode.close(), () => peer.close());
+    await until(() => viaNode.instanceCount() === 2 && peer.instanceCount() === 2, 5000, 'both counting two');
+    assert.ok(options.logger.lines.some((l) => /is one node of a Redis Cluster \(MOVED .*using it as a cluster/.test(l)), options.logger.lines.join('\n'));
+  });
+
   it('your own plain client naming one node: one warning saying to pass a Cluster, then local for good, never flapping', async () => {
     const client = new Redis(`redis://${cluster.addresses[0]}`, { enableOfflineQueue: false });
     cleanup.push(() => void client.disconnect());
