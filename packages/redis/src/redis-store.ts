@@ -19,11 +19,14 @@ import { isMisrouted } from './shard.js';
 export interface RedisStore extends Store, Discovery {
   readonly name: 'redis';
   readonly shared: true;
-  /** Whether decisions go to Redis now (false while connecting or falling back to local). */
+  /**
+   * Whether every key's decisions go to Redis now: false while connecting, or while any shard
+   * (a Cluster master) is unavailable and its keys are enforced locally.
+   */
   readonly available: boolean;
   /** This process's entry in the instance registry (`host:pid:random`). */
   readonly instanceId: string;
-  /** Resolves `true` once Redis answers, or `false` after `timeoutMs` (default 5000). Never rejects. */
+  /** Resolves `true` once Redis (every shard) answers, or `false` after `timeoutMs` (default 5000). Never rejects. */
   ready(timeoutMs?: number): Promise<boolean>;
   /**
    * Registers this process in the instance registry at `url` (`http://10.0.0.5:3000`), with its
