@@ -1,10 +1,11 @@
 import { systemClock, type Clock } from './clock.js';
+import { ClientAttachments } from './client-attachments.js';
+import { Decider } from './decide.js';
 import { EngineEvents } from './events.js';
-import { defaultFallback, type FallbackResponse } from './fallback.js';
+import type { FallbackResponse } from './fallback.js';
 import { NO_LABELS } from './labels/traffic-labels.js';
 import { GuardRegistry, type CompiledRules, type PreparedRules } from './guard-registry.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
-import type { Binding, Route } from './matching/resource-index.js';
 import { normalisePath } from './matching/normalise-path.js';
 import type { OpenSergoOptions } from './options.js';
 import type { RequestView } from './request-view.js';
@@ -16,13 +17,11 @@ import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import type { Scope } from './rules/types.js';
 import { nothingGoverned } from './rules/scope-report.js';
-import { Block, type GuardResult, type Outcome, type Ticket } from './strategies/guard.js';
+import type { Outcome } from './strategies/guard.js';
 import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js';
-import { blockEvent } from './metrics/block-event.js';
-import { RequestEntry } from './request-entry.js';
-import { rateLimitFields } from './rate-limit-headers.js';
 import { explainRequest, type Explanation } from './explain.js';
-import { workloadBase, workloadIdentity, type WorkloadBase, type WorkloadIdentity } from './workload/workload.js';
+import { ProcessIdentity } from './workload/process-identity.js';
+import type { WorkloadIdentity } from './workload/workload.js';
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
 export interface RequestContext {
@@ -62,37 +61,6 @@ export type Decision =
 
 
 /**
- * What the request holds after the guard at `i` admitted it with `result`. `undefined` means
- * every guard so far handed back itself (a closed breaker, a local limit): the route's own
- * guards are then the tickets, and the hot path allocates no list. The first guard that hands
- * out something else (a probe, a remote permit) starts an explicit list, which keeps a ticket
- * only if it must hear the outcome or a later check could still make it give back its admission.
- */
-function take(tickets: Ticket[] | undefined, bindings: readonly Binding[], i: number, result: Ticket): Ticket[] | undefined {
-  if (tickets === undefined) {
-    if ((result as unknown) === bindings[i]!.guard) return undefined;
-    tickets = guardsBefore(bindings, i);
-  }
-  if (result.tracksOutcome || i < bindings.length - 1) tickets.push(result);
-  return tickets;
-}
-
-/** The tickets a request holds when the guards before `i` all admitted it by handing back themselves. */
-function guardsBefore(bindings: readonly Binding[], i: number): Ticket[] {
-  const tickets: Ticket[] = [];
-  for (let j = 0; j < i; j++) tickets.push(bindings[j]!.guard as unknown as Ticket);
-  return tickets;
-}
-
-function tracksAny(tickets: readonly Ticket[]): boolean {
-  for (let i = 0; i < tickets.length; i++) if (tickets[i]!.tracksOutcome) return true;
-  return false;
-}
-
-const isPromise = (value: unknown): value is Promise<GuardResult> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function';
-
-/**
  * The framework-neutral governance engine. Adapters call `enter` for each request and
  * `entry.exit` when it ends; everything else (rules, sources, state) lives here.
  *
@@ -119,14 +87,10 @@ export class Engine {
   /** Why nothing is governed, as last said (see `applied`). */
   private ungoverned: string | undefined;
   private readonly observed: EngineMetrics;
-  private readonly rateLimitHeaders: boolean;
-  /** Follow every admitted request to its end for metrics (`outcomeMetrics: 'all'`). */
-  private readonly followAll: boolean;
-  private readonly workloadBase: WorkloadBase;
-  private identity: WorkloadIdentity;
+  private readonly decider: Decider;
+  private readonly identity: ProcessIdentity;
   /** Outgoing-call clients (`@opensergo/client`) using this engine: they are where TrafficRouters act. */
-  private clients = 0;
-  private readonly unrouted = new Set<string>();
+  private readonly clients: ClientAttachments;
 
   /** Use `createEngine`. */
   constructor(
@@ -137,8 +101,8 @@ export class Engine {
     this.observed = new EngineMetrics(this.events);
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
-    this.workloadBase = workloadBase(scope, options.workload, options.workloadLabels);
-    this.identity = this.identify(initial.ruleSet, []);
+    this.identity = new ProcessIdentity(scope, options, initial.ruleSet, this.logger);
+    this.clients = new ClientAttachments(this.logger, () => this.closed);
     this.ownedStore = options.store === undefined;
     const store = options.store ?? createMemoryStore();
     this.detachStore = store.attach?.({
@@ -146,7 +110,7 @@ export class Engine {
       namespace: scope.namespace,
       events: this.events,
       logger: this.logger,
-      workload: () => this.identity,
+      workload: () => this.identity.current,
     });
     this.registry = new GuardRegistry({
       clock: this.clock,
@@ -157,14 +121,13 @@ export class Engine {
       trustIncomingLabels: options.trustIncomingLabels ?? true,
       dryRun: options.dryRun === true,
     });
-    this.rateLimitHeaders = options.rateLimitHeaders === true;
-    this.followAll = options.outcomeMetrics === 'all';
+    this.decider = new Decider(this.clock, this.logger, this.events, this.observed, options.rateLimitHeaders === true, options.outcomeMetrics === 'all');
     this.store = store;
     const first = this.registry.compile(initial.ruleSet);
     first.commit();
     this.current = first.compiled;
     this.sources = new RuleSources(this, scope, initial);
-    this.reportUnroutedRouters(initial.ruleSet);
+    this.clients.reportUnroutedRouters(initial.ruleSet);
   }
 
   /**
@@ -172,31 +135,7 @@ export class Engine {
    * returns the detach function. TrafficRouters act only on calls made through one.
    */
   attachClient(): () => void {
-    this.clients++;
-    let attached = true;
-    return () => {
-      if (attached) this.clients--;
-      attached = false;
-    };
-  }
-
-  /**
-   * TrafficRouters route the calls made through `@opensergo/client`: when, once start-up (or
-   * this reload) is over, no client uses this engine, say once per router that it has no effect.
-   */
-  private reportUnroutedRouters(ruleSet: RuleSet): void {
-    if (ruleSet.trafficRouters.length === 0) return;
-    setImmediate(() => {
-      if (this.clients > 0 || this.closed) return;
-      for (const router of ruleSet.trafficRouters) {
-        if (this.unrouted.has(router.name)) continue;
-        this.unrouted.add(router.name);
-        this.logger.warn(
-          `TrafficRouter/${router.name} (hosts ${router.hosts.join(', ')}) is ignored: TrafficRouters route the outgoing calls ` +
-            'made through @opensergo/client (createDispatcher or createAgent with this engine), and none uses this engine',
-        );
-      }
-    }).unref();
+    return this.clients.attach();
   }
 
   /**
@@ -216,17 +155,7 @@ export class Engine {
 
   /** This process's workload identity (attributes and workload labels) under the rules in force. */
   get workload(): WorkloadIdentity {
-    return this.identity;
-  }
-
-  /** The identity under `ruleSet`, said once whenever its labels change. */
-  private identify(ruleSet: RuleSet, before: readonly string[]): WorkloadIdentity {
-    const next = workloadIdentity(this.workloadBase, ruleSet.workloadLabelRules);
-    if (next.labels.join(',') !== before.join(',') && (next.labels.length || before.length)) {
-      const said = next.labels.map((label) => `${label} (${next.sources[label]!.join(', ')})`).join('; ');
-      this.logger.info(`workload labels of this process: ${said || 'none'}`);
-    }
-    return next;
+    return this.identity.current;
   }
 
   /** Decides one request. Synchronous unless a strategy must wait (throttling, remote store). */
@@ -238,107 +167,7 @@ export class Engine {
     if (!route) return { type: 'pass', context: { resource: path, trafficLabel: labels[0], trafficLabels: labels }, entry: undefined };
     const context: RequestContext =
       labels === NO_LABELS ? route.unlabelled : { resource: route.resource, trafficLabel: labels[0], trafficLabels: labels };
-    return this.check(route, 0, this.clock.now(), context, undefined);
-  }
-
-  private check(
-    route: Route,
-    start: number,
-    enteredAt: number,
-    context: RequestContext,
-    tickets: Ticket[] | undefined,
-  ): Decision | Promise<Decision> {
-    // Synchronous checks happen at one instant: one clock read serves them all. After a
-    // wait (resume), `now` is read again for the checks that follow it.
-    const bindings = route.bindings;
-    const now = start === 0 ? enteredAt : this.clock.now();
-    for (let i = start; i < bindings.length; i++) {
-      const result = bindings[i]!.guard.enter(now);
-      if (isPromise(result)) return this.resume(result, route, i, enteredAt, context, tickets);
-      if (result instanceof Block) {
-        if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
-        tickets = this.wouldBlock(route, i, result, context, tickets);
-        continue;
-      }
-      tickets = take(tickets, bindings, i, result);
-    }
-    return this.pass(route, context, tickets, enteredAt);
-  }
-
-  private async resume(
-    pending: Promise<GuardResult>,
-    route: Route,
-    i: number,
-    enteredAt: number,
-    context: RequestContext,
-    tickets: Ticket[] | undefined,
-  ): Promise<Decision> {
-    const bindings = route.bindings;
-    let result: GuardResult;
-    try {
-      result = await pending;
-    } catch (error) {
-      // A guard must resolve; if one fails anyway, fail open rather than turn it into a 500.
-      this.logger.error(`a ${bindings[i]!.rule} check failed; the request was admitted: ${String(error)}`);
-      return this.check(route, i + 1, enteredAt, context, tickets);
-    }
-    if (result instanceof Block) {
-      if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
-      return this.check(route, i + 1, enteredAt, context, this.wouldBlock(route, i, result, context, tickets));
-    }
-    return this.check(route, i + 1, enteredAt, context, take(tickets, bindings, i, result));
-  }
-
-  /**
-   * A dry-run guard at `i` refused: count it, tell listeners, and go on as if it had not been
-   * asked. It took nothing, so from here the request holds an explicit list without it.
-   */
-  private wouldBlock(route: Route, i: number, block: Block, context: RequestContext, tickets: Ticket[] | undefined): Ticket[] {
-    const binding = route.bindings[i]!;
-    binding.stats.wouldBlock += 1;
-    if (this.events.hearsWouldBlock) this.events.emit('request:would-block', blockEvent(binding, block, context));
-    return tickets ?? guardsBefore(route.bindings, i);
-  }
-
-  private pass(route: Route, context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
-    const bindings = route.bindings;
-    for (let i = 0; i < bindings.length; i++) bindings[i]!.stats.passed += 1;
-    const held = tickets ?? route.ownTickets;
-    if ((held.length === 0 || (tickets && !tracksAny(tickets))) && !this.followAll) {
-      if (!this.rateLimitHeaders) return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
-      return this.withHeaders(route, context, undefined);
-    }
-    const entry = new RequestEntry(held, route.outcomes, enteredAt, this.clock, this.observed);
-    return this.rateLimitHeaders ? this.withHeaders(route, context, entry) : { type: 'pass', context, entry };
-  }
-
-  /** A pass decision carrying the `RateLimit` fields of the route's rate limits. */
-  private withHeaders(route: Route, context: RequestContext, entry: Entry | undefined): Decision {
-    const headers = rateLimitFields(route.bindings, this.clock.now());
-    return headers ? { type: 'pass', context, entry, headers } : { type: 'pass', context, entry };
-  }
-
-  /** The guard at `i` refused: what earlier guards took is given back, then the fallback answers. */
-  private block(
-    route: Route,
-    i: number,
-    block: Block,
-    context: RequestContext,
-    tickets: Ticket[] | undefined,
-    enteredAt: number,
-  ): Decision {
-    const binding = route.bindings[i]!;
-    binding.stats.blocked += 1;
-    if (tickets || i > 0) {
-      const now = this.clock.now();
-      for (const ticket of tickets ?? guardsBefore(route.bindings, i)) ticket.cancel(enteredAt, now);
-    }
-    if (this.events.hearsBlocked) this.events.emit('request:blocked', blockEvent(binding, block, context));
-    const fallback = binding.fallback ?? defaultFallback(block.kind);
-    let response = fallback.respond(block);
-    const fields = this.rateLimitHeaders ? rateLimitFields(route.bindings, this.clock.now()) : undefined;
-    if (fields) response = { ...response, headers: { ...response.headers, ...fields } };
-    return { type: 'block', context, response, kind: block.kind, rule: binding.rule };
+    return this.decider.check(route, 0, this.clock.now(), context, undefined);
   }
 
   /**
@@ -356,7 +185,7 @@ export class Engine {
 
   /** Sources, versions, last errors, and this process's workload identity. */
   status(): EngineStatus {
-    return { ...this.sources.status(), workload: this.identity };
+    return { ...this.sources.status(), workload: this.identity.current };
   }
 
   /**
@@ -399,11 +228,11 @@ export class Engine {
 
   /** @internal Swaps in prepared rules at once: a request sees the old rules or the new ones. */
   swap(prepared: PreparedRules): void {
-    const before = this.current.ruleSet.workloadLabelRules;
+    const before = this.current.ruleSet;
     this.current = prepared.compiled;
     prepared.commit();
-    if (prepared.compiled.ruleSet.workloadLabelRules !== before) this.identity = this.identify(prepared.compiled.ruleSet, this.identity.labels);
-    this.reportUnroutedRouters(prepared.compiled.ruleSet);
+    this.identity.update(before, prepared.compiled.ruleSet);
+    this.clients.reportUnroutedRouters(prepared.compiled.ruleSet);
   }
 
   /** Stops sources, timers and (if the engine created it) the store. Idempotent. */
