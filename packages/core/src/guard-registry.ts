@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import type { Clock } from './clock.js';
 import { reportDroppedLabels } from './labels/dropped-labels.js';
 import { TrafficLabeler, type DroppedLabel } from './labels/traffic-labels.js';
-import { ResourceIndex, type Binding } from './matching/resource-index.js';
+import { namedRoutes, ResourceIndex, type Binding, type Route } from './matching/resource-index.js';
 import { OutcomeStats, RuleStats } from './metrics/rule-stats.js';
 import { parseResourcePattern } from './matching/resource-pattern.js';
 import { runSync, type Steps } from './rules/steps.js';
@@ -17,7 +17,12 @@ import { createSystemMetrics, type SystemMetrics } from './strategies/system-met
 /** A rule set made ready for the hot path. Immutable; swapped in whole. */
 export interface CompiledRules {
   readonly ruleSet: RuleSet;
+  /** Incoming request paths (`/path`, `METHOD:/path`): what the middleware looks up. */
   readonly index: ResourceIndex;
+  /** Outgoing-call targets by origin (`http://backend`), each an index of their paths. */
+  readonly outgoing: ReadonlyMap<string, ResourceIndex>;
+  /** Free-form resource names (`db:orders.select`), entered only by `guard`. */
+  readonly names: ReadonlyMap<string, Route>;
   readonly labeler: TrafficLabeler;
   readonly foldCase: boolean;
   /** Every (target, strategy) pair of every rule, in rule order (what metrics report). */
@@ -107,7 +112,7 @@ export class GuardRegistry {
         const pattern = parseResourcePattern(target, caseSensitive);
         if (typeof pattern === 'string') continue; // the loader already rejected it
         for (const strategy of rule.strategies) {
-          const targetKey = `${pattern.method ?? '*'}:${pattern.path}`;
+          const targetKey = pattern.scope === 'name' ? `name:${pattern.path}` : `${pattern.method ?? '*'}:${pattern.origin ?? ''}${pattern.path}`;
           const guard = this.guardFor(strategy, targetKey, target, next, created);
           if (!guard) continue;
           // Counters follow the (target, strategy, rule), not the strategy's definition: a
@@ -126,9 +131,21 @@ export class GuardRegistry {
       }
       yield;
     }
+    const byOrigin = new Map<string, Binding[]>();
+    for (const binding of bindings) {
+      const origin = binding.pattern.origin;
+      if (origin === undefined) continue;
+      const group = byOrigin.get(origin);
+      if (group) group.push(binding);
+      else byOrigin.set(origin, [binding]);
+    }
+    const outgoing = new Map<string, ResourceIndex>();
+    for (const [origin, group] of byOrigin) outgoing.set(origin, yield* ResourceIndex.build(group));
     const compiled: CompiledRules = {
       ruleSet,
-      index: yield* ResourceIndex.build(bindings),
+      index: yield* ResourceIndex.build(bindings.filter((b) => b.pattern.scope === 'incoming')),
+      outgoing,
+      names: namedRoutes(bindings.filter((b) => b.pattern.scope === 'name')),
       labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels, this.droppedLabels),
       foldCase: !caseSensitive,
       bindings,

@@ -31,8 +31,8 @@ export { isLabelToken, MAX_LABELS, MAX_LABEL_LENGTH } from './labels/label-token
 export { normalisePath } from './matching/normalise-path.js';
 export { linearRegex, MAX_REGEX_INPUT } from './rules/linear-regex.js';
 export type { LinearRegex } from './rules/linear-regex.js';
-export { parseResourcePattern } from './matching/resource-pattern.js';
-export type { ResourcePattern, PatternSegment } from './matching/resource-pattern.js';
+export { originOf, parseResourcePattern } from './matching/resource-pattern.js';
+export type { ResourcePattern, ResourceScope, PatternSegment } from './matching/resource-pattern.js';
 
 export { OpenSergoError, isOpenSergoError, formatProblems } from './errors.js';
 export type { OpenSergoErrorCode } from './errors.js';

@@ -197,6 +197,27 @@ export class ResourceIndex {
   }
 }
 
+/**
+ * The routes of free-form resource names (`db:orders.select`), matched as written: one per
+ * name, its bindings merged and in check order.
+ *
+ * @example
+ * ```ts
+ * const routes = namedRoutes(bindings.filter((b) => b.pattern.scope === 'name'));
+ * ```
+ */
+export function namedRoutes(bindings: readonly Binding[]): ReadonlyMap<string, Route> {
+  const groups = new Map<string, Binding[]>();
+  for (const binding of bindings) {
+    const group = groups.get(binding.pattern.path);
+    if (group) group.push(binding);
+    else groups.set(binding.pattern.path, [binding]);
+  }
+  const routes = new Map<string, Route>();
+  for (const [name, group] of groups) routes.set(name, route([group]));
+  return routes;
+}
+
 function* finalise(at: TrieNode): Steps<void> {
   if (at.end) at.endTable = table(at.end);
   if (at.rest) at.restTable = table(at.rest);

@@ -6,15 +6,26 @@ export type PatternSegment =
   | { readonly type: 'param'; readonly name: string };
 
 /**
- * A parsed `targetResourceName` (docs/rules.md): `/path` (any method) or `METHOD:/path`, where a
- * segment `{name}`, `:name` or `*` matches one path segment and a final `**` the rest.
+ * What a resource name names: an incoming request path (`/path`, `METHOD:/path`), an outgoing
+ * call (`http://host/path`, `METHOD:https://host/path`), or anything else, a free-form name
+ * matched as written (`db:orders.select`, `com.foo.DemoService:sayHello(java.lang.String)`)
+ * that only `guard(name, fn)` enters.
+ */
+export type ResourceScope = 'incoming' | 'outgoing' | 'name';
+
+/**
+ * A parsed `targetResourceName` (docs/rules.md). For paths, a segment `{name}`, `:name` or `*`
+ * matches one path segment and a final `**` the rest.
  */
 export interface ResourcePattern {
   /** As written in the rule; also the resource name handlers see. */
   readonly raw: string;
+  readonly scope: ResourceScope;
+  /** Outgoing: `scheme://host[:port]`, lower-case, without the scheme's default port. */
+  readonly origin: string | undefined;
   /** Upper-case method, or `undefined` for any method. */
   readonly method: string | undefined;
-  /** The normalised path part (case folded unless case-sensitive). */
+  /** The normalised path part (case folded unless case-sensitive); for a free-form name, the name. */
   readonly path: string;
   readonly segments: readonly PatternSegment[];
   /** Ends in `**`: matches any number (≥ 0) of further segments. */
@@ -24,7 +35,26 @@ export interface ResourcePattern {
 }
 
 const METHOD = /^([A-Za-z]+):(\/.*)$/;
+const URL_FORM = /^(?:([A-Za-z]+):)?([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/;
 const PARAM = /^(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|:([A-Za-z_][A-Za-z0-9_]*)|\*)$/;
+const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * `scheme://host[:port]` as outgoing targets and calls are compared: lower-case, without the
+ * scheme's default port (`http://Backend:80` is `http://backend`).
+ *
+ * @example
+ * ```ts
+ * originOf('http:', 'Backend:80'); // 'http://backend'
+ * ```
+ */
+export function originOf(protocol: string, host: string): string {
+  const scheme = (protocol.endsWith(':') ? protocol.slice(0, -1) : protocol).toLowerCase();
+  let name = host.toLowerCase();
+  if ((scheme === 'http' && name.endsWith(':80')) || (scheme === 'https' && name.endsWith(':443'))) name = name.slice(0, name.lastIndexOf(':'));
+  return `${scheme}://${name}`;
+}
 
 /**
  * Parses a resource name; returns a message saying what was expected when it is not one.
@@ -32,20 +62,36 @@ const PARAM = /^(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|:([A-Za-z_][A-Za-z0-9_]*)|\*)$/;
  * @example
  * ```ts
  * const p = parseResourcePattern('GET:/users/{id}');
- * if (typeof p !== 'string') console.log(p.method, p.segments.length); // GET 2
+ * if (typeof p !== 'string') console.log(p.scope, p.method, p.segments.length); // incoming GET 2
+ * parseResourcePattern('GET:http://backend/users/{id}'); // scope 'outgoing', origin 'http://backend'
+ * parseResourcePattern('db:orders.select'); // scope 'name'
  * ```
  */
 export function parseResourcePattern(raw: string, caseSensitive = false): ResourcePattern | string {
-  let method: string | undefined;
-  let pathPart = raw;
+  const url = URL_FORM.exec(raw);
+  if (url) {
+    const scheme = url[2]!.toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') return `expected an http:// or https:// URL for an outgoing call, got scheme "${url[2]}"`;
+    if (!HOST.test(url[3]!)) return 'expected a host (and port) after "://", without user info (e.g. "http://backend/users/{id}")';
+    const pathPart = url[4] === '' ? '/**' : url[4]!;
+    if (!pathPart.startsWith('/')) return 'expected the path after the host to start with "/"';
+    return parsePath(raw, 'outgoing', originOf(scheme, url[3]!), url[1]?.toUpperCase(), pathPart, caseSensitive);
+  }
   const withMethod = METHOD.exec(raw);
-  if (withMethod) {
-    method = withMethod[1]!.toUpperCase();
-    pathPart = withMethod[2]!;
-  }
-  if (!pathPart.startsWith('/')) {
-    return 'expected a path starting with "/" or "METHOD:/path" (e.g. "/foo", "GET:/users/{id}")';
-  }
+  if (withMethod) return parsePath(raw, 'incoming', undefined, withMethod[1]!.toUpperCase(), withMethod[2]!, caseSensitive);
+  if (raw.startsWith('/')) return parsePath(raw, 'incoming', undefined, undefined, raw, caseSensitive);
+  if (CONTROL.test(raw)) return 'expected a name without control characters';
+  return { raw, scope: 'name', origin: undefined, method: undefined, path: raw, segments: [], rest: false, isStatic: true };
+}
+
+function parsePath(
+  raw: string,
+  scope: ResourceScope,
+  origin: string | undefined,
+  method: string | undefined,
+  pathPart: string,
+  caseSensitive: boolean,
+): ResourcePattern | string {
   if (/[?#]/.test(pathPart)) return 'expected a path without query string or fragment';
   const path = normalisePath(pathPart, !caseSensitive);
   const parts = path === '/' ? [] : path.slice(1).split('/');
@@ -70,5 +116,5 @@ export function parseResourcePattern(raw: string, caseSensitive = false): Resour
     segments.push({ type: 'literal', value: part });
   }
   const isStatic = !rest && segments.every((s) => s.type === 'literal');
-  return { raw, method, path, segments, rest, isStatic };
+  return { raw, scope, origin, method, path, segments, rest, isStatic };
 }
