@@ -22,6 +22,10 @@ import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js
 import { explainRequest, type Explanation } from './explain.js';
 import { ProcessIdentity } from './workload/process-identity.js';
 import type { WorkloadIdentity } from './workload/workload.js';
+import { peekContext } from './context/current-context.js';
+import { engineClosed, engineOpened } from './guard/guard.js';
+import { routeOf } from './guard/resource-route.js';
+import { callDirect, contextOn, runGuarded, type GuardOptions } from './guard/run-guarded.js';
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
 export interface RequestContext {
@@ -128,6 +132,7 @@ export class Engine {
     this.current = first.compiled;
     this.sources = new RuleSources(this, scope, initial);
     this.clients.reportUnroutedRouters(initial.ruleSet);
+    engineOpened(this);
   }
 
   /**
@@ -168,6 +173,22 @@ export class Engine {
     const context: RequestContext =
       labels === NO_LABELS ? route.unlabelled : { resource: route.resource, trafficLabel: labels[0], trafficLabels: labels };
     return this.decider.check(route, 0, this.clock.now(), context, undefined);
+  }
+
+  /**
+   * Runs `fn` under the rules for `resource` (see `guard` for the semantics): resolves to its
+   * result, or rejects with `ERR_OPENSERGO_BLOCKED` (or resolves to `options.fallback`'s value)
+   * when a strategy refuses. A resource no rule names is simply called.
+   *
+   * @example
+   * ```ts
+   * const user = await engine.guard('db:users.select', () => db.users.find(id));
+   * ```
+   */
+  guard<T, F = never>(resource: string, fn: () => T, options?: GuardOptions<F>): Promise<Awaited<T> | Awaited<F>> {
+    const route = routeOf(this.current, resource);
+    if (route === undefined) return callDirect(fn);
+    return runGuarded(this.decider.check(route, 0, this.clock.now(), contextOn(route, peekContext()), undefined), fn, options);
   }
 
   /**
@@ -239,6 +260,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    engineClosed(this);
     await this.sources.close();
     this.registry.disposeAll();
     this.observed.close();

@@ -1,3 +1,4 @@
+import type { BlockedError } from './guard/blocked-error.js';
 import type { RuleProblem } from './rules/types.js';
 
 /**
@@ -11,7 +12,8 @@ export type OpenSergoErrorCode =
   | 'ERR_OPENSERGO_STORE_UNAVAILABLE'
   | 'ERR_OPENSERGO_CONTROL_PLANE'
   | 'ERR_OPENSERGO_LABEL_INVALID'
-  | 'ERR_OPENSERGO_NO_INSTANCE';
+  | 'ERR_OPENSERGO_NO_INSTANCE'
+  | 'ERR_OPENSERGO_BLOCKED';
 
 /**
  * The one error class of the project. Blocked requests are never errors: they are
@@ -53,6 +55,8 @@ export class OpenSergoError extends Error {
  * Whether `value` is an OpenSergoError (optionally with the given code).
  * Works across copies of the package, so it checks the shape rather than `instanceof`.
  */
+export function isOpenSergoError(value: unknown, code: 'ERR_OPENSERGO_BLOCKED'): value is BlockedError;
+export function isOpenSergoError(value: unknown, code?: OpenSergoErrorCode): value is OpenSergoError;
 export function isOpenSergoError(value: unknown, code?: OpenSergoErrorCode): value is OpenSergoError {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { name?: unknown; code?: unknown };

@@ -35,6 +35,11 @@ export { originOf, parseResourcePattern } from './matching/resource-pattern.js';
 export type { ResourcePattern, ResourceScope, PatternSegment } from './matching/resource-pattern.js';
 
 export { OpenSergoError, isOpenSergoError, formatProblems } from './errors.js';
+export { guard } from './guard/guard.js';
+export type { GuardCallOptions } from './guard/guard.js';
+export type { GuardOptions } from './guard/run-guarded.js';
+export { BlockedError } from './guard/blocked-error.js';
+export type { Blocked } from './guard/blocked-error.js';
 export type { OpenSergoErrorCode } from './errors.js';
 export { EngineEvents } from './events.js';
 export type { BlockEvent, EngineEventMap } from './events.js';

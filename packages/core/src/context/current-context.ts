@@ -57,6 +57,11 @@ export function currentContext(): RequestContext | undefined {
   return storage.getStore();
 }
 
+/** @internal The current context without turning contexts on: for the engine's own reads. */
+export function peekContext(): RequestContext | undefined {
+  return kept ? storage.getStore() : undefined;
+}
+
 /**
  * Runs `fn` with `context` as the current context (and returns what it returns): for a job
  * outside any request that should call others as a given request would, and for tests.

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { faultToleranceRule, rateLimitStrategy } from './helpers/rate-limit-rules.js';
+import { createEngine, FakeClock, guard, isOpenSergoError, runInContext, keepRequestContext, currentContext, type Engine } from '../src/index.js';
+
+const FT = 'apiVersion: fault-tolerance.opensergo.io/v1alpha1';
+const doc = (kind: string, name: string, spec: string): string => `${FT}\nkind: ${kind}\nmetadata: { name: ${name} }\nspec: ${spec}`;
+const rules = (...docs: string[]): string => docs.join('\n---\n');
+
+const made: Engine[] = [];
+afterEach(() => Promise.all(made.splice(0).map((engine) => engine.close())));
+
+function engineWith(text: string): { engine: Engine; clock: FakeClock } {
+  const clock = new FakeClock();
+  const engine = createEngine({ rules: text, clock, logger: false });
+  made.push(engine);
+  return { engine, clock };
+}
+
+/** A promise resolved from outside, to hold a guarded function open. */
+function gate<T = void>(): { promise: Promise<T>; open(value: T): void; fail(error: unknown): void } {
+  let open!: (value: T) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => ((open = resolve), (fail = reject)));
+  return { promise, open, fail };
+}
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    return { error };
+  }
+}
+
+describe('guard(resource, fn)', () => {
+  it('resolves to what fn returns, rejects with what it throws, and calls fn as is for a resource no rule names', async () => {
+    const { engine } = engineWith(rules(rateLimitStrategy('five', 5), faultToleranceRule('db', ['db:orders'], ['five'])));
+    assert.equal(await engine.guard('db:users', () => 7), 7);
+    assert.equal(await engine.guard('db:orders', async () => 'rows'), 'rows');
+    await assert.rejects(engine.guard('db:orders', () => Promise.reject(new Error('deadlock'))), /deadlock/);
+    await assert.rejects(
+      engine.guard('db:orders', () => {
+        throw new Error('syntax');
+      }),
+      /syntax/,
+    );
+  });
+
+  it('applies a rate limit: of 20 quick calls, 5 run and 15 are refused with ERR_OPENSERGO_BLOCKED', async () => {
+    const { engine } = engineWith(rules(rateLimitStrategy('five', 5), faultToleranceRule('api', ['vendor:geocode'], ['five'])));
+    let ran = 0;
+    const results = await Promise.all(Array.from({ length: 20 }, () => settled(engine.guard('vendor:geocode', () => ++ran))));
+    assert.equal(ran, 5);
+    const refused = results.filter((r) => r.error !== undefined);
+    assert.equal(refused.length, 15);
+    const error = refused[0]!.error;
+    assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_BLOCKED'));
+    assert.equal(error.kind, 'RateLimitStrategy');
+    assert.equal(error.rule, 'FaultToleranceRule/api');
+    assert.equal(error.resource, 'vendor:geocode');
+    assert.equal(error.response.statusCode, 429);
+  });
+
+  it('caps concurrency at 2 of 10 concurrent queries, and a query that throws releases its permit', async () => {
+    const { engine } = engineWith(
+      rules(doc('ConcurrencyLimitStrategy', 'two', '{ maxConcurrency: 2, limitMode: Local }'), faultToleranceRule('db', ['db:orders'], ['two'])),
+    );
+    let inQuery = 0;
+    let most = 0;
+    const gates = Array.from({ length: 10 }, () => gate());
+    const calls = gates.map((g) =>
+      settled(
+        engine.guard('db:orders', async () => {
+          most = Math.max(most, ++inQuery);
+          try {
+            await g.promise;
+          } finally {
+            inQuery--;
+          }
+        }),
+      ),
+    );
+    await flush();
+    assert.equal(most, 2);
+    gates[0]!.fail(new Error('lock timeout'));
+    gates[1]!.open();
+    const results = await Promise.all(calls);
+    assert.match(String(results[0]!.error), /lock timeout/);
+    assert.equal(results.filter((r) => isOpenSergoError(r.error, 'ERR_OPENSERGO_BLOCKED')).length, 8);
+    // both permits are back, the failed query's too
+    const again = [gate(), gate()];
+    const next = again.map((g) => engine.guard('db:orders', () => g.promise));
+    await assert.rejects(engine.guard('db:orders', () => 'third'), (e) => isOpenSergoError(e, 'ERR_OPENSERGO_BLOCKED') && e.kind === 'ConcurrencyLimitStrategy');
+    for (const g of again) g.open();
+    await Promise.all(next);
+  });
+
+  it('queues under a ThrottlingStrategy: calls wait their turn instead of being refused', async () => {
+    const { engine, clock } = engineWith(
+      rules(doc('ThrottlingStrategy', 'spaced', '{ minIntervalOfRequests: 100ms, queueTimeout: 500ms }'), faultToleranceRule('db', ['db:orders'], ['spaced'])),
+    );
+    const ranAt: number[] = [];
+    const calls = Array.from({ length: 4 }, () => engine.guard('db:orders', () => ranAt.push(clock.now())));
+    for (let t = 0; t < 300; t += 10) {
+      await flush();
+      clock.advance(10);
+    }
+    await Promise.all(calls);
+    assert.deepEqual(ranAt, [0, 100, 200, 300]);
+  });
+
+  it('opens an ErrorRequestRatio breaker on failures (throws and rejections), answers with the fallback, probes once after recoveryTimeout', async () => {
+    const breaker = doc(
+      'CircuitBreakerStrategy',
+      'errors',
+      '{ strategy: ErrorRequestRatio, triggerRatio: 50%, statDuration: 10s, recoveryTimeout: 5s, minRequestAmount: 4 }',
+    );
+    const { engine, clock } = engineWith(rules(breaker, faultToleranceRule('db', ['db:orders'], ['errors'])));
+    const fail = (): Promise<never> => Promise.reject(new Error('down'));
+    for (let i = 0; i < 4; i++) await settled(engine.guard('db:orders', i % 2 ? fail : () => {
+      throw new Error('down');
+    }));
+    let called = 0;
+    const value = await engine.guard('db:orders', () => ++called, { fallback: (blocked) => `cached (${blocked.kind})` });
+    assert.equal(value, 'cached (CircuitBreakerStrategy)');
+    assert.equal(called, 0);
+    clock.advance(5000);
+    const probe = gate<string>();
+    const first = engine.guard('db:orders', () => probe.promise);
+    await assert.rejects(engine.guard('db:orders', () => 'second'), (e) => isOpenSergoError(e, 'ERR_OPENSERGO_BLOCKED') && e.response.statusCode === 503);
+    probe.open('fresh');
+    assert.equal(await first, 'fresh');
+    assert.equal(await engine.guard('db:orders', () => 'closed again'), 'closed again');
+  });
+
+  it("counts a slow call's duration for a SlowRequestRatio breaker", async () => {
+    const breaker = doc(
+      'CircuitBreakerStrategy',
+      'slow',
+      '{ strategy: SlowRequestRatio, triggerRatio: 50%, statDuration: 10s, recoveryTimeout: 5s, minRequestAmount: 2, slowConditions: { maxAllowedRt: 200ms } }',
+    );
+    const { engine, clock } = engineWith(rules(breaker, faultToleranceRule('db', ['db:report'], ['slow'])));
+    for (let i = 0; i < 2; i++) {
+      const g = gate();
+      const call = engine.guard('db:report', () => g.promise);
+      clock.advance(300);
+      g.open();
+      await call;
+    }
+    await assert.rejects(engine.guard('db:report', () => 'fast'), (e) => isOpenSergoError(e, 'ERR_OPENSERGO_BLOCKED') && e.kind === 'CircuitBreakerStrategy');
+  });
+
+  it('matches outgoing-call targets by URL, and the top-level guard uses the first open engine', async () => {
+    const { engine } = engineWith(rules(rateLimitStrategy('one', 1), faultToleranceRule('backend', ['GET:http://backend/users/{id}'], ['one'])));
+    assert.equal(await guard('GET:http://backend/users/7', () => 'first', { engine }), 'first');
+    await assert.rejects(engine.guard('GET:http://BACKEND/users/8', () => 'second'), (e) => isOpenSergoError(e, 'ERR_OPENSERGO_BLOCKED'));
+    assert.equal(await engine.guard('POST:http://backend/users/8', () => 'other method'), 'other method');
+    const other = createEngine({ logger: false });
+    made.push(other);
+    assert.equal(await guard('GET:http://backend/users/9', () => 'x', { fallback: () => 'refused' }), 'refused', 'the first engine still open decides');
+    await engine.close();
+    assert.equal(await guard('GET:http://backend/users/9', () => 'x', { fallback: () => 'refused' }), 'x', 'then the next');
+    await other.close();
+    await assert.rejects(guard('db:x', () => 1), (e) => isOpenSergoError(e, 'ERR_OPENSERGO_OPTIONS_INVALID') && /no engine/.test(e.message));
+  });
+
+  it("inside a governed request, sees the request's labels: in fn (and nested guards), and in what a refusal carries", async () => {
+    keepRequestContext();
+    const { engine } = engineWith(rules(rateLimitStrategy('one', 1), faultToleranceRule('db', ['db:orders'], ['one'])));
+    const request = { resource: '/checkout', trafficLabel: 'gray', trafficLabels: ['gray'] };
+    const seen: (string | undefined)[] = [];
+    const refusal = await runInContext(request, () =>
+      engine.guard('db:orders', async () => {
+        seen.push(currentContext()?.trafficLabel);
+        return engine.guard('db:orders', () => 'nested', { fallback: (blocked) => blocked });
+      }),
+    );
+    assert.deepEqual(seen, ['gray']);
+    assert.ok(typeof refusal !== 'string');
+    assert.deepEqual(refusal.context.trafficLabels, ['gray']);
+    assert.equal(refusal.context.resource, 'db:orders');
+  });
+});
