@@ -23,6 +23,8 @@ export interface CompiledRules {
   readonly outgoing: ReadonlyMap<string, ResourceIndex>;
   /** Free-form resource names (`db:orders.select`), entered only by `guard`. */
   readonly names: ReadonlyMap<string, Route>;
+  /** The routes `guard` found for the names it was given under these rules (see `routeOf`). */
+  readonly guarded: Map<string, Route | null>;
   readonly labeler: TrafficLabeler;
   readonly foldCase: boolean;
   /** Every (target, strategy) pair of every rule, in rule order (what metrics report). */
@@ -146,6 +148,7 @@ export class GuardRegistry {
       index: yield* ResourceIndex.build(bindings.filter((b) => b.pattern.scope === 'incoming')),
       outgoing,
       names: namedRoutes(bindings.filter((b) => b.pattern.scope === 'name')),
+      guarded: new Map(),
       labeler: new TrafficLabeler(ruleSet.trafficLabelRules, !caseSensitive, trustIncomingLabels, this.droppedLabels),
       foldCase: !caseSensitive,
       bindings,

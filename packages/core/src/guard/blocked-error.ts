@@ -47,3 +47,24 @@ export class BlockedError extends OpenSergoError implements Blocked {
     this.context = blocked.context;
   }
 }
+
+/**
+ * A {@link BlockedError} without a stack trace. Refusals are expected outcomes that come in
+ * floods (an open breaker, a shed load), when the process can least afford it: capturing a
+ * stack costs ten times the decision, and the message already names the resource and the
+ * rule, which say where the call was made.
+ *
+ * @example
+ * ```ts
+ * return Promise.reject(blockedError(blocked));
+ * ```
+ */
+export function blockedError(blocked: Blocked): BlockedError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new BlockedError(blocked);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

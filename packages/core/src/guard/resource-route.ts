@@ -4,7 +4,6 @@ import { parseResourcePattern } from '../matching/resource-pattern.js';
 
 /** Names remembered per rule set before the cache starts over (names with ids in them are unbounded). */
 const CACHE_LIMIT = 10_000;
-const caches = new WeakMap<CompiledRules, Map<string, Route | null>>();
 
 function find(compiled: CompiledRules, resource: string): Route | undefined {
   const named = compiled.names.get(resource);
@@ -29,8 +28,7 @@ function find(compiled: CompiledRules, resource: string): Route | undefined {
  * ```
  */
 export function routeOf(compiled: CompiledRules, resource: string): Route | undefined {
-  let cache = caches.get(compiled);
-  if (cache === undefined) caches.set(compiled, (cache = new Map()));
+  const cache = compiled.guarded;
   const known = cache.get(resource);
   if (known !== undefined) return known ?? undefined;
   const route = find(compiled, resource);

@@ -1,7 +1,7 @@
 import type { Decision, RequestContext } from '../engine.js';
 import type { Route } from '../matching/resource-index.js';
 import type { Outcome } from '../strategies/guard.js';
-import { BlockedError, type Blocked } from './blocked-error.js';
+import { blockedError, type Blocked } from './blocked-error.js';
 
 /** Options of `guard` and `engine.guard`. */
 export interface GuardOptions<F = never> {
@@ -41,7 +41,7 @@ function refuse<T, F>(decision: Decision & { type: 'block' }, options: GuardOpti
   const { context, kind, rule, response } = decision;
   const blocked: Blocked = { resource: context.resource, kind, rule, response, context };
   const fallback = options?.fallback;
-  if (fallback === undefined) return Promise.reject(new BlockedError(blocked));
+  if (fallback === undefined) return Promise.reject(blockedError(blocked));
   return callDirect(() => fallback(blocked)) as Promise<Awaited<F>>;
 }
 
@@ -60,7 +60,7 @@ function settle<T, F>(decision: Decision, fn: () => T, options: GuardOptions<F> 
     entry.exit(SUCCEEDED);
     return Promise.resolve(result as Awaited<T>);
   }
-  return Promise.resolve(result).then(
+  return ((result instanceof Promise ? result : Promise.resolve(result)) as Promise<unknown>).then(
     (value) => {
       entry.exit(SUCCEEDED);
       return value as Awaited<T>;

@@ -14,6 +14,8 @@ export class BreakerWindow {
   private readonly bads: Float64Array;
   /** Index (time / width) of the newest bucket. */
   private newest = -Infinity;
+  /** Its slot in the ring (`newest` mod `buckets`), kept so that a record within the bucket computes nothing. */
+  private slot = 0;
 
   constructor(
     readonly windowMs: number,
@@ -51,8 +53,9 @@ export class BreakerWindow {
         }
       }
       this.newest = index;
+      this.slot = ((index % n) + n) % n;
     }
-    return ((this.newest % n) + n) % n;
+    return this.slot;
   }
 
   /** Forgets everything (the breaker closed: fresh statistics). */
