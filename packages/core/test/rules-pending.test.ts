@@ -59,7 +59,7 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
   });
 
   it('compile: a rule invalid in itself is refused, without a "no strategy named" for the reference that may wait', () => {
-    const broken = parse('cp', faultToleranceRule('r', ['no-leading-slash'], ['missing']));
+    const broken = parse('cp', faultToleranceRule('r', ['/a{id}'], ['missing']));
     const result = tryCompileRules(broken, ANY, [], { mayWait: new Set(broken) });
     assert.ok(!result.ok);
     assert.equal(result.problems.length, 1, result.problems.map((p) => p.message).join('\n'));
