@@ -4,6 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { currentContext, OpenSergoError } from '@opensergo/core';
 import { CallPath } from './call-path.js';
 import { NodeCall } from './node-call.js';
+import { answeringSocket, followCall } from './node-outcome.js';
 import type { ClientOptions } from './options.js';
 
 /** What `createAgent` returns: an `http.Agent`, and `close()` to stop it (and the engine it created, if any). */
@@ -56,6 +57,12 @@ class OpenSergoAgent extends Agent {
   }
 
   private place(request: ClientRequest, options: Options, call: NodeCall): void {
+    if (call.blocked !== undefined) {
+      // Answered as if the callee had sent the fallback, without a connection.
+      (request as unknown as { onSocket(socket: Duplex): void }).onSocket(answeringSocket(call.blocked.response));
+      return;
+    }
+    if (call.admission !== undefined) followCall(request, call.admission);
     const endpoint = call.endpoint;
     if (endpoint === undefined) return base.addRequest.call(this, request, options);
     if (endpoint.protocol !== 'http:') {

@@ -1,5 +1,7 @@
-import { createEngine, keepRequestContext, type Engine } from '@opensergo/core';
+import { BlockedError, createEngine, keepRequestContext, type Engine } from '@opensergo/core';
 import { runSteps, type CallStep, type OutgoingCall } from './call.js';
+import { governStep } from './govern.js';
+import { endedWith } from './outcome.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
 import { propagate } from './propagate.js';
 import { routeStep } from './route.js';
@@ -20,8 +22,9 @@ const NOT_CONNECTED = new Set([
 
 /**
  * The path every outgoing call takes, whatever the client library: propagate (labels onto the
- * call) → route (TrafficRouter or label routing over discovered instances, then balance) →
- * the transport sends. The transports (undici, node:http) only adapt their calls to it.
+ * call) → govern (the FaultToleranceRules on outgoing targets: a refused call stops here) →
+ * route (TrafficRouter or label routing over discovered instances, then balance) → the
+ * transport sends. The transports (undici, node:http) only adapt their calls to it.
  */
 export class CallPath {
   readonly engine: Engine;
@@ -29,6 +32,8 @@ export class CallPath {
   private readonly route: CallStep;
   private readonly unreachable: Unreachable;
   private readonly detach: () => void;
+  /** A refused call is rejected with ERR_OPENSERGO_BLOCKED rather than answered with its fallback response. */
+  readonly rejectBlocked: boolean;
 
   constructor(
     options: ClientOptions,
@@ -46,13 +51,39 @@ export class CallPath {
       filters: [this.unreachable.filter],
       balancer: roundRobin(),
     });
-    this.steps = [propagate, this.route];
+    this.steps = [propagate, governStep(this.engine), this.route];
+    this.rejectBlocked = resolved.onBlock === 'reject';
     this.detach = this.engine.attachClient();
   }
 
-  /** Runs the steps for `call`; a promise only when one must wait. */
+  /**
+   * Runs the steps for `call`; a promise only when one must wait. A call admitted by the rules
+   * that a later step fails (no live instance) has ended, failed. A refused call with
+   * `onBlock: 'reject'` fails here with ERR_OPENSERGO_BLOCKED.
+   */
   run(call: OutgoingCall): void | Promise<void> {
-    return runSteps(this.steps, call, 0);
+    let pending: void | Promise<void>;
+    try {
+      pending = runSteps(this.steps, call, 0);
+    } catch (error) {
+      call.admission?.exit(endedWith(undefined, error));
+      throw error;
+    }
+    if (pending !== undefined) {
+      return pending.then(
+        () => this.refuse(call),
+        (error: unknown) => {
+          call.admission?.exit(endedWith(undefined, error));
+          throw error;
+        },
+      );
+    }
+    this.refuse(call);
+    return undefined;
+  }
+
+  private refuse(call: OutgoingCall): void {
+    if (call.blocked !== undefined && this.rejectBlocked) throw new BlockedError(call.blocked);
   }
 
   /**

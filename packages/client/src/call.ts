@@ -1,4 +1,4 @@
-import type { RequestContext } from '@opensergo/core';
+import type { Blocked, Entry, RequestContext } from '@opensergo/core';
 import type { Endpoint } from './endpoint.js';
 
 /**
@@ -29,6 +29,10 @@ export interface OutgoingCall {
   endpoint: Endpoint | undefined;
   /** Endpoints that refused a connection for this call, not to be chosen again for it. */
   refused: readonly Endpoint[];
+  /** A strategy refused the call (set by the govern step): it is answered locally, never sent. */
+  blocked: Blocked | undefined;
+  /** The admitted call's entry (set by the govern step): told how the call ended, once. */
+  admission: Entry | undefined;
 }
 
 /**
@@ -39,7 +43,8 @@ export interface OutgoingCall {
 export type CallStep = (call: OutgoingCall) => void | Promise<void>;
 
 /**
- * Runs `steps` in order; synchronous while they are. Returns a promise only if a step did.
+ * Runs `steps` in order, until one blocks the call; synchronous while they are. Returns a
+ * promise only if a step did.
  *
  * @example
  * ```ts
@@ -48,7 +53,7 @@ export type CallStep = (call: OutgoingCall) => void | Promise<void>;
  * ```
  */
 export function runSteps(steps: readonly CallStep[], call: OutgoingCall, from: number): void | Promise<void> {
-  for (let i = from; i < steps.length; i++) {
+  for (let i = from; i < steps.length && call.blocked === undefined; i++) {
     const result = steps[i]!(call);
     if (result !== undefined) return result.then(() => runSteps(steps, call, i + 1));
   }
@@ -65,6 +70,8 @@ export abstract class CallState {
   callee: string | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;
   refused: readonly Endpoint[] = NO_ENDPOINTS;
+  blocked: Blocked | undefined = undefined;
+  admission: Entry | undefined = undefined;
 }
 
 /** Header values as a call may carry them. */

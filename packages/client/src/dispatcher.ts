@@ -2,6 +2,8 @@ import { Agent, Dispatcher } from 'undici';
 import { currentContext } from '@opensergo/core';
 import { CallPath } from './call-path.js';
 import { failCall, failover } from './failover-handler.js';
+import { answerLocally } from './local-response.js';
+import { observe } from './outcome-handler.js';
 import type { ClientOptions } from './options.js';
 import { UndiciCall } from './undici-call.js';
 
@@ -32,12 +34,21 @@ class OpenSergoDispatcher extends Dispatcher {
       failCall(handler, error as Error);
       return true;
     }
-    if (pending === undefined) return this.send(call, handler);
+    if (pending === undefined) return this.start(call, handler);
     pending.then(
-      () => this.send(call, handler),
+      () => this.start(call, handler),
       (error: Error) => failCall(handler, error),
     );
     return true;
+  }
+
+  /** A refused call is answered here with its fallback; an admitted one is followed to its end. */
+  private start(call: UndiciCall, handler: Dispatcher.DispatchHandler): boolean {
+    if (call.blocked !== undefined) {
+      answerLocally(handler, call.blocked.response);
+      return true;
+    }
+    return this.send(call, call.admission === undefined ? handler : observe(handler, call.admission));
   }
 
   private send(call: UndiciCall, handler: Dispatcher.DispatchHandler): boolean {

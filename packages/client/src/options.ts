@@ -15,12 +15,19 @@ export interface ClientOptions extends OpenSergoOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** How long an instance that refused a connection is left out of routing. Default 5000 ms. */
   readonly unreachableMs?: number;
+  /**
+   * What a call a rule refuses gets: `'respond'` (default), the rule's fallback response
+   * (HttpRequestFallbackAction, else 429/503) as if the callee had sent it; `'reject'`, an
+   * `ERR_OPENSERGO_BLOCKED` error (with fetch, the `cause` of its `TypeError`).
+   */
+  readonly onBlock?: 'respond' | 'reject';
 }
 
 export interface ResolvedClientOptions {
   readonly discovery: readonly Discovery[];
   readonly hosts: ReadonlyMap<string, string>;
   readonly unreachableMs: number;
+  readonly onBlock: 'respond' | 'reject';
 }
 
 function invalid(message: string): OpenSergoError {
@@ -43,5 +50,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   }
   const unreachableMs = options.unreachableMs ?? 5000;
   if (typeof unreachableMs !== 'number' || !(unreachableMs >= 0)) throw invalid('`unreachableMs` must be a number of milliseconds ≥ 0');
-  return { discovery, hosts, unreachableMs };
+  const onBlock = options.onBlock ?? 'respond';
+  if (onBlock !== 'respond' && onBlock !== 'reject') throw invalid(`\`onBlock\` must be "respond" or "reject", got ${JSON.stringify(onBlock)}`);
+  return { discovery, hosts, unreachableMs, onBlock };
 }

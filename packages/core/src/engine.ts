@@ -7,6 +7,7 @@ import { NO_LABELS } from './labels/traffic-labels.js';
 import { GuardRegistry, type CompiledRules, type PreparedRules } from './guard-registry.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
 import { normalisePath } from './matching/normalise-path.js';
+import { originOf } from './matching/resource-pattern.js';
 import type { OpenSergoOptions } from './options.js';
 import type { RequestView } from './request-view.js';
 import { RuleSources, type EngineStatus } from './rule-sources.js';
@@ -173,6 +174,21 @@ export class Engine {
     const context: RequestContext =
       labels === NO_LABELS ? route.unlabelled : { resource: route.resource, trafficLabel: labels[0], trafficLabels: labels };
     return this.decider.check(route, 0, this.clock.now(), context, undefined);
+  }
+
+  /**
+   * @internal Decides an outgoing call (`@opensergo/client`) against the outgoing targets
+   * (`METHOD:http://host/path`): `undefined` when no target names it. `protocol` is `http:` or
+   * `https:`, `host` as the caller wrote it, `path` with its query. The entry of a pass hears
+   * how the call ended; `outer` is the request the call is made in, for its labels.
+   */
+  enterCall(method: string, protocol: string, host: string, path: string, outer: RequestContext | undefined): Decision | Promise<Decision> | undefined {
+    const compiled = this.current;
+    if (compiled.outgoing.size === 0) return undefined;
+    const index = compiled.outgoing.get(originOf(protocol, host));
+    const route = index?.lookup(method, normalisePath(path, compiled.foldCase));
+    if (route === undefined) return undefined;
+    return this.decider.check(route, 0, this.clock.now(), contextOn(route, outer), undefined);
   }
 
   /**

@@ -1,0 +1,55 @@
+import { STATUS_CODES, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
+import type { Entry, FallbackResponse } from '@opensergo/core';
+import { endedWith, finished } from './outcome.js';
+
+/**
+ * Tells `admission` how a node:http call ended, exactly once: the response's end (with its
+ * status), the response abandoned or the request aborted (the status if it had come, else
+ * abandoned), or an error before a response (connection refused or reset, a timeout that
+ * destroyed the request: failures).
+ *
+ * @example
+ * ```ts
+ * if (call.admission) followCall(request, call.admission);
+ * ```
+ */
+export function followCall(request: ClientRequest, admission: Entry): void {
+  let status: number | undefined;
+  request.once('response', (response: IncomingMessage) => {
+    status = response.statusCode;
+    response.once('end', () => admission.exit(finished(status ?? 200)));
+    response.once('error', (error) => admission.exit(endedWith(status, error)));
+    response.once('close', () => admission.exit(endedWith(status, { name: 'AbortError' })));
+  });
+  request.once('error', (error) => admission.exit(endedWith(status, error)));
+  request.once('close', () => admission.exit(endedWith(status, { name: 'AbortError' })));
+}
+
+/**
+ * A stand-in socket that answers one request with `response`, as the callee would have, and
+ * closes: what a node:http request refused by a rule is given instead of a connection. What
+ * the request writes is discarded.
+ *
+ * @example
+ * ```ts
+ * request.onSocket(answeringSocket(call.blocked.response));
+ * ```
+ */
+export function answeringSocket(response: FallbackResponse): Duplex {
+  const head = [`HTTP/1.1 ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`];
+  for (const [name, value] of Object.entries(response.headers)) if (name !== 'connection') head.push(`${name}: ${value}`);
+  head.push('connection: close', '', '');
+  const socket = new Duplex({
+    read() {},
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+  const self = (): Duplex => socket;
+  // What node:http asks of a net.Socket beyond the stream.
+  Object.assign(socket, { setTimeout: self, setNoDelay: self, setKeepAlive: self, ref: self, unref: self, remoteAddress: undefined, encrypted: false });
+  socket.push(Buffer.concat([Buffer.from(head.join('\r\n'), 'latin1'), Buffer.from(response.body)]));
+  socket.push(null);
+  return socket;
+}

@@ -1,0 +1,229 @@
+// Fault tolerance on outgoing calls (SPEC §7, issue 16): FaultToleranceRules whose targets name
+// outgoing calls govern them through createDispatcher (fetch) and createAgent (axios) alike,
+// against a real local backend. The engine's clock is fake: "slow" is the backend advancing it.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import axios, { type AxiosResponse } from 'axios';
+import { fetch } from 'undici';
+import { createEngine, FakeClock, isOpenSergoError, requestView, type Engine } from '@opensergo/core';
+import { concurrency, doc, errorBreaker, rateLimit, rule, rules } from '../../core/test/helpers/yaml.js';
+import { createAgent, createDispatcher, type ClientOptions } from '../src/index.js';
+import { backend, type Backend } from './backend.js';
+
+interface Reply {
+  status: number;
+  body: string;
+  headers: Record<string, string | undefined>;
+}
+type Send = (url: string, init?: { signal?: AbortSignal }) => Promise<Reply>;
+
+interface Client {
+  readonly name: string;
+  readonly send: Send;
+  /** Starts a call and hands back its response with the body unread, and a way to drop it. */
+  readonly open: (url: string, signal?: AbortSignal) => Promise<{ status: number; read(): Promise<string>; abandon(): void }>;
+  close(): Promise<void>;
+}
+
+function fetchClient(options: ClientOptions): Client {
+  const dispatcher = createDispatcher(options);
+  return {
+    name: 'fetch',
+    send: async (url, init) => {
+      const response = await fetch(url, { dispatcher, ...init });
+      return { status: response.status, body: await response.text(), headers: Object.fromEntries(response.headers) };
+    },
+    open: async (url, signal) => {
+      const response = await fetch(url, { dispatcher, ...(signal ? { signal } : {}) });
+      return { status: response.status, read: () => response.text(), abandon: () => void response.body?.cancel() };
+    },
+    close: () => dispatcher.close(),
+  };
+}
+
+function axiosClient(options: ClientOptions): Client {
+  const httpAgent = createAgent(options);
+  const base = { httpAgent, proxy: false as const, validateStatus: () => true };
+  return {
+    name: 'axios',
+    send: async (url, init) => {
+      const response: AxiosResponse<string> = await axios.get(url, { ...base, responseType: 'text', ...init });
+      return { status: response.status, body: response.data, headers: response.headers as Record<string, string> };
+    },
+    open: async (url, signal) => {
+      const response = await axios.get(url, { ...base, responseType: 'stream', ...(signal ? { signal } : {}) });
+      const stream = response.data as NodeJS.ReadableStream & { destroy(): void };
+      return {
+        status: response.status,
+        read: async () => {
+          let text = '';
+          for await (const chunk of stream) text += String(chunk);
+          return text;
+        },
+        abandon: () => stream.destroy(),
+      };
+    },
+    close: () => httpAgent.close(),
+  };
+}
+
+const CLIENTS = [fetchClient, axiosClient];
+const opened: { close(): Promise<void> }[] = [];
+afterEach(() => Promise.all(opened.splice(0).map((o) => o.close())));
+
+async function setup(yaml: string, make: (o: ClientOptions) => Client, apps: (b: Backend) => NonNullable<ClientOptions['instances']>, extra: Partial<ClientOptions> = {}) {
+  const clock = new FakeClock();
+  const server = await backend(clock);
+  const engine: Engine = createEngine({ rules: yaml, clock, logger: false });
+  const client = make({ engine, instances: apps(server), ...extra });
+  opened.push(client, server, engine);
+  return { clock, server, engine, client };
+}
+
+const backendDown = doc(
+  'HttpRequestFallbackAction',
+  'backend-down',
+  `{ behavior: ReturnProvidedResponse, behaviorDesc: { responseStatusCode: 503, responseContentBody: 'backend unavailable', responseAdditionalHeaders: [{ key: X-Fallback, value: breaker }] } }`,
+);
+const slowBreaker = doc(
+  'CircuitBreakerStrategy',
+  'slow-backend',
+  `{ strategy: SlowRequestRatio, triggerRatio: '60%', statDuration: 10s, recoveryTimeout: 5s, minRequestAmount: 2, slowConditions: { maxAllowedRt: 200ms } }`,
+);
+const breakerRule = doc(
+  'FaultToleranceRule',
+  'backend-breaker',
+  `{ targets: [{ targetResourceName: 'GET:http://backend/**' }], strategies: [{ name: slow-backend }], fallbackAction: backend-down }`,
+);
+
+for (const make of CLIENTS) {
+  const name = make === fetchClient ? 'fetch' : 'axios';
+
+  describe(`outgoing calls through ${name}`, { timeout: 60_000 }, () => {
+    it('a SlowRequestRatio breaker opens on a slow backend, answers with the fallback without calling it, probes once, and closes on recovery', async () => {
+      const { clock, server, client } = await setup(rules(slowBreaker, backendDown, breakerRule), make, (b) => ({ backend: [{ url: b.url }] }));
+      assert.equal((await client.send('http://backend/users/1')).body, 'from backend');
+      server.mode = 'slow';
+      for (let i = 0; i < 2; i++) assert.equal((await client.send('http://backend/users/1')).status, 200);
+      const hits = server.hits;
+      const refused = await client.send('http://backend/users/2');
+      assert.deepEqual([refused.status, refused.body, refused.headers['x-fallback']], [503, 'backend unavailable', 'breaker']);
+      assert.equal(server.hits, hits, 'the open breaker answered without touching the backend');
+      server.mode = 'ok';
+      clock.advance(5000);
+      const probes = await Promise.all([1, 2, 3].map(() => client.send('http://backend/users/3')));
+      assert.equal(server.hits, hits + 1, 'exactly one probe reached the backend');
+      assert.deepEqual(probes.map((r) => r.status).sort(), [200, 503, 503]);
+      const after = await Promise.all([1, 2, 3].map(() => client.send('http://backend/users/4')));
+      assert.deepEqual(after.map((r) => r.status), [200, 200, 200], 'the breaker closed');
+      assert.equal((await client.send('http://backend/users/1', {})).body, 'from backend');
+      assert.equal(server.hits, hits + 5);
+    });
+
+    it('a rate limit of 5 on http://api.example.com/**: of 20 quick calls, 5 reach the server and 15 are refused locally', async () => {
+      const yaml = rules(rateLimit('five', 5), rule('vendor-quota', ['http://api.example.com/**'], ['five']));
+      const { server, client } = await setup(yaml, make, (b) => ({ 'api.example.com': [{ url: b.url }] }));
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => client.send(`http://api.example.com/geocode?q=${i}`)));
+      assert.equal(server.hits, 5);
+      assert.equal(replies.filter((r) => r.status === 200).length, 5);
+      const refused = replies.filter((r) => r.status === 429);
+      assert.equal(refused.length, 15);
+      assert.ok(refused.every((r) => r.headers['retry-after'] !== undefined));
+    });
+
+    it("the callee's 5xx and refused connections are failures for an ErrorRequestRatio breaker", async () => {
+      const gone = await backend();
+      await gone.close(); // nothing listens on its port now
+      const yaml = rules(errorBreaker('errors'), rule('backend-errors', ['http://backend/**'], ['errors']), rule('gone-errors', [`${gone.url}/**`], ['errors']));
+      const { server, client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }));
+      server.mode = 'fail';
+      for (let i = 0; i < 4; i++) assert.equal((await client.send('http://backend/x')).status, 500);
+      const hits = server.hits;
+      assert.equal((await client.send('http://backend/x')).status, 503);
+      assert.equal(server.hits, hits);
+      for (let i = 0; i < 4; i++) await assert.rejects(client.send(`${gone.url}/x`));
+      assert.equal((await client.send(`${gone.url}/x`)).status, 503, 'opened by connection errors: refused locally, no connection tried');
+    });
+
+    it("with onBlock: 'reject', a refused call fails with ERR_OPENSERGO_BLOCKED carrying the kind and rule", async () => {
+      const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
+      const { client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }), { onBlock: 'reject' });
+      const error = await client.send('http://backend/x').then(
+        () => assert.fail('expected a rejection'),
+        (e: unknown) => e,
+      );
+      const blocked = (error as { cause?: unknown }).cause ?? error;
+      assert.ok(isOpenSergoError(blocked, 'ERR_OPENSERGO_BLOCKED'), String(error));
+      assert.equal(blocked.kind, 'RateLimitStrategy');
+      assert.equal(blocked.rule, 'FaultToleranceRule/closed');
+    });
+
+    describe('a concurrency permit is released exactly once however the call ends', () => {
+      const yaml = rules(concurrency('one', 1), rule('one-at-a-time', ['http://backend/**'], ['one']));
+
+      async function check(end: (server: Backend, client: Client) => Promise<void>): Promise<void> {
+        const { server, client, engine } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }));
+        await end(server, client);
+        // node:http says a request closed on a tick after axios has rejected its promise
+        const ours = () => engine.metrics().resources.find((r) => r.rule === 'one-at-a-time')!;
+        for (let i = 0; i < 100 && ours().inFlight !== 0; i++) await new Promise((resolve) => setImmediate(resolve));
+        const metrics = ours();
+        assert.equal(metrics.inFlight, 0);
+        assert.equal(metrics.permits, 0);
+        // the permit is back, once: one call passes while another is held, the next is refused
+        server.mode = 'hold';
+        const first = client.send('http://backend/a');
+        await server.holding(server.held.length + 1);
+        assert.equal((await client.send('http://backend/b')).status, 429);
+        server.held.pop()!.end('done');
+        assert.equal((await first).status, 200);
+      }
+
+      it('body read', () =>
+        check(async (server, client) => {
+          server.mode = 'hold-body';
+          const call = await client.open('http://backend/a');
+          assert.equal((await client.send('http://backend/b')).status, 429, 'the body is still coming: the permit is held');
+          server.held.pop()!.end('end');
+          assert.equal((await call.read()).length, 64 * 1024 + 3);
+        }));
+
+      it('body abandoned', () =>
+        check(async (server, client) => {
+          server.mode = 'hold-body';
+          const call = await client.open('http://backend/a');
+          call.abandon();
+          server.mode = 'ok';
+          for (let i = 0; i < 200 && (await client.send('http://backend/b').then((r) => r.status)) === 429; i++) await new Promise((r) => setTimeout(r, 5));
+          server.held.splice(0).forEach((res) => res.destroy());
+        }));
+
+      it('abort', () =>
+        check(async (server, client) => {
+          server.mode = 'hold';
+          const controller = new AbortController();
+          const call = client.open('http://backend/a', controller.signal);
+          await server.holding(1);
+          controller.abort();
+          await assert.rejects(call);
+          server.held.splice(0).forEach((res) => res.destroy());
+        }));
+
+      it('error', () =>
+        check(async (server, client) => {
+          server.mode = 'drop';
+          await assert.rejects(client.send('http://backend/a'));
+        }));
+    });
+  });
+}
+
+describe('outgoing calls that no rule names', () => {
+  it('pass untouched, and inbound middleware never matches outgoing targets', async () => {
+    const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
+    const { client, engine } = await setup(yaml, fetchClient, (b) => ({ other: [{ url: b.url }], backend: [{ url: b.url }] }));
+    assert.equal((await client.send('http://other/x')).status, 200);
+    assert.equal((await client.send('http://backend/x')).status, 429);
+    assert.equal(engine.explain(requestView('GET', '/x', {})).checks.length, 0);
+  });
+});
