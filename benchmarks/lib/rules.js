@@ -33,14 +33,17 @@ ${strategies.map((s) => `    - name: ${s}`).join('\n')}
 `;
 }
 
-const CONCURRENCY = `apiVersion: ${API}
+/** A concurrency limit that never refuses (10^9 permits): its cost is taking and giving back one. */
+export const concurrencyLimit = (name) => `apiVersion: ${API}
 kind: ConcurrencyLimitStrategy
 metadata:
-  name: bench-concurrency
+  name: ${name}
 spec:
   maxConcurrency: 1000000000
   limitMode: Local
 `;
+
+const CONCURRENCY = concurrencyLimit('bench-concurrency');
 
 /**
  * An ErrorRequestRatio breaker. The defaults never trip it under the benchmark (10^6 requests
