@@ -6,7 +6,7 @@ import { afterEach, describe, it } from 'node:test';
 import axios, { type AxiosResponse } from 'axios';
 import { fetch } from 'undici';
 import { createEngine, FakeClock, isOpenSergoError, requestView, type Engine } from '@opensergo/core';
-import { concurrency, doc, errorBreaker, rateLimit, rule, rules } from '../../core/test/helpers/yaml.js';
+import { concurrency, doc, errorBreaker, rateLimit, rule, rules, throttling } from '../../core/test/helpers/yaml.js';
 import { createAgent, createDispatcher, type ClientOptions } from '../src/index.js';
 import { backend, type Backend } from './backend.js';
 
@@ -156,6 +156,22 @@ for (const make of CLIENTS) {
       assert.ok(isOpenSergoError(blocked, 'ERR_OPENSERGO_BLOCKED'), String(error));
       assert.equal(blocked.kind, 'RateLimitStrategy');
       assert.equal(blocked.rule, 'FaultToleranceRule/closed');
+    });
+
+    it('under a ThrottlingStrategy, calls wait their turn (on the engine clock) and all reach the backend', async () => {
+      const yaml = rules(throttling('spaced', '100ms', '1s'), rule('spaced-calls', ['http://backend/**'], ['spaced']));
+      const { clock, server, client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }));
+      const reached = async (n: number): Promise<void> => {
+        for (let i = 0; i < 2000 && server.hits < n; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+        assert.equal(server.hits, n);
+      };
+      const calls = Promise.all([1, 2, 3].map((i) => client.send(`http://backend/job/${i}`)));
+      await reached(1);
+      clock.advance(100);
+      await reached(2);
+      clock.advance(100);
+      await reached(3);
+      assert.deepEqual((await calls).map((r) => r.status), [200, 200, 200]);
     });
 
     describe('a concurrency permit is released exactly once however the call ends', () => {
