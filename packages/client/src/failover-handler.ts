@@ -1,93 +1,61 @@
 import type { Dispatcher } from 'undici';
+import { isModern, LegacyPassThrough, ModernPassThrough, type AnyHandler } from './handler-shapes.js';
 
 type Handler = Dispatcher.DispatchHandler;
-type Method = (...args: unknown[]) => unknown;
-type AnyHandler = Handler & Record<string, Method | undefined>;
 /** Retries the call elsewhere: resolves `true` when it did (the error is then swallowed). */
 export type Retry = (error: Error) => Promise<boolean>;
 
 /**
- * The part shared by both handler shapes: an error before the request was written to a
- * connection goes to `retry` first; the caller's handler sees it only when no other instance
- * could take the call.
+ * What both handler shapes share: an error before the request was written to a connection
+ * goes to `retry` first; the caller's handler sees it only when no other instance could take
+ * the call.
  */
-abstract class Failover {
-  protected started = false;
-  constructor(
-    protected readonly inner: AnyHandler,
-    private readonly retry: Retry,
-  ) {}
+class Gate {
+  started = false;
+  constructor(private readonly retry: Retry) {}
 
-  protected fail(name: string, args: unknown[]): unknown {
-    const deliver = (): unknown => this.inner[name]?.apply(this.inner, args);
+  fail(deliver: () => unknown, error: unknown): unknown {
     if (this.started) return deliver();
-    void this.retry(args[args.length - 1] as Error).then((retried) => {
+    void this.retry(error as Error).then((retried) => {
       if (!retried) deliver();
     }, deliver);
     return undefined;
   }
-
-  protected pass(name: string, args: unknown[]): unknown {
-    return this.inner[name]?.apply(this.inner, args);
-  }
 }
 
 /** undici's legacy handler shape (onConnect … onError), which fetch uses. */
-class LegacyFailover extends Failover {
-  onConnect(...args: unknown[]): unknown {
-    this.started = true;
-    return this.pass('onConnect', args);
+class LegacyFailover extends LegacyPassThrough {
+  constructor(
+    inner: AnyHandler,
+    private readonly gate: Gate,
+  ) {
+    super(inner);
   }
-  onError(...args: unknown[]): unknown {
-    return this.fail('onError', args);
+  override onConnect(...args: unknown[]): unknown {
+    this.gate.started = true;
+    return super.onConnect(...args);
   }
-  onResponseStarted(...args: unknown[]): unknown {
-    return this.pass('onResponseStarted', args);
-  }
-  onHeaders(...args: unknown[]): unknown {
-    return this.pass('onHeaders', args);
-  }
-  onData(...args: unknown[]): unknown {
-    return this.pass('onData', args);
-  }
-  onComplete(...args: unknown[]): unknown {
-    return this.pass('onComplete', args);
-  }
-  onUpgrade(...args: unknown[]): unknown {
-    return this.pass('onUpgrade', args);
-  }
-  onBodySent(...args: unknown[]): unknown {
-    return this.pass('onBodySent', args);
-  }
-  onRequestSent(...args: unknown[]): unknown {
-    return this.pass('onRequestSent', args);
+  override onError(...args: unknown[]): unknown {
+    return this.gate.fail(() => super.onError(...args), args[args.length - 1]);
   }
 }
 
 /** undici's newer handler shape (onRequestStart … onResponseError). */
-class ModernFailover extends Failover {
-  onRequestStart(...args: unknown[]): unknown {
-    this.started = true;
-    return this.pass('onRequestStart', args);
+class ModernFailover extends ModernPassThrough {
+  constructor(
+    inner: AnyHandler,
+    private readonly gate: Gate,
+  ) {
+    super(inner);
   }
-  onResponseError(...args: unknown[]): unknown {
-    return this.fail('onResponseError', args);
+  override onRequestStart(...args: unknown[]): unknown {
+    this.gate.started = true;
+    return super.onRequestStart(...args);
   }
-  onRequestUpgrade(...args: unknown[]): unknown {
-    return this.pass('onRequestUpgrade', args);
-  }
-  onResponseStart(...args: unknown[]): unknown {
-    return this.pass('onResponseStart', args);
-  }
-  onResponseData(...args: unknown[]): unknown {
-    return this.pass('onResponseData', args);
-  }
-  onResponseEnd(...args: unknown[]): unknown {
-    return this.pass('onResponseEnd', args);
+  override onResponseError(...args: unknown[]): unknown {
+    return this.gate.fail(() => super.onResponseError(...args), args[args.length - 1]);
   }
 }
-
-const isModern = (handler: AnyHandler): boolean => typeof handler['onRequestStart'] === 'function';
 
 /**
  * Wraps `handler`, keeping its shape, so that an error before the request was written to a
@@ -100,14 +68,15 @@ const isModern = (handler: AnyHandler): boolean => typeof handler['onRequestStar
  * ```
  */
 export function failover(handler: Handler, retry: Retry): Handler {
-  const inner = handler as AnyHandler;
-  return (isModern(inner) ? new ModernFailover(inner, retry) : new LegacyFailover(inner, retry)) as unknown as Handler;
+  const inner = handler as unknown as AnyHandler;
+  const gate = new Gate(retry);
+  return (isModern(handler) ? new ModernFailover(inner, gate) : new LegacyFailover(inner, gate)) as unknown as Handler;
 }
 
 /** Ends a call that never reached undici with `error`, in the handler's own shape. */
 export function failCall(handler: Handler, error: Error): void {
-  const inner = handler as AnyHandler;
-  if (isModern(inner)) {
+  const inner = handler as unknown as AnyHandler;
+  if (isModern(handler)) {
     const controller = { abort() {}, pause() {}, resume() {}, paused: false, aborted: true, reason: error };
     inner['onResponseError']?.(controller, error);
   } else inner['onError']?.(error);

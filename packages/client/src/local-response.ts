@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { FallbackResponse } from '@opensergo/core';
+import { isModern, type AnyHandler } from './handler-shapes.js';
 
-type AnyHandler = Record<string, ((...args: unknown[]) => unknown) | undefined>;
 
 /**
  * Answers an undici dispatch with `response` as if the callee had sent it (a blocked call's
@@ -23,9 +23,9 @@ export function answerLocally(handler: Dispatcher.DispatchHandler, response: Fal
     aborted ??= reason ?? Object.assign(new Error('The call was aborted'), { name: 'AbortError' });
   };
   queueMicrotask(() => {
-    if (typeof inner['onRequestStart'] === 'function') {
+    if (isModern(handler)) {
       const controller = { abort, pause() {}, resume() {}, paused: false, get aborted() { return aborted !== undefined; }, get reason() { return aborted ?? null; } };
-      inner['onRequestStart'](controller, {});
+      inner['onRequestStart']?.(controller, {});
       if (aborted !== undefined) return void inner['onResponseError']?.(controller, aborted);
       inner['onResponseStart']?.(controller, response.statusCode, { ...response.headers }, statusText);
       if (aborted === undefined && body.length > 0) inner['onResponseData']?.(controller, body);

@@ -1,92 +1,76 @@
 import type { Dispatcher } from 'undici';
 import type { Entry } from '@opensergo/core';
+import { isModern, LegacyPassThrough, ModernPassThrough, type AnyHandler } from './handler-shapes.js';
 import { endedWith, finished } from './outcome.js';
 
 type Handler = Dispatcher.DispatchHandler;
-type Method = (...args: unknown[]) => unknown;
-type AnyHandler = Record<string, Method | undefined>;
 
 /** What both handler shapes share: the status once known, and the one exit. */
-abstract class Observed {
-  protected status: number | undefined;
-  constructor(
-    protected readonly inner: AnyHandler,
-    protected readonly admission: Entry,
-  ) {}
-  protected pass(name: string, args: unknown[]): unknown {
-    return this.inner[name]?.apply(this.inner, args);
+class Follow {
+  private status: number | undefined;
+  constructor(private readonly admission: Entry) {}
+  heard(status: unknown): void {
+    if (typeof status === 'number' && status >= 200) this.status = status;
   }
-  protected heard(status: number): void {
-    if (status >= 200) this.status = status;
-  }
-  protected done(): void {
+  done(): void {
     this.admission.exit(finished(this.status ?? 200));
   }
-  protected failed(error: unknown): void {
+  failed(error: unknown): void {
     this.admission.exit(endedWith(this.status, error));
   }
 }
 
 /** undici's legacy handler shape (onConnect … onError), which fetch uses. */
-class LegacyObserved extends Observed {
-  onConnect(...args: unknown[]): unknown {
-    return this.pass('onConnect', args);
+class LegacyObserved extends LegacyPassThrough {
+  constructor(
+    inner: AnyHandler,
+    private readonly follow: Follow,
+  ) {
+    super(inner);
   }
-  onHeaders(statusCode: number, ...rest: unknown[]): unknown {
-    this.heard(statusCode);
-    return this.pass('onHeaders', [statusCode, ...rest]);
+  override onHeaders(...args: unknown[]): unknown {
+    this.follow.heard(args[0]);
+    return super.onHeaders(...args);
   }
-  onData(chunk: unknown): unknown {
-    return this.inner['onData']?.call(this.inner, chunk);
+  override onComplete(...args: unknown[]): unknown {
+    this.follow.done();
+    return super.onComplete(...args);
   }
-  onComplete(...args: unknown[]): unknown {
-    this.done();
-    return this.pass('onComplete', args);
+  override onError(...args: unknown[]): unknown {
+    this.follow.failed(args[0]);
+    return super.onError(...args);
   }
-  onError(error: unknown): unknown {
-    this.failed(error);
-    return this.inner['onError']?.call(this.inner, error);
-  }
-  onUpgrade(statusCode: number, ...rest: unknown[]): unknown {
-    this.heard(statusCode);
-    this.done();
-    return this.pass('onUpgrade', [statusCode, ...rest]);
-  }
-  onResponseStarted(...args: unknown[]): unknown {
-    return this.pass('onResponseStarted', args);
-  }
-  onBodySent(...args: unknown[]): unknown {
-    return this.pass('onBodySent', args);
-  }
-  onRequestSent(...args: unknown[]): unknown {
-    return this.pass('onRequestSent', args);
+  override onUpgrade(...args: unknown[]): unknown {
+    this.follow.heard(args[0]);
+    this.follow.done();
+    return super.onUpgrade(...args);
   }
 }
 
 /** undici's newer handler shape (onRequestStart … onResponseError). */
-class ModernObserved extends Observed {
-  onRequestStart(...args: unknown[]): unknown {
-    return this.pass('onRequestStart', args);
+class ModernObserved extends ModernPassThrough {
+  constructor(
+    inner: AnyHandler,
+    private readonly follow: Follow,
+  ) {
+    super(inner);
   }
-  onRequestUpgrade(controller: unknown, statusCode: number, ...rest: unknown[]): unknown {
-    this.heard(statusCode);
-    this.done();
-    return this.pass('onRequestUpgrade', [controller, statusCode, ...rest]);
+  override onRequestUpgrade(...args: unknown[]): unknown {
+    this.follow.heard(args[1]);
+    this.follow.done();
+    return super.onRequestUpgrade(...args);
   }
-  onResponseStart(controller: unknown, statusCode: number, ...rest: unknown[]): unknown {
-    this.heard(statusCode);
-    return this.pass('onResponseStart', [controller, statusCode, ...rest]);
+  override onResponseStart(...args: unknown[]): unknown {
+    this.follow.heard(args[1]);
+    return super.onResponseStart(...args);
   }
-  onResponseData(controller: unknown, chunk: unknown): unknown {
-    return this.inner['onResponseData']?.call(this.inner, controller, chunk);
+  override onResponseEnd(...args: unknown[]): unknown {
+    this.follow.done();
+    return super.onResponseEnd(...args);
   }
-  onResponseEnd(...args: unknown[]): unknown {
-    this.done();
-    return this.pass('onResponseEnd', args);
-  }
-  onResponseError(controller: unknown, error: unknown): unknown {
-    this.failed(error);
-    return this.inner['onResponseError']?.call(this.inner, controller, error);
+  override onResponseError(...args: unknown[]): unknown {
+    this.follow.failed(args[1]);
+    return super.onResponseError(...args);
   }
 }
 
@@ -103,6 +87,6 @@ class ModernObserved extends Observed {
  */
 export function observe(handler: Handler, admission: Entry): Handler {
   const inner = handler as unknown as AnyHandler;
-  const modern = typeof inner['onRequestStart'] === 'function';
-  return (modern ? new ModernObserved(inner, admission) : new LegacyObserved(inner, admission)) as unknown as Handler;
+  const follow = new Follow(admission);
+  return (isModern(handler) ? new ModernObserved(inner, follow) : new LegacyObserved(inner, follow)) as unknown as Handler;
 }
