@@ -254,11 +254,11 @@ test('with a real engine: pushes go through core validation; a rule naming a str
   assert.deepEqual((await server.answerTo('e-3'))['status'], { code: 1, message: '', details: [] });
   assert.equal(engine.status().rules.faultToleranceRules, 0);
   assert.deepEqual(engine.status().rules.pending.map((p) => [p.name, p.waitsFor]), [['fault-tolerance-rule-1', ['strategy "nope"']]]);
-  const invalid = ftAny('FaultToleranceRule', { targets: [{ targetResourceName: 'no-slash' }], strategies: [{ name: 'rate-limit-foo' }] });
+  const invalid = ftAny('FaultToleranceRule', { targets: [{ targetResourceName: '/a{id}' }], strategies: [{ name: 'rate-limit-foo' }] });
   server.push({ kind: RULE, data: [invalid], version: 4, responseId: 'e-4' });
   const status = (await server.answerTo('e-4'))['status'] as Message;
   assert.equal(status['code'], 4007, 'a rule invalid in itself is still refused');
-  assert.match(String(status['message']), /FaultToleranceRule\/fault-tolerance-rule-1 spec\.targets\[0\]\.targetResourceName: expected a path/);
+  assert.match(String(status['message']), /FaultToleranceRule\/fault-tolerance-rule-1 spec\.targets\[0\]\.targetResourceName: expected a parameter to be a whole segment/);
   assert.equal(engine.status().rules.version, '3', 'the last good rules stay in force');
 });
 

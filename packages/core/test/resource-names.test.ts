@@ -17,7 +17,7 @@ describe('resource names that are not incoming paths', () => {
     const api = parsed('https://api.example.com:8443/**');
     assert.deepEqual([api.scope, api.origin, api.method, api.rest], ['outgoing', 'https://api.example.com:8443', undefined, true]);
     assert.equal(parsed('http://backend').path, '/**', 'a bare origin names every call to it');
-    for (const name of ['db:orders.select', 'com.foo.DemoService:sayHello(java.lang.String)', 'queue:emails']) {
+    for (const name of ['db:orders.select', 'com.foo.DemoService:sayHello(java.lang.String)', 'queue:emails', 'mysql://orders/select']) {
       const p = parsed(name);
       assert.deepEqual([p.scope, p.path], ['name', name], 'free-form names are kept as written');
     }

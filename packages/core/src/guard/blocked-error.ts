@@ -61,6 +61,7 @@ export class BlockedError extends OpenSergoError implements Blocked {
  */
 export function blockedError(blocked: Blocked): BlockedError {
   const limit = Error.stackTraceLimit;
+  if (!stackLimitWritable) return new BlockedError(blocked);
   Error.stackTraceLimit = 0;
   try {
     return new BlockedError(blocked);
@@ -68,3 +69,6 @@ export function blockedError(blocked: Blocked): BlockedError {
     Error.stackTraceLimit = limit;
   }
 }
+
+/** Hardened environments (SES lockdown) freeze `Error`: then refusals keep their stacks. */
+const stackLimitWritable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true && !Object.isFrozen(Error);

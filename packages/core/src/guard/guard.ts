@@ -2,18 +2,27 @@ import type { Engine } from '../engine.js';
 import { OpenSergoError } from '../errors.js';
 import type { GuardOptions } from './run-guarded.js';
 
-/** Engines not yet closed, oldest first: the first is the one `guard` uses by default. */
-const open: Engine[] = [];
+/** Engines not yet closed, oldest first (weakly: an engine dropped unclosed is not kept alive). */
+let open: WeakRef<Engine>[] = [];
 
 /** @internal An engine was created (the middleware's, or `createEngine`'s). */
 export function engineOpened(engine: Engine): void {
-  open.push(engine);
+  if (open.length >= 64) open = open.filter((ref) => ref.deref() !== undefined);
+  open.push(new WeakRef(engine));
 }
 
 /** @internal An engine was closed. */
 export function engineClosed(engine: Engine): void {
-  const at = open.indexOf(engine);
-  if (at !== -1) open.splice(at, 1);
+  open = open.filter((ref) => ref.deref() !== engine && ref.deref() !== undefined);
+}
+
+/** The process's first engine not closed, if any. */
+function firstOpen(): Engine | undefined {
+  for (const ref of open) {
+    const engine = ref.deref();
+    if (engine !== undefined) return engine;
+  }
+  return undefined;
 }
 
 /** Options of the top-level `guard`: those of `engine.guard`, and which engine's rules apply. */
@@ -40,7 +49,7 @@ export interface GuardCallOptions<F = never> extends GuardOptions<F> {
  * ```
  */
 export function guard<T, F = never>(resource: string, fn: () => T, options?: GuardCallOptions<F>): Promise<Awaited<T> | Awaited<F>> {
-  const engine = options?.engine ?? open[0];
+  const engine = options?.engine ?? firstOpen();
   if (engine === undefined) {
     return Promise.reject(
       new OpenSergoError(

@@ -69,17 +69,17 @@ export function originOf(protocol: string, host: string): string {
  */
 export function parseResourcePattern(raw: string, caseSensitive = false): ResourcePattern | string {
   const url = URL_FORM.exec(raw);
-  if (url) {
-    const scheme = url[2]!.toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') return `expected an http:// or https:// URL for an outgoing call, got scheme "${url[2]}"`;
+  const scheme = url?.[2]!.toLowerCase();
+  // Other schemes (`mysql://orders/select`) name what `guard` is given: free-form names.
+  if (url && (scheme === 'http' || scheme === 'https')) {
     if (!HOST.test(url[3]!)) return 'expected a host (and port) after "://", without user info (e.g. "http://backend/users/{id}")';
     const pathPart = url[4] === '' ? '/**' : url[4]!;
     if (!pathPart.startsWith('/')) return 'expected the path after the host to start with "/"';
     return parsePath(raw, 'outgoing', originOf(scheme, url[3]!), url[1]?.toUpperCase(), pathPart, caseSensitive);
   }
-  const withMethod = METHOD.exec(raw);
+  const withMethod = url ? null : METHOD.exec(raw);
   if (withMethod) return parsePath(raw, 'incoming', undefined, withMethod[1]!.toUpperCase(), withMethod[2]!, caseSensitive);
-  if (raw.startsWith('/')) return parsePath(raw, 'incoming', undefined, undefined, raw, caseSensitive);
+  if (!url && raw.startsWith('/')) return parsePath(raw, 'incoming', undefined, undefined, raw, caseSensitive);
   if (CONTROL.test(raw)) return 'expected a name without control characters';
   return { raw, scope: 'name', origin: undefined, method: undefined, path: raw, segments: [], rest: false, isStatic: true };
 }
