@@ -46,6 +46,14 @@ const DECISION = Symbol('opensergo.decision');
 const exposed = new WeakSet<object>();
 let lastExposed: object | undefined;
 
+/**
+ * `req[name]` read without an inline cache. Express gives each request object a new hidden
+ * class (it sets the request's prototype per app), so every ordinary property read of `req`
+ * or `res` misses V8's caches and costs ~1,600 instructions (callgrind, docs/benchmarks.md);
+ * `Reflect.get` looks the property up directly, for a few hundred.
+ */
+const read = Reflect.get as <T extends object, K extends keyof T>(target: T, name: K) => T[K];
+
 function decisionOf(res: Response | undefined): Decision | undefined {
   return res?.locals?.[DECISION] as Decision | undefined;
 }
@@ -58,7 +66,7 @@ function decisionOf(res: Response | undefined): Decision | undefined {
  * instead. Assigning `req.opensergo` still works: it becomes an own property.
  */
 function exposeContext(req: Request, res: Response, decision: Decision): void {
-  const locals = res.locals;
+  const locals = read(res, 'locals');
   if (locals === undefined) {
     req.opensergo = decision.context;
     return;
@@ -140,7 +148,7 @@ function apply(decision: Decision, req: Request, res: Response, next: Next, engi
 export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
   const middleware = (req: Request, res: ServerResponse, next: Next): void => {
-    const decision = engine.enter(requestView(req.method ?? 'GET', req.originalUrl ?? req.url ?? '/', req.headers));
+    const decision = engine.enter(requestView(read(req, 'method') ?? 'GET', read(req, 'originalUrl') ?? read(req, 'url') ?? '/', read(req, 'headers')));
     if (decision instanceof Promise) decision.then((d) => apply(d, req, res, next, engine), next);
     else apply(decision, req, res, next, engine);
   };
