@@ -15,9 +15,22 @@ export interface Timer {
   readonly __timer?: never;
 }
 
-/** The real clock: `performance.now()` and unref'd `setTimeout`. */
+const hrtime = process.hrtime;
+const hrtimeMs = (): number => {
+  const time = hrtime();
+  return time[0]! * 1e3 + time[1]! / 1e6;
+};
+/**
+ * `performance.now()` read through `process.hrtime()`: both read libuv's monotonic clock, and
+ * on Node 20 `performance.now()` costs ~540 instructions a call (the global's getter, a brand
+ * check) against ~170 (callgrind). The offset keeps the values those of `performance.now()`,
+ * which other parts (the Redis store's deadlines) compare with.
+ */
+const offset = performance.now() - hrtimeMs();
+
+/** The real clock: `performance.now()`'s time and unref'd `setTimeout`. */
 export const systemClock: Clock = {
-  now: () => performance.now(),
+  now: () => hrtimeMs() + offset,
   setTimer(callback, delayMs) {
     const handle = setTimeout(callback, Math.max(0, delayMs));
     handle.unref();
