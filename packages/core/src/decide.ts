@@ -71,7 +71,11 @@ export class Decider {
     const bindings = route.bindings;
     const now = start === 0 ? enteredAt : this.clock.now();
     for (let i = start; i < bindings.length; i++) {
-      const result = bindings[i]!.guard.enter(now);
+      const guard = bindings[i]!.guard;
+      const result = guard.enter(now);
+      // The common admission first (a local limit or a closed breaker handing back itself, no
+      // list started), before the promise and Block tests: what take() would do here.
+      if ((result as unknown) === guard && tickets === undefined) continue;
       if (isPromise(result)) return this.resume(result, route, i, enteredAt, context, tickets);
       if (result instanceof Block) {
         if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
