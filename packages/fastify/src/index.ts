@@ -24,7 +24,6 @@ declare module 'fastify' {
      * in an `onRequest` hook registered before the plugin it is still `null`.
      */
     opensergo: RequestContext;
-    opensergoEntry: Entry | null;
   }
   interface FastifyInstance {
     /** The engine deciding for this instance (for `status()` and events). */
@@ -33,6 +32,20 @@ declare module 'fastify' {
 }
 
 type HookDone = (error?: Error) => void;
+
+/**
+ * Where an admitted request keeps its entry for the `onError` hook, set only on requests that
+ * have one (strategies that hear the outcome). Not a request decorator: Fastify sets every
+ * decorator on every request it builds, through a megamorphic keyed store of ~200
+ * instructions (callgrind, docs/benchmarks.md), which most requests would pay for nothing.
+ */
+const ENTRY = Symbol('opensergo.entry');
+/**
+ * Where `request.opensergo` keeps its value: set by the hook as a plain property, read through
+ * an accessor on Fastify's request prototype (`null` until the hook ran), for the same reason.
+ */
+const CONTEXT = Symbol('opensergo.context');
+type Governed = FastifyRequest & { [ENTRY]?: Entry; [CONTEXT]?: RequestContext };
 
 /** What Fastify gives a string body when no content-type is set (Fastify 4 and 5). */
 const FASTIFY_TEXT = 'text/plain; charset=utf-8';
@@ -65,7 +78,7 @@ function headersFor(response: FallbackResponse): ReplyHeaders {
 }
 
 function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply, done: HookDone, engine: Engine): void {
-  request.opensergo = decision.context;
+  (request as Governed)[CONTEXT] = decision.context;
   if (decision.type === 'block') {
     const { statusCode, body } = decision.response;
     try {
@@ -80,7 +93,7 @@ function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply,
   }
   if (decision.headers) reply.headers(decision.headers);
   if (decision.entry) {
-    request.opensergoEntry = decision.entry;
+    (request as Governed)[ENTRY] = decision.entry;
     exitWhenResponseCloses(reply.raw, decision.entry);
   }
   runRequest(decision.context, request.raw, done);
@@ -95,15 +108,22 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
     return;
   }
   fastify.decorate('opensergoEngine', engine);
-  fastify.decorateRequest('opensergo', null, []);
-  fastify.decorateRequest('opensergoEntry', null);
+  fastify.decorateRequest('opensergo', {
+    getter(this: FastifyRequest) {
+      // `null` on a request the hook has not seen yet, as the type's comment says.
+      return (this as Governed)[CONTEXT] ?? (null as unknown as RequestContext);
+    },
+    setter(this: FastifyRequest, value: RequestContext) {
+      (this as Governed)[CONTEXT] = value;
+    },
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     const decision = engine.enter(requestView(request.method, request.url, request.headers));
     if (decision instanceof Promise) decision.then((d) => apply(d, request, reply, done, engine), done);
     else apply(decision, request, reply, done, engine);
   });
   fastify.addHook('onError', (request, _reply, error, done) => {
-    request.opensergoEntry?.exit({ type: 'failed', error });
+    (request as Governed)[ENTRY]?.exit({ type: 'failed', error });
     done();
   });
   // An engine passed in by the user is theirs to close; one made here closes with the server.
