@@ -24,8 +24,12 @@ export class RequestEntry implements Entry {
     if (this.done) return;
     this.done = true;
     const now = this.clock.now();
-    for (const ticket of this.tickets) if (ticket.tracksOutcome) ticket.exit(outcome, this.enteredAt, now);
+    // Indexed loops: `for…of` over these (frozen) arrays ran V8's array iterator builtin,
+    // ~90 instructions a step (callgrind, 5 steps per request with three strategies).
+    const tickets = this.tickets;
+    for (let i = 0; i < tickets.length; i++) if (tickets[i]!.tracksOutcome) tickets[i]!.exit(outcome, this.enteredAt, now);
     const listener = this.metrics.outcomeListener;
-    for (const stats of this.outcomes) stats.record(outcome, now - this.enteredAt, listener);
+    const outcomes = this.outcomes;
+    for (let i = 0; i < outcomes.length; i++) outcomes[i]!.record(outcome, now - this.enteredAt, listener);
   }
 }
