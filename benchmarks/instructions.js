@@ -7,7 +7,7 @@
 //   npm run bench:instructions -- fastify                          every scenario of the table on Fastify 5
 //   node benchmarks/instructions.js koa2:noop,koa2:admit --repeats 5 --jobs 2
 //   node benchmarks/instructions.js fastify:noop,fastify:admit --perf-map    + where the instructions go, by JS function
-//   node benchmarks/instructions.js --report DIR                   the table again from a run's saved windows
+//   node benchmarks/instructions.js --report DIR [DIR…]            the table again from saved windows (of one or more runs)
 //   node benchmarks/instructions.js --attribute DIR fastify:admit [fastify:noop]   attribution (of a --perf-map run), or the difference
 //
 // A configuration is variant:scenario. Variants: express, koa, fastify (Express 5, Koa 3,
@@ -68,7 +68,8 @@ function attributionOf(dir, config) {
 }
 
 if (o.report) {
-  console.log(table(summarise(positionals.flatMap(readRows))));
+  // Runs are told apart, so that repeat 0 of two runs stays two repeats.
+  console.log(table(summarise(positionals.flatMap((dir, i) => readRows(dir).map((r) => ({ ...r, rep: `${i}.${r.rep}` }))))));
 } else if (o.attribute) {
   const [dir, config, base] = positionals;
   console.log(formatAttribution(attributionOf(dir, config), base ? attributionOf(dir, base) : undefined));
