@@ -36,6 +36,11 @@ export async function measureOnce({ variant, scenario, rep }, o) {
     '--instr-atstart=no',
     `--callgrind-out-file=${path.join(work, 'callgrind.out.%p')}`,
     'node',
+    // The server is idle for seconds while callgrind_control zeroes and dumps (longer on a
+    // loaded machine); V8's memory reducer then runs a full collection that throws compiled
+    // code away, and the next windows count recompiling code (seen: +15–30 k on Koa). A busy
+    // server is never idle that long.
+    '--no-memory-reducer',
     ...(o.perfMap ? ['--perf-basic-prof'] : []),
     SERVER,
     variant,
