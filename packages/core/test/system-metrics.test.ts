@@ -58,8 +58,13 @@ describe('system metrics', () => {
     await sleep(30);
     const blocked = probe.read(0);
     assert.ok(blocked >= 150, `blocked ${blocked}`);
-    await sleep(150);
-    const idle = probe.read(0);
+    // Recovers: a later span without the block reads low again. On a loaded host a span may
+    // hold a scheduling delay of its own, so a few spans are read (a bound on a hang only).
+    let idle = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 40 && !(idle < 100); i++) {
+      await sleep(150);
+      idle = probe.read(0);
+    }
     assert.ok(idle < 100, `idle ${idle}`);
     probe.stop();
   });
