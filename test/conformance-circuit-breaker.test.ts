@@ -4,7 +4,7 @@
 // stall a process past the 1 s recoveryTimeout these scenarios depend on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Engine } from '@opensergo/core';
+import { FakeClock, type Engine } from '@opensergo/core';
 import { errorBreaker, rule, rules, slowBreaker } from '../packages/core/test/helpers/yaml.js';
 import { ADAPTERS, send, withApp, type Behaviour, type Reply } from './harness.js';
 
@@ -26,7 +26,7 @@ function breakerStates(engine: Engine) {
     seen,
     async reach(n: number): Promise<void> {
       const started = performance.now();
-      while (seen.length < n && performance.now() - started < 3_000) await sleep(5);
+      while (seen.length < n && performance.now() - started < 30_000) await sleep(5); // a bound on a hang
       assert.ok(seen.length >= n, `expected ${n} breaker transitions, saw ${seen.join(' ')}`);
     },
   };
@@ -44,18 +44,23 @@ async function expectOpen(port: number, path: string): Promise<void> {
 for (const adapter of ADAPTERS) {
   describe(`CircuitBreakerStrategy on ${adapter.name}`, () => {
     it('SlowRequestRatio: four 100 ms requests open it; 503 at once; after 1 s a fast probe closes it', async () => {
-      const { state, route } = switchable('/slow');
+      // Response times on a fake clock: each handler takes exactly the time it is given, which
+      // a loaded host's real clock cannot promise (a "fast" probe took over 50 ms there).
+      const clock = new FakeClock(1_000);
+      let takesMs = 0;
+      const { state, route: slow } = switchable('/slow');
+      const route = { path: slow.path, behaviour: () => (clock.advance(takesMs), slow.behaviour()) };
       const yaml = rules(slowBreaker('cb', '50ms'), rule('r', ['/slow'], ['cb']));
-      await withApp(adapter, { rules: yaml }, [route], async ({ port, engine }) => {
+      await withApp(adapter, { rules: yaml, clock }, [route], async ({ port, engine }) => {
         const states = breakerStates(engine);
-        state.behaviour = { delayMs: 100 };
+        takesMs = 100;
         assert.equal(count(await many(4, port, '/slow'), 200), 4);
         await states.reach(1);
         const reached = state.seen;
         await expectOpen(port, '/slow');
         assert.equal(state.seen, reached, 'the refused request never reached the handler');
-        await sleep(1_050);
-        state.behaviour = {};
+        clock.advance(1_050);
+        takesMs = 0;
         assert.equal((await send(port, '/slow')).status, 200, 'the probe');
         await states.reach(3);
         assert.deepEqual(states.seen, ['open', 'half-open', 'closed']);
