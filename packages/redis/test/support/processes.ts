@@ -73,7 +73,7 @@ export function startApp(env: Record<string, string>, file = APP): Promise<AppPr
       child.once('exit', () => resolve());
       child.kill(name);
     });
-  return waitFor((fact) => typeof fact.port === 'number', 20_000).then(() => ({
+  return waitFor((fact) => typeof fact.port === 'number', 60_000).then(() => ({
     port: facts.find((f) => typeof f.port === 'number')!.port as number,
     child,
     facts,
