@@ -32,9 +32,9 @@ const rateKey = (prefix: string, strategy: string, kind: 'rate' | 'permits' = 'r
 describe('three processes sharing one Redis', { skip: url === undefined }, () => {
   it('Global 20/s: no one-second span admits more than 20 in total, and every second admits close to 20', async () => {
     const prefix = uniquePrefix('global');
-    // A generous timeout: on a loaded 2-core machine a 50 ms hiccup would make a batch decide
-    // locally (by design); this test is about exactness while Redis answers.
-    const env = { REDIS_URL: url!, KEY_PREFIX: prefix, TIMEOUT_MS: '1000', RULES: rules(rateLimit('g', 'Global', 20), rule('r', '/foo', ['g'])) };
+    // A timeout only a hang reaches: on a loaded 2-core machine a 50 ms hiccup would make a
+    // batch decide locally (by design); this test is about exactness while Redis answers.
+    const env = { REDIS_URL: url!, KEY_PREFIX: prefix, TIMEOUT_MS: '10000', RULES: rules(rateLimit('g', 'Global', 20), rule('r', '/foo', ['g'])) };
     const three = await startApps(3, env);
     const redis = new Redis(url!);
     const admissions = recordAdmissions(redis, rateKey(prefix, 'g'));
@@ -46,10 +46,16 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     const statuses = new Set(samples.map((s) => s.status));
     assert.deepEqual([...statuses].sort(), [200, 429], 'only admissions and 429s');
     const ok = samples.filter((s) => s.status === 200).length;
-    assert.ok(samples.length > 500, `hammered: ${samples.length} requests for 100 admissions`);
-    // Every admission was decided in Redis; a few more members are reservations that were
-    // never used and aged out (they only ever make the count stricter).
-    assert.ok(seen.size >= ok && seen.size <= ok + 10, `every admission was decided in Redis (${ok} admitted, ${seen.size} logged)`);
+    // Demand well over the limit, so the limit (not what a loaded host can send) set the pace.
+    assert.ok(samples.length >= 2 * ok, `hammered: ${samples.length} requests for ${ok} admissions`);
+    // Every admission was decided in Redis: no process ever switched to deciding locally, and
+    // every admission is in Redis' log (a few more members are reservations that were never
+    // used and aged out; they only ever make the count stricter). The log is read by polling,
+    // which a starved test process may do less than once a window: then only the first holds.
+    const switched = three.filter((a) => a.facts.some((f) => (f.state as { available?: boolean } | undefined)?.available === false));
+    assert.equal(switched.length, 0, 'no process switched to deciding locally');
+    if (admissions.complete()) assert.ok(seen.size >= ok, `every admission was decided in Redis (${ok} admitted, ${seen.size} logged)`);
+    assert.ok(seen.size <= ok + 10, `at most a few unused reservations (${ok} admitted, ${seen.size} logged)`);
     const times = [...seen.values()];
     assert.ok(busiestWindow(times, 1_000_000) <= 20, `busiest second admitted ${busiestWindow(times, 1_000_000)}`);
     const first = Math.min(...times);

@@ -33,16 +33,22 @@ export function busiestWindow(times: readonly number[], window: number, from = -
  * Polls an admission log (members scored by Redis µs) so none is missed though each lives one
  * window. A member that disappears before its window is over was handed back (a reserved
  * admission nobody used, see docs/redis.md) and is not an admission: it is left out.
+ * `complete()` says whether the polls were never a window apart, so that none can be missed.
  */
-export function recordAdmissions(redis: Redis | Cluster, key: string, windowUs = 1_000_000): { stop(): Promise<Map<string, number>> } {
+export function recordAdmissions(redis: Redis | Cluster, key: string, windowUs = 1_000_000): { stop(): Promise<Map<string, number>>; complete(): boolean } {
   const seen = new Map<string, number>();
   const handedBack = new Set<string>();
   let running = true;
+  // The log is complete only if no two reads were a window apart (a starved test process).
+  let lastUs: number | undefined;
+  let longestGapUs = 0;
   const loop = (async () => {
     let previous = new Set<string>();
     while (running) {
       const [flat, [sec, usec]] = await Promise.all([redis.zrange(key, 0, -1, 'WITHSCORES'), redis.time()]);
       const nowUs = Number(sec) * 1e6 + Number(usec);
+      if (lastUs !== undefined) longestGapUs = Math.max(longestGapUs, nowUs - lastUs);
+      lastUs = nowUs;
       const current = new Set<string>();
       for (let i = 0; i < flat.length; i += 2) {
         seen.set(flat[i]!, Number(flat[i + 1]));
@@ -62,5 +68,6 @@ export function recordAdmissions(redis: Redis | Cluster, key: string, windowUs =
       for (const member of handedBack) seen.delete(member);
       return seen;
     },
+    complete: () => longestGapUs < windowUs - 50_000,
   };
 }
