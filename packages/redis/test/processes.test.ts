@@ -193,8 +193,11 @@ describe('three processes sharing one Redis', { skip: url === undefined }, () =>
     // loaded machine admits nothing while stalled, and a sliding window never catches up).
     for (const rate of fair) assert.ok(rate >= 20 && rate <= 35, `about 100/3 each while down: ${fair.join(', ')}`);
     assert.ok(recoveredIn < 5000, `global again ${Math.round(recoveredIn)} ms after Redis came back`);
-    const lastSecond = samples.filter((s) => s.status === 200 && s.at >= globalFrom + 1300 && s.at < globalFrom + 2300).length;
-    assert.ok(lastSecond >= 75 && lastSecond <= 110, `about 100 in total per second again, not 100 each: ${lastSecond}`);
+    const inLastSecond = samples.filter((s) => s.at >= globalFrom + 1300 && s.at < globalFrom + 2300);
+    const lastSecond = inLastSecond.filter((s) => s.status === 200).length;
+    // About 100, or all of what a loaded host managed to send in that second when that is less.
+    const sent = inLastSecond.length;
+    assert.ok(lastSecond >= Math.min(75, sent) && lastSecond <= 110, `about 100 in total per second again, not 100 each: ${lastSecond} of ${sent}`);
     assert.ok(performance.now() - start < 20_000);
     await Promise.all(three.map((a) => a.signal('SIGTERM')));
   });
