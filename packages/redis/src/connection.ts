@@ -5,7 +5,9 @@ import { connectedTo } from './connect.js';
 import { Deadlines } from './deadlines.js';
 import { Link, type Flushable } from './link.js';
 import { errorMessage, loadScripts, runScript, withTimeout, type RedisClient } from './run-script.js';
+import { HOLD } from './hold-script.js';
 import { ALL_SCRIPTS, PROBE } from './scripts.js';
+import { SEED_WINDOW, WINDOW } from './window-script.js';
 import { isMisrouted, REPLIES_BEFORE_RECOVERY, Shard, type ShardOwner } from './shard.js';
 
 /**
@@ -99,7 +101,7 @@ export class Connection implements ShardOwner {
   };
 
   /** One script call, bounded by the decision timeout. Rejects, never throws. */
-  run(script: Parameters<typeof runScript>[1], key: string, args: readonly (string | number)[], late?: (reply: unknown) => void): Promise<unknown> {
+  run(script: Parameters<typeof runScript>[1], key: string | readonly string[], args: readonly (string | number)[], late?: (reply: unknown) => void): Promise<unknown> {
     try {
       return this.deadlines.bound(runScript(this.client, script, key, args), late);
     } catch (error) {
@@ -151,7 +153,7 @@ export class Connection implements ShardOwner {
   connectionReady(): void {
     if (this.closed) return;
     this.lastError = undefined;
-    void this.call(() => loadScripts(this.client, ALL_SCRIPTS)).catch(() => {});
+    void this.call(() => loadScripts(this.client, [...ALL_SCRIPTS, WINDOW, SEED_WINDOW, HOLD])).catch(() => {});
     if (this.client.isCluster) for (const node of (this.client as Cluster).nodes('master')) this.shard(nodeId(node));
     else this.shard('');
     this.probe();

@@ -1,4 +1,5 @@
 import { Block, type ConcurrencyLimitStrategy, type Guard, type GuardResult, type Ticket } from '@opensergo/core';
+import type { HeldGuard } from './held-concurrency-limit.js';
 import type { Flushable, Link } from './link.js';
 import { RedisTimeoutError } from './run-script.js';
 import { ACQUIRE, RENEW } from './scripts.js';
@@ -23,7 +24,7 @@ const CHUNK = 500;
  * request this guard has in flight, global or local. A reply that comes too late refuses its
  * batch instead: the other instances may hold every permit.
  */
-export class GlobalConcurrencyLimit implements Guard, Flushable {
+export class GlobalConcurrencyLimit implements Guard, Flushable, HeldGuard {
   readonly order = 3;
   /** Requests this guard admitted that have not ended (global and local). */
   inFlight = 0;
@@ -114,12 +115,12 @@ export class GlobalConcurrencyLimit implements Guard, Flushable {
     }
   }
 
-  /** Every id still held, for a best-effort release when the store closes. */
-  drain(): string[] {
+  /** Best effort when the store closes: release every id still held. */
+  closing(timeoutMs: number): Promise<unknown> | undefined {
     const ids = [...this.held, ...this.unreleased];
     this.held.clear();
     this.unreleased.clear();
-    return ids;
+    return ids.length ? this.link.call(() => this.link.client.zrem(this.key, ...ids), timeoutMs) : undefined;
   }
 
   private release(ids: readonly string[]): void {

@@ -1,7 +1,8 @@
 import { Block, type Clock, type Guard, type GuardResult, type RateLimitStrategy, type Ticket } from '@opensergo/core';
 import type { Flushable, Link } from './link.js';
 import { LocalShare, SEED } from './local-share.js';
-import { RATE_LIMIT } from './scripts.js';
+import { RATE_LIMIT, type Script } from './scripts.js';
+import { SEED_WINDOW, usesBuckets, WINDOW } from './window-script.js';
 
 type Resolve = (result: GuardResult) => void;
 
@@ -13,6 +14,7 @@ interface Lease {
   readonly size: number;
   /** performance.now() after which they may no longer be handed out. */
   readonly until: number;
+  readonly leaseMs: number;
 }
 
 /** Most reserved admissions handed back in one call; older leftovers simply age out. */
@@ -34,6 +36,10 @@ const MAX_RETURN = 1000;
  * - Redis unavailable (the key's shard): this instance enforces its fair share, threshold /
  *   live instances, with the local sliding window, handing over both ways without counting
  *   a window twice (see LocalShare).
+ * - Above EXACT_LOG_MAX admissions per window (a hot key) Redis counts the window in buckets
+ *   (`WINDOW`) instead of logging each admission, and leases go on up to the limit and last
+ *   four recent round trips (a fiftieth of the window to 100 ms): the calls per second then
+ *   follow the instances and their leases, not the rate.
  */
 export class GlobalRateLimit implements Guard, Flushable {
   readonly order = 2;
@@ -43,7 +49,14 @@ export class GlobalRateLimit implements Guard, Flushable {
   private readonly share: LocalShare;
   private readonly local: LocalShare['window'];
   private readonly windowUs: number;
-  private readonly leaseMs: number;
+  /** How long the next lease lasts (fixed for the exact log; see `timed` for buckets). */
+  private leaseMs: number;
+  private readonly shortestLeaseMs: number;
+  private readonly longestLeaseMs: number;
+  /** Slowest recent round trip (ms), decaying. */
+  private roundTripMs = 0;
+  private readonly bucketed: boolean;
+  private readonly script: Script;
   private tokens = 0;
   private readonly localAdmission: Ticket;
   private lease: Lease | undefined;
@@ -68,7 +81,11 @@ export class GlobalRateLimit implements Guard, Flushable {
     this.share = new LocalShare(strategy.statDurationMs);
     this.local = this.share.window;
     this.windowUs = Math.round(strategy.statDurationMs * 1000);
-    this.leaseMs = Math.min(100, strategy.statDurationMs / 10);
+    this.bucketed = usesBuckets(strategy.threshold);
+    this.script = this.bucketed ? WINDOW : RATE_LIMIT;
+    this.longestLeaseMs = Math.min(100, strategy.statDurationMs / 10);
+    this.shortestLeaseMs = this.bucketed ? Math.min(this.longestLeaseMs, strategy.statDurationMs / 50) : this.longestLeaseMs;
+    this.leaseMs = this.shortestLeaseMs;
     const window = this.local;
     this.localAdmission = { tracksOutcome: false, exit() {}, cancel: (enteredAt) => window.undo(enteredAt) };
   }
@@ -87,7 +104,7 @@ export class GlobalRateLimit implements Guard, Flushable {
         const index = lease.next++;
         if (lease.next > lease.last) this.lease = undefined;
         // Running low: fetch the next lease now, so requests never wait for it.
-        const low = 4 * (lease.last - index) < lease.size || at > lease.until - this.leaseMs / 4;
+        const low = 4 * (lease.last - index) < lease.size || at > lease.until - lease.leaseMs / 4;
         if (low && !this.reserving && !this.prefetch && this.link.available) {
           this.prefetch = true;
           this.link.schedule(this);
@@ -124,13 +141,15 @@ export class GlobalRateLimit implements Guard, Flushable {
     const token = `${this.idPrefix}.${(this.tokens++).toString(36)}`;
     const unused = this.unused;
     this.unused = undefined;
-    const args = [this.strategy.threshold, this.windowUs, waiting.length, token, want, Math.round(this.leaseMs * 1000)];
-    args.push(...(unused ? [unused.token, unused.from, unused.to] : ['', 0, 0]));
-    this.link.run(RATE_LIMIT, this.key, args).then(
+    const leaseMs = this.leaseMs;
+    const args = [this.strategy.threshold, this.windowUs, waiting.length, token, want, Math.round(leaseMs * 1000)];
+    args.push(...(unused ? [unused.token, unused.from, unused.to] : ['', 0, 0]), this.instanceCount(), '');
+    this.link.run(this.script, this.key, args).then(
       (reply) => {
         if (want > 0) this.reserving = false;
         this.link.succeeded();
-        const [admitted, , retryMs, reserved, count] = reply as [number, number, number, number, number];
+        this.timed(performance.now() - sentAt);
+        const [admitted, , retryMs, reserved, count, bucket] = reply as [number, number, number, number, number, number?];
         this.share.saw(now, count);
         for (let i = 0; i < waiting.length; i++) {
           if (i < admitted) {
@@ -141,7 +160,9 @@ export class GlobalRateLimit implements Guard, Flushable {
         if (retryMs > 0) this.blockedUntil = now + retryMs;
         if (reserved > 0) {
           if (this.lease) this.giveBack();
-          this.lease = { token, next: admitted + 1, last: admitted + reserved, size: reserved, until: sentAt + this.leaseMs };
+          // A bucketed window takes unused reservations back by their bucket, not by member.
+          const tag = this.bucketed ? String(bucket) : token;
+          this.lease = { token: tag, next: admitted + 1, last: admitted + reserved, size: reserved, until: sentAt + leaseMs, leaseMs };
         }
       },
       (error: unknown) => {
@@ -155,7 +176,8 @@ export class GlobalRateLimit implements Guard, Flushable {
   /** A later check refused a request this guard admitted: take the admission back. */
   undo(token: string, index: number, enteredAt: number): void {
     this.local.undo(enteredAt);
-    if (!this.link.available) return;
+    // A bucket cannot tell one admission from another: it stays counted (only stricter).
+    if (!this.link.available || this.bucketed) return;
     this.link.call(() => this.link.client.zrem(this.key, `${token}:${index}`)).catch(() => {});
   }
 
@@ -178,12 +200,25 @@ export class GlobalRateLimit implements Guard, Flushable {
     return Math.max(0, Math.min(perLease, cap, 10_000));
   }
 
+  /**
+   * A bucketed window's lease lasts four round trips (at least a fiftieth of the window, at
+   * most the exact log's lease): long enough to outlive its own reply on a busy process,
+   * short because each reserved admission stays counted from its lease's end, so a longer
+   * lease leaves more of the window unused at the limit.
+   */
+  private timed(roundTripMs: number): void {
+    if (!this.bucketed) return;
+    this.roundTripMs = roundTripMs > this.roundTripMs ? roundTripMs : (7 * this.roundTripMs + roundTripMs) / 8;
+    this.leaseMs = Math.min(this.longestLeaseMs, Math.max(this.shortestLeaseMs, 4 * this.roundTripMs));
+  }
+
   /** The lease ran out of time: hand its unused admissions back with the next call. */
   private giveBack(): void {
     const lease = this.lease!;
     this.lease = undefined;
     if (lease.next <= lease.last) {
-      this.unused = { token: lease.token, from: lease.next, to: Math.min(lease.last, lease.next + MAX_RETURN - 1) };
+      const to = this.bucketed ? lease.last : Math.min(lease.last, lease.next + MAX_RETURN - 1);
+      this.unused = { token: lease.token, from: lease.next, to };
     }
   }
 
@@ -199,7 +234,7 @@ export class GlobalRateLimit implements Guard, Flushable {
     const ages = this.share.recover(now, this.link.availableForMs);
     if (ages.length === 0) return;
     const token = `${this.idPrefix}.${(this.tokens++).toString(36)}`;
-    this.link.run(SEED, this.key, [this.windowUs, token, ...ages]).then(
+    this.link.run(this.bucketed ? SEED_WINDOW : SEED, this.key, [this.windowUs, token, ...ages]).then(
       () => this.link.succeeded(),
       (error: unknown) => this.link.failed(error),
     );

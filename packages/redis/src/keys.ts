@@ -9,7 +9,7 @@
 const escape = (part: string): string =>
   part.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
 
-export function redisKey(prefix: string, scope: string, key: string, kind: 'rate' | 'permits' | 'instances'): string {
+export function redisKey(prefix: string, scope: string, key: string, kind: 'rate' | 'window' | 'permits' | 'holders' | 'held' | 'instances'): string {
   return `${prefix}{${escape(key === '' ? scope : `${scope}/${key}`)}}:${kind}`;
 }
 

@@ -38,7 +38,7 @@ export class Link {
     this.connection.schedule(target);
   }
 
-  run(script: Script, key: string, args: readonly (string | number)[], late?: (reply: unknown) => void): Promise<unknown> {
+  run(script: Script, key: string | readonly string[], args: readonly (string | number)[], late?: (reply: unknown) => void): Promise<unknown> {
     return this.connection.run(script, key, args, late);
   }
 

@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 import type { ConcurrencyLimitStrategy, Discovery, Guard, GuardContext, Instance, RateLimitStrategy, Store, StoreHost } from '@opensergo/core';
 import { InstanceRegistry } from './instance-registry.js';
 import { GlobalConcurrencyLimit } from './global-concurrency-limit.js';
+import { HeldConcurrencyLimit, type HeldGuard } from './held-concurrency-limit.js';
+import { holdsBlocks } from './hold-script.js';
+import { usesBuckets } from './window-script.js';
 import { GlobalRateLimit } from './global-rate-limit.js';
 import { redisKey } from './keys.js';
 import { createClient, parseCluster } from './connect.js';
@@ -54,7 +57,7 @@ class RedisStoreImpl implements RedisStore {
   private beaten = false;
   private scopeKey: string | undefined;
   private beating = false;
-  private readonly concurrency = new Set<GlobalConcurrencyLimit>();
+  private readonly concurrency = new Set<HeldGuard & Guard>();
   private readonly timers: NodeJS.Timeout[];
   private readonly listeners: [string, (arg: unknown) => void][];
   private readonly registry: InstanceRegistry;
@@ -121,14 +124,15 @@ class RedisStoreImpl implements RedisStore {
   }
 
   globalRateLimit(strategy: RateLimitStrategy, context: GuardContext): Guard {
-    const key = redisKey(this.options.keyPrefix, this.scope(), context.key, 'rate');
+    const key = redisKey(this.options.keyPrefix, this.scope(), context.key, usesBuckets(strategy.threshold) ? 'window' : 'rate');
     return new GlobalRateLimit(strategy, key, this.connection.link(key), context.clock, () => this.count, this.memberPrefix);
   }
 
   globalConcurrencyLimit(strategy: ConcurrencyLimitStrategy, context: GuardContext): Guard {
-    const key = redisKey(this.options.keyPrefix, this.scope(), context.key, 'permits');
-    const link = this.connection.link(key);
-    const guard = new GlobalConcurrencyLimit(strategy, key, link, this.options.leaseMs, () => this.count, this.memberPrefix);
+    const key = (kind: 'permits' | 'holders' | 'held'): string => redisKey(this.options.keyPrefix, this.scope(), context.key, kind);
+    const guard = holdsBlocks(strategy.maxConcurrency)
+      ? new HeldConcurrencyLimit(strategy, [key('holders'), key('held')], this.connection.link(key('held')), this.options.leaseMs, () => this.count, this.memberPrefix)
+      : new GlobalConcurrencyLimit(strategy, key('permits'), this.connection.link(key('permits')), this.options.leaseMs, () => this.count, this.memberPrefix);
     this.concurrency.add(guard);
     return guard;
   }
@@ -160,8 +164,8 @@ class RedisStoreImpl implements RedisStore {
       // hand back permits of requests still running (else their leases expire by themselves).
       const calls: Promise<unknown>[] = [this.connection.call(() => this.client.zrem(this.instancesKey(), this.instanceId), 500)];
       for (const guard of this.concurrency) {
-        const ids = guard.drain();
-        if (ids.length) calls.push(this.connection.call(() => this.client.zrem(guard.key, ...ids), 500));
+        const call = guard.closing(500);
+        if (call) calls.push(call);
       }
       await Promise.allSettled(calls);
     }

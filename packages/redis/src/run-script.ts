@@ -29,15 +29,17 @@ const isNoScript = (error: unknown): boolean => message(error).startsWith('NOSCR
 export function runScript(
   client: RedisClient,
   script: Script,
-  key: string,
+  key: string | readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  return client.evalsha(script.sha, 1, key, ...args).catch((error: unknown) => {
+  // Several keys of one script share a hash tag (keys.ts), so one node owns them all.
+  const keys = typeof key === 'string' ? [key] : key;
+  return client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
     if (!isNoScript(error)) throw error;
-    return client.eval(script.source, 1, key, ...args).catch(async (evalError: unknown) => {
+    return client.eval(script.source, keys.length, ...keys, ...args).catch(async (evalError: unknown) => {
       if (!isScriptingForbidden(evalError)) throw evalError;
       await loadScripts(client, [script]);
-      return client.evalsha(script.sha, 1, key, ...args);
+      return client.evalsha(script.sha, keys.length, ...keys, ...args);
     });
   });
 }

@@ -42,6 +42,16 @@ local function zadd_all(key, score, members, first, last, prefix)
   end
 end`.trim();
 
+/** The arguments `rate-limit` and `window` share (the guard sends both the same way). */
+export const RATE_ARGS = `
+local key = KEYS[1]
+local limit = math.floor(tonumber(ARGV[1]))
+local window = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local want = tonumber(ARGV[5])
+local lease = tonumber(ARGV[6])
+`.trim();
+
 /**
  * Sliding-window admission log. KEYS[1]: sorted set, one member per admission scored by its
  * Redis time in microseconds. ARGV: threshold, window (µs), n requests, member token,
@@ -58,12 +68,7 @@ end`.trim();
 export const RATE_LIMIT = script(
   'rate-limit',
   `
-local key = KEYS[1]
-local limit = math.floor(tonumber(ARGV[1]))
-local window = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
-local want = tonumber(ARGV[5])
-local lease = tonumber(ARGV[6])
+${RATE_ARGS}
 local now = now_us()
 if ARGV[7] ~= '' then
   local unused = {}
