@@ -67,7 +67,7 @@ describe('Global concurrency held in blocks', { skip: url === undefined }, () =>
   });
 
   it('admits a busy instance from its block without a Redis call per request, and shrinks the block when demand falls', async () => {
-    const client = new Redis(url!);
+    const client = f.client();
     const calls = counted(client, '/busy}:');
     const s = store({}, client);
     await s.ready();
@@ -93,7 +93,7 @@ describe('Global concurrency held in blocks', { skip: url === undefined }, () =>
   });
 
   it("frees a dead instance's block within the lease", async () => {
-    const doomedClient = new Redis(url!);
+    const doomedClient = f.client();
     const doomed = store({ leaseMs: 400 }, doomedClient);
     const other = store({ leaseMs: 400 });
     await Promise.all([doomed.ready(), other.ready()]);

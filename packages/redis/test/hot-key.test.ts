@@ -147,7 +147,7 @@ describe('Global rate limit on a hot key (bucketed window)', { skip: url === und
   });
 
   it('hands unused leased admissions back, so a finished burst does not keep the window full', async () => {
-    const client = new Redis(url!);
+    const client = f.client();
     const calls: { args: unknown[]; reply: number[] }[] = [];
     const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<number[]>;
     (client as unknown as { evalsha: (...args: unknown[]) => Promise<unknown> }).evalsha = async (...args) => {

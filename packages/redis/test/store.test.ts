@@ -52,7 +52,7 @@ describe('Redis store', { skip: url === undefined }, () => {
   });
 
   it('batches concurrent decisions into one script call, and blocked traffic costs no call until the window moves', async () => {
-    const client = new Redis(url!);
+    const client = f.client();
     const counter = counted(client);
     const s = store({}, client);
     await s.ready();
@@ -70,7 +70,7 @@ describe('Redis store', { skip: url === undefined }, () => {
   });
 
   it('with headroom, decides most of a busy key on the spot from admissions Redis reserved, within the bound', async () => {
-    const client = new Redis(url!);
+    const client = f.client();
     const counter = counted(client);
     const s = store({}, client);
     await s.ready();
@@ -240,7 +240,7 @@ describe('Redis store', { skip: url === undefined }, () => {
   });
 
   it('takes your own client (even one made with lazyConnect) and leaves it open on close', async () => {
-    const client = new Redis(url!, { lazyConnect: true, enableOfflineQueue: false });
+    const client = f.client({ lazyConnect: true, enableOfflineQueue: false });
     const s = store({}, client);
     assert.ok(await s.ready(3000), 'connected although nothing else asked it to');
     await s.close();

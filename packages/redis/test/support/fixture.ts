@@ -1,6 +1,6 @@
 // What the single-process Redis tests share: stores and engines made for a test file and
 // closed after it, its keys deleted, and a counter of the script calls a client makes.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { createEngine, requestView, type Decision, type Engine, type FakeClock } from '@opensergo/core';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '@opensergo/redis';
 
@@ -14,6 +14,11 @@ export interface Fixture {
    * Redis decides, and on a loaded machine a 50 ms hiccup would (by design) decide locally.
    */
   store(options?: RedisStoreOptions, client?: Redis): RedisStore;
+  /**
+   * A client of the test's own, disconnected by `close` whatever happens: one left open by a
+   * failed assertion would keep the test process alive, and the run would hang, not fail.
+   */
+  client(options?: RedisOptions): Redis;
   engine(text: string, store: RedisStore, app: string, clock?: FakeClock): Engine;
   open(): void;
   /** Closes every engine and store made, deletes the prefix's keys, disconnects. */
@@ -23,6 +28,7 @@ export interface Fixture {
 export function fixture(url: string | undefined, prefix: string): Fixture {
   const stores: RedisStore[] = [];
   const engines: Engine[] = [];
+  const clients: Redis[] = [];
   let redis: Redis | undefined;
   return {
     get redis() {
@@ -31,6 +37,11 @@ export function fixture(url: string | undefined, prefix: string): Fixture {
     store(options = {}, client) {
       const made = createRedisStore(client ? { client } : { url: url! }, { keyPrefix: prefix, logger: quiet, timeoutMs: 1000, ...options });
       stores.push(made);
+      return made;
+    },
+    client(options = {}) {
+      const made = new Redis(url!, options);
+      clients.push(made);
       return made;
     },
     engine(text, store, app, clock) {
@@ -47,6 +58,7 @@ export function fixture(url: string | undefined, prefix: string): Fixture {
       const keys = await redis!.keys(`${prefix}*`);
       if (keys.length) await redis!.del(...keys);
       redis!.disconnect();
+      for (const client of clients) client.disconnect();
     },
   };
 }
