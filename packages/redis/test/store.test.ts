@@ -86,7 +86,9 @@ describe('Redis store', { skip: url === undefined }, () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     assert.ok(onTheSpot > asked, `most decided on the spot (${onTheSpot} on the spot, ${asked} asked Redis)`);
-    assert.ok(counter.calls < asked, `one call per batch (${counter.calls} calls)`);
+    // A hot key's leases are short (a few round trips), so besides one call per batch there
+    // is a call per lease: count requests per call rather than calls per asking batch.
+    assert.ok(counter.calls * 5 < onTheSpot + asked, `${counter.calls} calls for ${onTheSpot + asked} requests`);
     assert.ok(admitted <= 2000);
     // 2000 a window is a hot key (above EXACT_LOG_MAX): counted in buckets, with their total.
     const [key] = await redis.keys(`${prefix}*/lease/*:window`);
