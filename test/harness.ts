@@ -190,10 +190,12 @@ export interface Reply {
 export function send(
   port: number,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; abortAfterMs?: number; body?: string } = {},
+  options: { method?: string; headers?: Record<string, string>; abortAfterMs?: number; body?: string; localAddress?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+    const { localAddress } = options;
+    const target = { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false, ...(localAddress ? { localAddress } : {}) };
+    const req = httpRequest(target, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

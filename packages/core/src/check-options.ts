@@ -2,6 +2,7 @@ import { OpenSergoError } from './errors.js';
 import type { OpenSergoOptions } from './options.js';
 import { describe } from './rules/duration.js';
 import { closest } from './rules/kinds.js';
+import { compileTrust } from './client/client-address.js';
 
 /** What one option must be: in words, and as a test. */
 interface Check {
@@ -50,6 +51,22 @@ const CHECKS: { readonly [K in keyof OpenSergoOptions]-?: Check } = {
     test: (v) => Array.isArray(v) && v.every((s) => hasMethods(s, ['start', 'close']) && nonEmpty((s as Record<string, unknown>)['name'])),
   },  dryRun: flag,
   rateLimitHeaders: flag,
+  trustProxy: {
+    expected:
+      "true, false, a hop count (a whole number ≥ 0), addresses/CIDRs (a comma-separated string or a list, e.g. 'loopback, 10.0.0.0/8') or a function (address, hop) => boolean",
+    test: (v) => {
+      if (typeof v === 'boolean' || typeof v === 'function') return true;
+      if (typeof v === 'number') return Number.isInteger(v) && v >= 0;
+      if (typeof v !== 'string' && !(Array.isArray(v) && v.every((e) => typeof e === 'string'))) return false;
+      try {
+        compileTrust(v as string | string[]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  },
+  ipv6Subnet: { expected: 'a prefix length from 1 to 128 (default 56)', test: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 128 },
   outcomeMetrics: { expected: '"tracked" or "all"', test: (v) => v === 'tracked' || v === 'all' },
   openTelemetry: {
     expected: 'true, false, or { meterProvider } (an OpenTelemetry MeterProvider, with getMeter)',

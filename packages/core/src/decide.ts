@@ -8,6 +8,7 @@ import { blockEvent } from './metrics/block-event.js';
 import type { EngineMetrics } from './metrics/engine-metrics.js';
 import { rateLimitFields } from './rate-limit-headers.js';
 import { RequestEntry } from './request-entry.js';
+import type { RequestView } from './request-view.js';
 import { Block, type GuardResult, type Ticket } from './strategies/guard.js';
 
 /**
@@ -60,6 +61,7 @@ export class Decider {
 
   /** Runs the route's checks from `start` (0 for a new request); synchronous unless a guard waits. */
   check(
+    view: RequestView,
     route: Route,
     start: number,
     enteredAt: number,
@@ -72,22 +74,23 @@ export class Decider {
     const now = start === 0 ? enteredAt : this.clock.now();
     for (let i = start; i < bindings.length; i++) {
       const guard = bindings[i]!.guard;
-      const result = guard.enter(now);
+      const result = guard.enter(now, view, context);
       // The common admission first (a local limit or a closed breaker handing back itself, no
       // list started), before the promise and Block tests: what take() would do here.
       if ((result as unknown) === guard && tickets === undefined) continue;
-      if (isPromise(result)) return this.resume(result, route, i, enteredAt, context, tickets);
+      if (isPromise(result)) return this.resume(view, result, route, i, enteredAt, context, tickets);
       if (result instanceof Block) {
-        if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
+        if (!bindings[i]!.dryRun) return this.block(view, route, i, result, context, tickets, enteredAt);
         tickets = this.wouldBlock(route, i, result, context, tickets);
         continue;
       }
       tickets = take(tickets, bindings, i, result);
     }
-    return this.pass(route, context, tickets, enteredAt);
+    return this.pass(view, route, context, tickets, enteredAt);
   }
 
   private async resume(
+    view: RequestView,
     pending: Promise<GuardResult>,
     route: Route,
     i: number,
@@ -102,13 +105,13 @@ export class Decider {
     } catch (error) {
       // A guard must resolve; if one fails anyway, fail open rather than turn it into a 500.
       this.logger.error(`a ${bindings[i]!.rule} check failed; the request was admitted: ${String(error)}`);
-      return this.check(route, i + 1, enteredAt, context, tickets);
+      return this.check(view, route, i + 1, enteredAt, context, tickets);
     }
     if (result instanceof Block) {
-      if (!bindings[i]!.dryRun) return this.block(route, i, result, context, tickets, enteredAt);
-      return this.check(route, i + 1, enteredAt, context, this.wouldBlock(route, i, result, context, tickets));
+      if (!bindings[i]!.dryRun) return this.block(view, route, i, result, context, tickets, enteredAt);
+      return this.check(view, route, i + 1, enteredAt, context, this.wouldBlock(route, i, result, context, tickets));
     }
-    return this.check(route, i + 1, enteredAt, context, take(tickets, bindings, i, result));
+    return this.check(view, route, i + 1, enteredAt, context, take(tickets, bindings, i, result));
   }
 
   /**
@@ -122,26 +125,27 @@ export class Decider {
     return tickets ?? guardsBefore(route.bindings, i);
   }
 
-  private pass(route: Route, context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
+  private pass(view: RequestView, route: Route, context: RequestContext, tickets: Ticket[] | undefined, enteredAt: number): Decision {
     const bindings = route.bindings;
     for (let i = 0; i < bindings.length; i++) bindings[i]!.stats.passed += 1;
     const held = tickets ?? route.ownTickets;
     if ((held.length === 0 || (tickets && !tracksAny(tickets))) && !this.followAll) {
       if (!this.rateLimitHeaders) return context === route.unlabelled ? route.unlabelledPass : { type: 'pass', context, entry: undefined };
-      return this.withHeaders(route, context, undefined);
+      return this.withHeaders(view, route, context, undefined);
     }
     const entry = new RequestEntry(held, route.outcomes, enteredAt, this.clock, this.observed);
-    return this.rateLimitHeaders ? this.withHeaders(route, context, entry) : { type: 'pass', context, entry };
+    return this.rateLimitHeaders ? this.withHeaders(view, route, context, entry) : { type: 'pass', context, entry };
   }
 
   /** A pass decision carrying the `RateLimit` fields of the route's rate limits. */
-  private withHeaders(route: Route, context: RequestContext, entry: Entry | undefined): Decision {
-    const headers = rateLimitFields(route.bindings, this.clock.now());
+  private withHeaders(view: RequestView, route: Route, context: RequestContext, entry: Entry | undefined): Decision {
+    const headers = rateLimitFields(route.bindings, this.clock.now(), view, context);
     return headers ? { type: 'pass', context, entry, headers } : { type: 'pass', context, entry };
   }
 
   /** The guard at `i` refused: what earlier guards took is given back, then the fallback answers. */
   private block(
+    view: RequestView,
     route: Route,
     i: number,
     block: Block,
@@ -158,7 +162,7 @@ export class Decider {
     if (this.events.hearsBlocked) this.events.emit('request:blocked', blockEvent(binding, block, context));
     const fallback = binding.fallback ?? defaultFallback(block.kind);
     let response = fallback.respond(block);
-    const fields = this.rateLimitHeaders ? rateLimitFields(route.bindings, this.clock.now()) : undefined;
+    const fields = this.rateLimitHeaders ? rateLimitFields(route.bindings, this.clock.now(), view, context) : undefined;
     if (fields) response = { ...response, headers: { ...response.headers, ...fields } };
     return { type: 'block', context, response, kind: block.kind, rule: binding.rule };
   }

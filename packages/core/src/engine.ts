@@ -9,7 +9,8 @@ import { consoleLogger, silentLogger, type Logger } from './logger.js';
 import { normalisePath } from './matching/normalise-path.js';
 import { originOf } from './matching/resource-pattern.js';
 import type { OpenSergoOptions } from './options.js';
-import type { RequestView } from './request-view.js';
+import { requestView, type RequestView } from './request-view.js';
+
 import { RuleSources, type EngineStatus } from './rule-sources.js';
 import type { RuleSet, StrategyKind } from './rules/types.js';
 import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
@@ -20,6 +21,7 @@ import type { Scope } from './rules/types.js';
 import { nothingGoverned } from './rules/scope-report.js';
 import type { Outcome } from './strategies/guard.js';
 import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js';
+import { clientAddressReader, compileTrust } from './client/client-address.js';
 import { explainRequest, type Explanation } from './explain.js';
 import { ProcessIdentity } from './workload/process-identity.js';
 import type { WorkloadIdentity } from './workload/workload.js';
@@ -27,6 +29,9 @@ import { peekContext } from './context/current-context.js';
 import { engineClosed, engineOpened } from './guard/guard.js';
 import { routeOf } from './guard/resource-route.js';
 import { callDirect, contextOn, runGuarded, type GuardOptions } from './guard/run-guarded.js';
+
+/** The view a guarded function is decided with: it has no request. */
+const NO_REQUEST: RequestView = requestView('GET', '/', {});
 
 /** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
 export interface RequestContext {
@@ -125,6 +130,7 @@ export class Engine {
       caseSensitive: options.caseSensitive ?? false,
       trustIncomingLabels: options.trustIncomingLabels ?? true,
       dryRun: options.dryRun === true,
+      clientAddress: clientAddressReader(compileTrust(options.trustProxy), options.ipv6Subnet ?? 56, options.trustProxy !== undefined),
     });
     this.decider = new Decider(this.clock, this.logger, this.events, this.observed, options.rateLimitHeaders === true, options.outcomeMetrics === 'all');
     this.store = store;
@@ -173,7 +179,7 @@ export class Engine {
     if (!route) return { type: 'pass', context: { resource: path, trafficLabel: labels[0], trafficLabels: labels }, entry: undefined };
     const context: RequestContext =
       labels === NO_LABELS ? route.unlabelled : { resource: route.resource, trafficLabel: labels[0], trafficLabels: labels };
-    return this.decider.check(route, 0, this.clock.now(), context, undefined);
+    return this.decider.check(view, route, 0, this.clock.now(), context, undefined);
   }
 
   /**
@@ -188,7 +194,9 @@ export class Engine {
     const index = compiled.outgoing.get(originOf(protocol, host));
     const route = index?.lookup(method, normalisePath(path, compiled.foldCase));
     if (route === undefined) return undefined;
-    return this.decider.check(route, 0, this.clock.now(), contextOn(route, outer), undefined);
+    // The call's own view (method, path and query; no headers, no socket): a per-client limit
+    // on an outgoing target can count by query parameter or traffic label.
+    return this.decider.check(requestView(method, path, {}), route, 0, this.clock.now(), contextOn(route, outer), undefined);
   }
 
   /**
@@ -204,7 +212,8 @@ export class Engine {
   guard<T, F = never>(resource: string, fn: () => T, options?: GuardOptions<F>): Promise<Awaited<T> | Awaited<F>> {
     const route = routeOf(this.current, resource);
     if (route === undefined) return callDirect(fn);
-    return runGuarded(this.decider.check(route, 0, this.clock.now(), contextOn(route, peekContext()), undefined), fn, options);
+    // A guarded function has no request: a per-client limit counts it under the shared empty value.
+    return runGuarded(this.decider.check(NO_REQUEST, route, 0, this.clock.now(), contextOn(route, peekContext()), undefined), fn, options);
   }
 
   /**

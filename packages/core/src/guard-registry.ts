@@ -13,6 +13,7 @@ import type { Store } from './store/store.js';
 import type { Guard, GuardFactory } from './strategies/guard.js';
 import { GUARD_FACTORIES } from './strategies/registry.js';
 import { createSystemMetrics, type SystemMetrics } from './strategies/system-metrics.js';
+import type { ClientAddress } from './client/client-address.js';
 
 /** A rule set made ready for the hot path. Immutable; swapped in whole. */
 export interface CompiledRules {
@@ -40,6 +41,8 @@ export interface RegistryOptions {
   readonly trustIncomingLabels: boolean;
   /** Every rule in dry run (option `dryRun`), whatever its annotation. */
   readonly dryRun: boolean;
+  /** How per-client limits read a request's client address (options `trustProxy`, `ipv6Subnet`). */
+  readonly clientAddress: ClientAddress;
   /** The metrics sampler shared by adaptive guards. Default: one made here, stopped by `disposeAll`. */
   readonly metrics?: SystemMetrics;
 }
@@ -203,6 +206,7 @@ export class GuardRegistry {
       key: `${strategy.namespace ?? '_'}/${strategy.name}/${targetKey}`,
       target,
       metrics: this.metrics,
+      clientAddress: this.options.clientAddress,
     });
     next.set(key, guard);
     created.push(guard);

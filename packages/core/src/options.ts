@@ -4,6 +4,7 @@ import type { Store } from './store/store.js';
 import type { Engine } from './engine.js';
 import type { RuleSource } from './rules/source.js';
 import type { OpenTelemetryOptions } from './metrics/opentelemetry.js';
+import type { TrustProxyOption } from './client/client-address.js';
 
 /** Where the OpenSergo control plane is, and who this process is to it. */
 export interface ControlPlaneOptions {
@@ -79,6 +80,19 @@ export interface OpenSergoOptions {
    * rate-limited resources. Default `false`.
    */
   readonly rateLimitHeaders?: boolean;
+  /**
+   * Per-client limits by `clientIp` (docs/per-client.md): which proxies' `X-Forwarded-For` /
+   * `Forwarded` to believe, with Express's `trust proxy` semantics: `true`, a hop count (`1`: the
+   * socket's peer is your one load balancer), addresses/CIDRs (`'loopback, 10.0.0.0/8'` or a
+   * list), or `(address, hop) => boolean`. Default: none (the socket's address), except that on
+   * Express the app's own `trust proxy` setting is used when this option is not given.
+   */
+  readonly trustProxy?: TrustProxyOption;
+  /**
+   * Per-client limits by `clientIp`: IPv6 clients are counted per network of this prefix length,
+   * since one client commonly holds a whole /64 or /56. Default 56; 128 counts each address.
+   */
+  readonly ipv6Subnet?: number;
   /**
    * Which routes report failures, in-flight requests and response times in `engine.metrics()`:
    * `tracked` (default) those whose strategies follow every request to its end anyway

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import type { RequestContext } from './engine.js';
 import type { Binding } from './matching/resource-index.js';
+import type { RequestView } from './request-view.js';
 
 /** The field names, lower-case as adapters write them. */
 export const RATELIMIT_POLICY = 'ratelimit-policy';
@@ -14,6 +17,15 @@ function sfString(value: string): string {
     else out += '_';
   }
   return `${out}"`;
+}
+
+/**
+ * A per-client limit's partition key as a Byte Sequence (`:base64:`): the first 12 bytes of the
+ * value's SHA-256, so that a client can tell its budgets apart without the server echoing what
+ * it was counted by (an API key, a cookie) into responses, proxies and logs.
+ */
+function partitionKey(value: string): string {
+  return `:${createHash('sha256').update(value).digest().subarray(0, 12).toString('base64')}:`;
 }
 
 /** Whole seconds, rounded up, so that a client waiting that long is never early. */
@@ -32,16 +44,23 @@ const seconds = (ms: number): number => Math.ceil(ms / 1000);
  * // { 'ratelimit-policy': '"rate-limit-foo";q=10;w=1', ratelimit: '"rate-limit-foo";r=7;t=1' }
  * ```
  */
-export function rateLimitFields(bindings: readonly Binding[], now: number): Record<string, string> | undefined {
+export function rateLimitFields(
+  bindings: readonly Binding[],
+  now: number,
+  request: RequestView,
+  context: RequestContext,
+): Record<string, string> | undefined {
   let policy = '';
   let limit = '';
   for (const binding of bindings) {
     if (binding.dryRun || binding.guard.quota === undefined) continue;
-    const quota = binding.guard.quota(now);
+    const quota = binding.guard.quota(now, request, context);
+    if (quota === undefined) continue;
     const name = sfString(binding.stats.strategy);
     const separator = policy === '' ? '' : ', ';
-    policy += `${separator}${name};q=${quota.limit};w=${seconds(quota.windowMs)}`;
-    limit += `${separator}${name};r=${quota.remaining};t=${seconds(quota.resetMs)}`;
+    const pk = quota.partitionKey === undefined ? '' : `;pk=${partitionKey(quota.partitionKey)}`;
+    policy += `${separator}${name};q=${quota.limit};w=${seconds(quota.windowMs)}${pk}`;
+    limit += `${separator}${name};r=${quota.remaining};t=${seconds(quota.resetMs)}${pk}`;
   }
   return policy === '' ? undefined : { [RATELIMIT_POLICY]: policy, [RATELIMIT]: limit };
 }

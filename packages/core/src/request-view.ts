@@ -1,3 +1,10 @@
+import type { ProxyTrust } from './client/client-address.js';
+
+/** Where the request came from: a `net.Socket`, read only when a rule needs the client's address. */
+export interface PeerSocket {
+  readonly remoteAddress?: string | undefined;
+}
+
 /** Node-style headers: lower-case names, repeated headers as arrays. */
 export interface HeaderBag {
   readonly [name: string]: string | readonly string[] | undefined;
@@ -18,6 +25,13 @@ export interface RequestView {
   query(name: string): string | undefined;
   /** A cookie's value. */
   cookie(name: string): string | undefined;
+  /** The connection, for the client's address (per-client limits by `clientIp`). */
+  readonly socket?: PeerSocket | undefined;
+  /**
+   * The framework's own proxy trust (Express's `trust proxy` setting), used when the engine
+   * has no `trustProxy` option.
+   */
+  readonly proxyTrust?: ProxyTrust | undefined;
 }
 
 class HttpRequestView implements RequestView {
@@ -28,6 +42,8 @@ class HttpRequestView implements RequestView {
     readonly method: string,
     readonly url: string,
     private readonly headers: HeaderBag,
+    readonly socket: PeerSocket | undefined,
+    readonly proxyTrust: ProxyTrust | undefined,
   ) {}
 
   header(name: string): string | undefined {
@@ -73,7 +89,8 @@ function parseCookies(header: string | undefined): Map<string, string> {
 }
 
 /**
- * Builds the engine's view of a Node HTTP request.
+ * Builds the engine's view of a Node HTTP request. `socket` (the request's `net.Socket`) gives
+ * the client's address; `proxyTrust`, the framework's proxy trust, if it has one.
  *
  * @example
  * ```ts
@@ -82,6 +99,12 @@ function parseCookies(header: string | undefined): Map<string, string> {
  * view.query('x'); // '1'
  * ```
  */
-export function requestView(method: string, url: string, headers: HeaderBag): RequestView {
-  return new HttpRequestView(method, url, headers);
+export function requestView(
+  method: string,
+  url: string,
+  headers: HeaderBag,
+  socket?: PeerSocket,
+  proxyTrust?: ProxyTrust,
+): RequestView {
+  return new HttpRequestView(method, url, headers, socket, proxyTrust);
 }

@@ -85,7 +85,7 @@ describe('SlidingWindow', () => {
   it('keeps memory bounded whatever the threshold', () => {
     const w = new SlidingWindow(1000);
     for (let t = 0; t < 1000; t += 0.01) w.tryAdmit(t, 1e9);
-    const ring = (w as unknown as { times: Float64Array }).times.length;
+    const ring = (w as unknown as { runs: number[] }).runs.length / 2;
     assert.ok(ring <= 2048, `ring of ${ring} runs for 100,000 admissions`);
   });
 });

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { Block, type GuardResult } from '../src/strategies/guard.js';
 import { createThrottlingGuard, type Throttling } from '../src/strategies/throttling.js';
 import type { ThrottlingStrategy } from '../src/rules/types.js';
-import { meta, testContext, type TestContext } from './helpers/guard-context.js';
+import { meta, testContext, WHOLE_TARGET, type TestContext } from './helpers/guard-context.js';
 
 function throttling(minIntervalMs: number, queueTimeoutMs: number, c: TestContext): Throttling {
-  const strategy: ThrottlingStrategy = { ...meta('throttle'), kind: 'ThrottlingStrategy', minIntervalMs, queueTimeoutMs };
+  const strategy: ThrottlingStrategy = { ...meta('throttle'), ...WHOLE_TARGET, kind: 'ThrottlingStrategy', minIntervalMs, queueTimeoutMs };
   return createThrottlingGuard(strategy, c) as Throttling;
 }
 

@@ -28,7 +28,14 @@ declare global {
   }
 }
 
-type Request = IncomingMessage & { originalUrl?: string; opensergo?: RequestContext; res?: Response };
+type Request = IncomingMessage & {
+  originalUrl?: string;
+  opensergo?: RequestContext;
+  res?: Response;
+  /** The Express app (its `trust proxy` setting, compiled, is `settings['trust proxy fn']`). */
+  app?: { settings?: Record<string, unknown> };
+};
+type ProxyTrust = (address: string, hop: number) => boolean;
 /** Express gives every response `res.locals`, its per-request store; plain `node:http` does not. */
 type Response = ServerResponse & { locals?: Record<symbol, unknown> };
 type Next = (error?: unknown) => void;
@@ -148,7 +155,12 @@ function apply(decision: Decision, req: Request, res: Response, next: Next, engi
 export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
   const middleware = (req: Request, res: ServerResponse, next: Next): void => {
-    const decision = engine.enter(requestView(read(req, 'method') ?? 'GET', read(req, 'originalUrl') ?? read(req, 'url') ?? '/', read(req, 'headers')));
+    // The app's `trust proxy` setting tells per-client limits whose X-Forwarded-For to believe
+    // (the engine's own `trustProxy` option, when given, wins).
+    const trust = read(req, 'app')?.settings?.['trust proxy fn'] as ProxyTrust | undefined;
+    const decision = engine.enter(
+      requestView(read(req, 'method') ?? 'GET', read(req, 'originalUrl') ?? read(req, 'url') ?? '/', read(req, 'headers'), read(req, 'socket'), trust),
+    );
     if (decision instanceof Promise) decision.then((d) => apply(d, req, res, next, engine), next);
     else apply(decision, req, res, next, engine);
   };

@@ -118,7 +118,7 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
     },
   });
   fastify.addHook('onRequest', (request, reply, done) => {
-    const decision = engine.enter(requestView(request.method, request.url, request.headers));
+    const decision = engine.enter(requestView(request.method, request.url, request.headers, request.raw.socket));
     if (decision instanceof Promise) decision.then((d) => apply(d, request, reply, done, engine), done);
     else apply(decision, request, reply, done, engine);
   });

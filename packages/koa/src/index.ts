@@ -93,7 +93,7 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
 export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
   const middleware = (ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> => {
-    const decision = engine.enter(requestView(ctx.method, ctx.originalUrl, ctx.req.headers));
+    const decision = engine.enter(requestView(ctx.method, ctx.originalUrl, ctx.req.headers, ctx.req.socket));
     if (decision instanceof Promise) return decision.then((d) => apply(d, ctx, next, engine));
     return apply(decision, ctx, next, engine);
   };

@@ -79,7 +79,7 @@ function settle<T, F>(decision: Decision, fn: () => T, options: GuardOptions<F> 
  *
  * @example
  * ```ts
- * return runGuarded(decider.check(route, 0, now, context, undefined), fn, options);
+ * return runGuarded(decider.check(view, route, 0, now, context, undefined), fn, options);
  * ```
  */
 export function runGuarded<T, F>(

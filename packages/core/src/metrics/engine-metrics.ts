@@ -33,6 +33,8 @@ export interface RuleMetrics {
   readonly queued?: number;
   readonly permits?: number;
   readonly shedding?: boolean;
+  /** Values a per-client limit (`limitBy`) remembers, at most its `maxTrackedValues`. */
+  readonly trackedValues?: number;
 }
 
 /** The store in use and whether it answers (from `store:state` and `store:late`). */

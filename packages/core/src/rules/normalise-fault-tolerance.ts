@@ -15,6 +15,7 @@ import {
   type Rec,
 } from './normalise-common.js';
 import type { Path } from './problems.js';
+import { limitByAt } from './normalise-limit-by.js';
 import type {
   AdaptiveOverloadProtectionStrategy,
   CircuitBreakerStrategy,
@@ -119,6 +120,7 @@ export function normaliseRateLimitStrategy(c: Ctx, meta: Meta, spec: Rec): RateL
     limitMode: str(spec['limitMode']) as LimitMode,
     threshold: threshold ?? 0,
     statDurationMs: statDurationMs ?? 0,
+    ...limitByAt(c, spec),
   };
 }
 
@@ -136,24 +138,26 @@ export function normaliseThrottlingStrategy(c: Ctx, meta: Meta, spec: Rec): Thro
     kind: 'ThrottlingStrategy',
     minIntervalMs: durationAt(c, ['spec', 'minIntervalOfRequests'], spec['minIntervalOfRequests'], 0) ?? 0,
     queueTimeoutMs: durationAt(c, ['spec', 'queueTimeout'], spec['queueTimeout'], 0) ?? 0,
+    ...limitByAt(c, spec),
   };
 }
 
 /**
- * ConcurrencyLimitStrategy (the schema checks everything).
+ * ConcurrencyLimitStrategy (the schema checks everything but the per-client fields).
  *
  * @example
  * ```ts
  * const rule = normaliseConcurrencyLimitStrategy(c, meta, spec);
  * ```
  */
-export function normaliseConcurrencyLimitStrategy(_c: Ctx, meta: Meta, spec: Rec): ConcurrencyLimitStrategy {
+export function normaliseConcurrencyLimitStrategy(c: Ctx, meta: Meta, spec: Rec): ConcurrencyLimitStrategy {
   const maxConcurrency = spec['maxConcurrency'];
   return {
     ...meta,
     kind: 'ConcurrencyLimitStrategy',
     maxConcurrency: typeof maxConcurrency === 'number' ? maxConcurrency : 0,
     limitMode: str(spec['limitMode']) === 'Global' ? 'Global' : 'Local',
+    ...limitByAt(c, spec),
   };
 }
 

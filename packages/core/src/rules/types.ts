@@ -103,7 +103,34 @@ export interface TrafficRouter extends ResourceMeta {
 
 export type LimitMode = 'Local' | 'Global' | 'GlobalToLocal';
 
-export interface RateLimitStrategy extends ResourceMeta {
+/** What a per-client limit (`limitBy`, our extension: docs/per-client.md) tells clients apart by. */
+export type LimitByType = 'clientIp' | 'header' | 'query' | 'cookie' | 'trafficLabel';
+
+export interface LimitBy {
+  readonly type: LimitByType;
+  /** The header (lower-cased), query parameter or cookie name; absent for `clientIp` and `trafficLabel`. */
+  readonly key: string | undefined;
+}
+
+/** A named value's own limit (`limitByOverrides[]`): its threshold, or for throttling its interval. */
+export interface LimitByOverride {
+  readonly value: string;
+  /** RateLimitStrategy: admissions per window; ConcurrencyLimitStrategy: permits. */
+  readonly threshold: number | undefined;
+  /** ThrottlingStrategy: the value's own `minIntervalOfRequests`, in ms. */
+  readonly minIntervalMs: number | undefined;
+}
+
+/** The per-client fields a RateLimit, Throttling or ConcurrencyLimit strategy may carry. */
+export interface PerClient {
+  /** When set, the limit holds per distinct value, not for the whole target. */
+  readonly limitBy: LimitBy | undefined;
+  readonly limitByOverrides: readonly LimitByOverride[];
+  /** How many values are remembered at most (least recently seen forgotten first). Default 100,000. */
+  readonly maxTrackedValues: number;
+}
+
+export interface RateLimitStrategy extends ResourceMeta, PerClient {
   readonly kind: 'RateLimitStrategy';
   readonly metricType: 'RequestAmount';
   readonly limitMode: LimitMode;
@@ -111,14 +138,14 @@ export interface RateLimitStrategy extends ResourceMeta {
   readonly statDurationMs: number;
 }
 
-export interface ThrottlingStrategy extends ResourceMeta {
+export interface ThrottlingStrategy extends ResourceMeta, PerClient {
   readonly kind: 'ThrottlingStrategy';
   /** May be fractional (`"500us"` is not accepted, but `0ms` is). */
   readonly minIntervalMs: number;
   readonly queueTimeoutMs: number;
 }
 
-export interface ConcurrencyLimitStrategy extends ResourceMeta {
+export interface ConcurrencyLimitStrategy extends ResourceMeta, PerClient {
   readonly kind: 'ConcurrencyLimitStrategy';
   readonly maxConcurrency: number;
   readonly limitMode: 'Local' | 'Global';

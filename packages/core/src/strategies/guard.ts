@@ -4,6 +4,9 @@ import type { Strategy, StrategyKind } from '../rules/types.js';
 import type { EngineEvents } from '../events.js';
 import type { Store } from '../store/store.js';
 import type { SystemMetrics } from './system-metrics.js';
+import type { RequestView } from '../request-view.js';
+import type { RequestContext } from '../engine.js';
+import type { ClientAddress } from '../client/client-address.js';
 
 /** How an admitted request ended; reported once per request by the adapter. */
 export type Outcome =
@@ -43,6 +46,8 @@ export interface GuardState {
   readonly permits?: number;
   /** Adaptive overload protection is shedding load. */
   readonly shedding?: boolean;
+  /** Values a per-client limit (`limitBy`) remembers, at most its `maxTrackedValues`. */
+  readonly trackedValues?: number;
 }
 
 /** A rate limit's quota as a client sees it (the `RateLimit` header fields). */
@@ -54,6 +59,8 @@ export interface Quota {
   /** Milliseconds until `remaining` next grows (the oldest admission leaves the window); 0 when none is counted. */
   readonly resetMs: number;
   readonly windowMs: number;
+  /** The value a per-client limit (`limitBy`) keeps this quota for (the `pk` of the `RateLimit` field). */
+  readonly partitionKey?: string;
 }
 
 /**
@@ -66,15 +73,19 @@ export interface Guard {
   /**
    * Decide for a request arriving at `now`. Returns a promise only when it must wait. A guard
    * that admits by returning itself must keep its `tracksOutcome` fixed: each route reads it
-   * once, when the rules are compiled (`Route.ownTickets`).
+   * once, when the rules are compiled (`Route.ownTickets`). `request` and `context` are what
+   * per-client limits (`limitBy`) read the client's value from; other guards ignore them.
    */
-  enter(now: number): GuardResult | Promise<GuardResult>;
+  enter(now: number, request: RequestView, context: RequestContext): GuardResult | Promise<GuardResult>;
   /** The pair left the rules: release timers and anything held. */
   dispose(): void;
   /** Optional: the guard's live state (breaker, queue, permits), for metrics. */
   inspect?(): GuardState;
-  /** Optional, rate limits: the quota left at `now`, for the `RateLimit` header fields. */
-  quota?(now: number): Quota;
+  /**
+   * Optional, rate limits: the quota left at `now` (for this request's client, with `limitBy`),
+   * for the `RateLimit` header fields; `undefined` when there is none to tell.
+   */
+  quota?(now: number, request: RequestView, context: RequestContext): Quota | undefined;
 }
 
 /** What a guard factory gets besides the strategy definition. */
@@ -89,6 +100,8 @@ export interface GuardContext {
   readonly target: string;
   /** The engine's one metrics sampler (adaptive overload protection subscribes to it). */
   readonly metrics: SystemMetrics;
+  /** Reads a request's client address as per-client limits count it (`trustProxy`, `ipv6Subnet`). */
+  readonly clientAddress: ClientAddress;
 }
 
 /** Builds the guard of one strategy kind. */

@@ -10,7 +10,9 @@ import { SlidingWindow } from './sliding-window.js';
 export const createRateLimitGuard: GuardFactory<RateLimitStrategy> = (strategy, context) => {
   switch (strategy.limitMode) {
     case 'Local':
-      return createLocalRateLimitGuard(strategy, context, () => strategy.threshold);
+      // The strategy itself is the threshold's holder: a per-client limit makes one guard per
+      // client, and a closure each would be ~100 bytes more per client.
+      return new LocalRateLimit(strategy.statDurationMs, strategy);
     case 'GlobalToLocal':
       return createLocalRateLimitGuard(
         strategy,
@@ -28,23 +30,34 @@ export function createLocalRateLimitGuard(
   _context: GuardContext,
   threshold: () => number,
 ): Guard {
-  return new LocalRateLimit(strategy.statDurationMs, threshold);
+  return new LocalRateLimit(strategy.statDurationMs, {
+    get threshold() {
+      return threshold();
+    },
+  });
 }
 
 class LocalRateLimit implements Guard, Ticket {
-  readonly order = 2;
-  readonly tracksOutcome = false;
   private readonly window: SlidingWindow;
 
   constructor(
     windowMs: number,
-    private readonly threshold: () => number,
+    private readonly limit: { readonly threshold: number },
   ) {
     this.window = new SlidingWindow(windowMs);
   }
 
+  // On the prototype, not per instance: a per-client limit has one guard per client.
+  get order(): number {
+    return 2;
+  }
+
+  get tracksOutcome(): boolean {
+    return false;
+  }
+
   enter(now: number): Ticket | Block {
-    const limit = this.threshold();
+    const limit = this.limit.threshold;
     if (this.window.tryAdmit(now, limit)) return this;
     return new Block('RateLimitStrategy', limit < 1 ? this.window.windowMs : this.window.waitMs(now, limit));
   }
@@ -56,7 +69,7 @@ class LocalRateLimit implements Guard, Ticket {
   }
 
   quota(now: number): Quota {
-    const limit = Math.floor(this.threshold());
+    const limit = Math.floor(this.limit.threshold);
     const remaining = Math.max(0, limit - this.window.count(now));
     return { limit, remaining, resetMs: this.window.nextExpiryMs(now), windowMs: this.window.windowMs };
   }

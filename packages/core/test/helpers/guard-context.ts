@@ -5,10 +5,13 @@ import { silentLogger } from '../../src/logger.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { GuardContext, Outcome } from '../../src/strategies/guard.js';
 import { createSystemMetrics, type MetricProbe, type SystemMetrics } from '../../src/strategies/system-metrics.js';
-import type { OverloadMetric, SourceLocation } from '../../src/rules/types.js';
+import type { OverloadMetric, PerClient, SourceLocation } from '../../src/rules/types.js';
+import { clientAddressReader, compileTrust } from '../../src/client/client-address.js';
 
 export const LOCATION: SourceLocation = { file: 'test', line: 1, column: 1 };
 export const meta = (name: string) => ({ name, namespace: undefined, app: undefined, location: LOCATION });
+/** The per-client fields of a strategy that has no `limitBy` (a limit for the whole target). */
+export const WHOLE_TARGET: PerClient = { limitBy: undefined, limitByOverrides: [], maxTrackedValues: 100_000 };
 
 /** Metric values set by the test; the sampler reads them on its (fake) timer. */
 export type MetricValues = Record<OverloadMetric, number>;
@@ -48,6 +51,7 @@ export function testContext(options: { intervalMs?: number; target?: string } = 
     key: 'test',
     target: options.target ?? '/t',
     metrics,
+    clientAddress: clientAddressReader(compileTrust(undefined), 56, false),
     values,
     running,
     seen,

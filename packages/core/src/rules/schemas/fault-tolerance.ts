@@ -55,6 +55,31 @@ export const faultToleranceRule: Schema = resource(
   ),
 );
 
+/**
+ * The per-client fields (`limitBy`, our extension: docs/per-client.md) of a strategy whose
+ * overrides give `override` (a threshold, or for throttling an interval). Which `limitBy.type`
+ * needs a `key`, and clientIp override values, are checked by the normaliser.
+ */
+function perClient(override: Record<string, Schema>): Record<string, Schema> {
+  const fields = Object.keys(override).join(' or ');
+  return {
+    limitBy: object(
+      {
+        type: oneOf(['clientIp', 'header', 'query', 'cookie', 'trafficLabel']),
+        key: text('a header, query parameter or cookie name'),
+      },
+      ['type'],
+      'a mapping { type: clientIp | header | query | cookie | trafficLabel, key? }, e.g. { type: header, key: X-API-Key }',
+    ),
+    limitByOverrides: list(
+      object({ value: stringOrNumber('the value this override is for'), ...override }, ['value', ...Object.keys(override)]),
+      `a list of { value, ${fields} } overrides`,
+      0,
+    ),
+    maxTrackedValues: integer(1, undefined, 'a whole number ≥ 1 (how many values are remembered at most)'),
+  };
+}
+
 /** RateLimitStrategy. `statDuration` xor `statDurationSeconds` is checked by the normaliser. */
 export const rateLimitStrategy: Schema = resource(
   object(
@@ -64,6 +89,7 @@ export const rateLimitStrategy: Schema = resource(
       threshold: number(0),
       statDuration: duration(),
       statDurationSeconds: integer(1, undefined, 'a whole number of seconds ≥ 1'),
+      ...perClient({ threshold: number(0) }),
     },
     ['metricType', 'limitMode', 'threshold'],
   ),
@@ -71,12 +97,18 @@ export const rateLimitStrategy: Schema = resource(
 
 /** ThrottlingStrategy. */
 export const throttlingStrategy: Schema = resource(
-  object({ minIntervalOfRequests: duration(), queueTimeout: duration() }, ['minIntervalOfRequests', 'queueTimeout']),
+  object(
+    { minIntervalOfRequests: duration(), queueTimeout: duration(), ...perClient({ minIntervalOfRequests: duration() }) },
+    ['minIntervalOfRequests', 'queueTimeout'],
+  ),
 );
 
 /** ConcurrencyLimitStrategy. */
 export const concurrencyLimitStrategy: Schema = resource(
-  object({ maxConcurrency: integer(0), limitMode: oneOf(['Local', 'Global']) }, ['maxConcurrency', 'limitMode']),
+  object(
+    { maxConcurrency: integer(0), limitMode: oneOf(['Local', 'Global']), ...perClient({ threshold: integer(0) }) },
+    ['maxConcurrency', 'limitMode'],
+  ),
 );
 
 /** CircuitBreakerStrategy. `recoveryTimeout` xor `recoverTimeout` is checked by the normaliser. */
