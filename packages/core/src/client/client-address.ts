@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { RequestView } from '../request-view.js';
 
@@ -116,7 +115,8 @@ const MAX_RAW = 64;
  * ```
  */
 export function clientKey(address: string, prefix: number): string {
-  if (isIPv4(address)) return address;
+  // No colon: IPv4, or text that is no address; either way the key is the text itself.
+  if (address.indexOf(':') === -1) return address.length <= MAX_RAW ? address : address.slice(0, MAX_RAW);
   const ip = parse(address);
   if (ip === undefined) return address.slice(0, MAX_RAW);
   if (ip.kind() === 'ipv4') return ip.toString();

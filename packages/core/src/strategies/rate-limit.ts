@@ -37,14 +37,16 @@ export function createLocalRateLimitGuard(
   });
 }
 
-class LocalRateLimit implements Guard, Ticket {
-  private readonly window: SlidingWindow;
-
+/**
+ * The limiter is its own window (a subclass, not a field): a per-client limit keeps one per
+ * client, and one object fewer is ~30 bytes and one memory access less per request.
+ */
+class LocalRateLimit extends SlidingWindow implements Guard, Ticket {
   constructor(
     windowMs: number,
     private readonly limit: { readonly threshold: number },
   ) {
-    this.window = new SlidingWindow(windowMs);
+    super(windowMs);
   }
 
   // On the prototype, not per instance: a per-client limit has one guard per client.
@@ -58,20 +60,20 @@ class LocalRateLimit implements Guard, Ticket {
 
   enter(now: number): Ticket | Block {
     const limit = this.limit.threshold;
-    if (this.window.tryAdmit(now, limit)) return this;
-    return new Block('RateLimitStrategy', limit < 1 ? this.window.windowMs : this.window.waitMs(now, limit));
+    if (this.tryAdmit(now, limit)) return this;
+    return new Block('RateLimitStrategy', limit < 1 ? this.windowMs : this.waitMs(now, limit));
   }
 
   exit(): void {}
 
   cancel(enteredAt: number): void {
-    this.window.undo(enteredAt);
+    this.undo(enteredAt);
   }
 
   quota(now: number): Quota {
     const limit = Math.floor(this.limit.threshold);
-    const remaining = Math.max(0, limit - this.window.count(now));
-    return { limit, remaining, resetMs: this.window.nextExpiryMs(now), windowMs: this.window.windowMs };
+    const remaining = Math.max(0, limit - this.count(now));
+    return { limit, remaining, resetMs: this.nextExpiryMs(now), windowMs: this.windowMs };
   }
 
   dispose(): void {}
