@@ -68,6 +68,8 @@ export class RecentValues<T> {
   constructor(
     private readonly max: number,
     private readonly create: (value: string) => T,
+    /** Told of each state forgotten to make room. */
+    private readonly forgotten?: (state: T) => void,
   ) {}
 
   get size(): number {
@@ -98,6 +100,7 @@ export class RecentValues<T> {
     seen.prev.next = seen.next;
     seen.next.prev = seen.prev;
     this.values.delete(seen.value);
+    this.forgotten?.(seen.state);
   }
 
   /** The value's state, if it is remembered, without making it more recent. */

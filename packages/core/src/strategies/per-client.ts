@@ -56,10 +56,16 @@ class PerClientGuard<S extends PerClientStrategy> implements Guard {
       const value = limitBy.type === 'clientIp' ? context.clientAddress.key(o.value) : o.value;
       this.overrides.set(value, Object.freeze(override(strategy, o)));
     }
-    // A Global limit's guard per value has its own store key, so it is kept per value there too.
+    // A Global limit's guard per value has its own store key, `<the pair's key>?<value>` (a
+    // target is a path: no `?` comes before the value's), so it is kept per value there too.
+    // A forgotten one is disposed, so that the store lets go of it once it holds nothing. A
+    // local guard is simply dropped: what it still holds (a permit, a queued request) runs its
+    // course, and nothing else refers to it.
     const shared = 'limitMode' in strategy && strategy.limitMode === 'Global';
-    this.values = new RecentValues(strategy.maxTrackedValues, (value) =>
-      factory(this.overrides.get(value) ?? strategy, shared ? { ...context, key: `${context.key}\u0000${value}` } : context),
+    this.values = new RecentValues(
+      strategy.maxTrackedValues,
+      (value) => factory(this.overrides.get(value) ?? strategy, shared ? { ...context, key: `${context.key}?${value}` } : context),
+      shared ? (guard) => guard.dispose() : undefined,
     );
   }
 
