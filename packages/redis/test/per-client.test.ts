@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKey } from '../src/keys.js';
 import { sharedRedisUrl, uniquePrefix } from './support/redis-server.js';
-import { rule, rules, sleep, startApp, type AppProcess } from './support/processes.js';
+import { busiestWindow, recordAdmissions } from './support/observe.js';
+import { rule, rules, startApp, type AppProcess } from './support/processes.js';
 
 const url = await sharedRedisUrl();
 const apps: AppProcess[] = [];
@@ -44,31 +45,6 @@ async function hammer(ports: readonly number[], clients: readonly string[], ms: 
   return statuses;
 }
 
-/** Every member ever seen in a client's admission log (members scored by Redis µs), polled often enough that none is missed. */
-function recordAdmissions(redis: Redis, key: string): { stop(): Promise<number[]> } {
-  const seen = new Map<string, number>();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
-      for (let i = 0; i < flat.length; i += 2) seen.set(flat[i]!, Number(flat[i + 1]));
-      await sleep(100);
-    }
-  })();
-  return { stop: async () => ((running = false), await loop, [...seen.values()]) };
-}
-
-/** The most admissions in any span of `windowUs`. */
-function busiestWindow(times: readonly number[], windowUs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - windowUs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
-
 describe('Global per-client limits on three processes sharing one Redis', { skip: url === undefined }, () => {
   it('10/s per client: no client gets more than 10 in any second in total, and a blocked client costs no Redis call', async (t) => {
     const prefix = uniquePrefix('per-client');
@@ -96,7 +72,7 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
       ['a', 'b'],
       3000,
     );
-    const [a, b] = await Promise.all(logs.map((log) => log.stop()));
+    const [a, b] = (await Promise.all(logs.map((log) => log.stop()))).map((seen) => [...seen.values()]);
     monitor.disconnect();
     redis.disconnect();
 
