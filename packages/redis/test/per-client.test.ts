@@ -12,7 +12,10 @@ import { rule, rules, startApp, type AppProcess } from './support/processes.js';
 
 const url = await sharedRedisUrl();
 const apps: AppProcess[] = [];
+const connections: Redis[] = [];
 after(async () => {
+  for (const connection of connections) connection.disconnect();
+  agent.destroy();
   await Promise.all(apps.map((a) => a.signal('SIGKILL')));
 });
 
@@ -23,12 +26,14 @@ metadata: { name: ${name} }
 spec: { metricType: RequestAmount, limitMode: Global, threshold: ${threshold}, statDuration: 1s, limitBy: { type: header, key: X-Client } }`;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+/** A request's status; 0 for a connection error or no answer within 5 s. */
 function get(port: number, client: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/foo', agent, headers: { 'x-client': client } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/foo', agent, headers: { 'x-client': client }, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
+    req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
     req.end();
   });
@@ -53,7 +58,9 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
     apps.push(...three);
     const keyOf = (client: string): string => redisKey(prefix, '_/multi-process-test', `_/ten/*:/foo?${client}`, 'rate');
     const redis = new Redis(url!);
-    const monitor = await new Redis(url!).monitor();
+    // monitor() opens a connection of its own beside the one it is called on: close both.
+    const monitor = await redis.monitor();
+    connections.push(redis, monitor);
     const calls = new Map<string, number>([
       ['a', 0],
       ['b', 0],
@@ -73,8 +80,7 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
       3000,
     );
     const [a, b] = (await Promise.all(logs.map((log) => log.stop()))).map((seen) => [...seen.values()]);
-    monitor.disconnect();
-    redis.disconnect();
+    for (const connection of connections) connection.disconnect();
 
     for (const [client, times] of [
       ['a', a!],
