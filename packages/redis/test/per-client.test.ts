@@ -39,15 +39,24 @@ function get(port: number, client: string): Promise<number> {
   });
 }
 
-/** Each client sends to every port, two at a time per port, until `ms` have passed; statuses per client. */
-async function hammer(ports: readonly number[], clients: readonly string[], ms: number): Promise<Map<string, number[]>> {
+/**
+ * Each client sends to every port, two at a time per port, until at least `ms` have passed and
+ * each client has been refused `refusals` times (however slowly this machine serves them), or
+ * 60 s at most; statuses per client, and how long it took.
+ */
+async function hammer(ports: readonly number[], clients: readonly string[], ms: number, refusals: number) {
   const statuses = new Map(clients.map((c) => [c, [] as number[]]));
-  const until = performance.now() + ms;
+  const started = performance.now();
+  const refused = (client: string): number => statuses.get(client)!.filter((s) => s === 429).length;
+  const done = (): boolean => {
+    const elapsed = performance.now() - started;
+    return elapsed > 60_000 || (elapsed >= ms && clients.every((c) => refused(c) >= refusals));
+  };
   const loop = async (port: number, client: string): Promise<void> => {
-    while (performance.now() < until) statuses.get(client)!.push(await get(port, client));
+    while (!done()) statuses.get(client)!.push(await get(port, client));
   };
   await Promise.all(ports.flatMap((port) => clients.flatMap((client) => [loop(port, client), loop(port, client)])));
-  return statuses;
+  return { statuses, seconds: (performance.now() - started) / 1000 };
 }
 
 describe('Global per-client limits on three processes sharing one Redis', { skip: url === undefined }, () => {
@@ -74,10 +83,11 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
       for (const [client] of calls) if (args.includes(keyOf(client))) calls.set(client, calls.get(client)! + 1);
     });
     const logs = ['a', 'b'].map((client) => recordAdmissions(redis, keyOf(client)));
-    const statuses = await hammer(
+    const { statuses, seconds } = await hammer(
       three.map((a) => a.port),
       ['a', 'b'],
       3000,
+      300,
     );
     const [a, b] = (await Promise.all(logs.map((log) => log.stop()))).map((seen) => [...seen.values()]);
     for (const connection of connections) connection.disconnect();
@@ -94,14 +104,15 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
       // Admissions are decided in Redis; a batch that waits past TIMEOUT_MS on this loaded
       // machine is decided locally, on the process's share (docs/redis.md): a few at most.
       assert.ok(admitted <= times.length + 3, `${client}: admissions were decided in Redis (${admitted} admitted, ${times.length} logged)`);
-      assert.ok(admitted >= 15 && admitted <= 40, `${client}: about 10 per second over 3 s, got ${admitted}`);
+      const windows = Math.ceil(seconds) + 1;
+      assert.ok(admitted >= 10 && admitted <= 10 * windows, `${client}: at most 10 per second, ${admitted} in ${seconds.toFixed(1)} s`);
       // While a client's window is full, each process refuses it locally until the time Redis
-      // named: its calls are those that admitted something, plus one per process when a
+      // named: its calls are those that admitted something, plus about one per process when a
       // window's room comes back, not one per refused request.
       const redisCalls = calls.get(client)!;
-      assert.ok(refused > 200, `${client}: hammered: ${refused} refused`);
-      assert.ok(redisCalls <= admitted + 3 * 4 * 2, `${client}: ${redisCalls} Redis calls for ${admitted} admissions and ${refused} refusals`);
-      t.diagnostic(`${client}: ${admitted} admitted, ${refused} refused, ${redisCalls} Redis calls, busiest second ${busiestWindow(times, 1_000_000)}`);
+      assert.ok(refused >= 300, `${client}: hammered: ${refused} refused`);
+      assert.ok(redisCalls <= admitted + 3 * 2 * windows, `${client}: ${redisCalls} Redis calls for ${admitted} admissions and ${refused} refusals`);
+      t.diagnostic(`${client}: ${admitted} admitted, ${refused} refused, ${redisCalls} Redis calls in ${seconds.toFixed(1)} s, busiest second ${busiestWindow(times, 1_000_000)}`);
     }
     await Promise.all(three.map((app) => app.signal('SIGTERM')));
   });
