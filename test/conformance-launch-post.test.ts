@@ -34,11 +34,13 @@ for (const adapter of ADAPTERS) {
       });
     });
 
-    it('counts every spelling of /foo against /foo', async () => {
+    // Spellings every framework routes to /foo; the rest, framework by framework, is in
+    // conformance-matching.test.ts.
+    it('counts /foo with a query or in absolute form against /foo', async () => {
       const clock = new FakeClock(1_000);
       await withApp(adapter, { rulesFile, clock }, routes, async ({ port }) => {
-        for (let i = 0; i < 4; i++) assert.equal((await send(port, '/foo')).status, 200);
-        const spellings = ['/FOO', '/foo/', '//foo', '/%66oo', '/bar/../foo', '/foo?x=1'];
+        for (let i = 0; i < 6; i++) assert.equal((await send(port, '/foo')).status, 200);
+        const spellings = ['/foo?x=1', 'http://localhost/foo', '/foo?', 'http://localhost/foo?x=/bar'];
         for (const path of spellings) {
           assert.notEqual((await send(port, path)).status, 429, `${path} is within the first 10`);
         }

@@ -23,6 +23,8 @@ function stubEngine(wait: boolean, logger: Logger): Engine {
   const decide = (url: string): Decision => (url.startsWith('/foo') ? unwritable : pass);
   return {
     logger,
+    passedMark: Symbol('passed'),
+    followRouter: () => undefined,
     enter: (view: { url: string }) => (wait ? new Promise((resolve) => setImmediate(() => resolve(decide(view.url)))) : decide(view.url)),
     close: async () => {},
   } as unknown as Engine;

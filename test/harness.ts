@@ -7,6 +7,8 @@ import express4 from 'express4';
 import express5 from 'express5';
 import Koa2 from 'koa2';
 import Koa3 from 'koa3';
+import KoaRouter from '@koa/router';
+import mount from 'koa-mount';
 import fastify4 from 'fastify4';
 import fastify5 from 'fastify5';
 import type { Engine, OpenSergoOptions, RequestContext } from '@opensergo/core';
@@ -43,10 +45,45 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/**
+ * The framework's own routing settings (each framework takes those it has) and where the routes
+ * live. Route paths are written Express 4's way (`/api/*` for the rest); each adapter spells them
+ * as its router wants.
+ */
+export interface RouterOptions {
+  /** Express `case sensitive routing`, @koa/router `sensitive`, Fastify `caseSensitive`. */
+  caseSensitive?: boolean;
+  /** Express `strict routing`, @koa/router `strict`. */
+  strict?: boolean;
+  /** Fastify's options of these names. */
+  ignoreTrailingSlash?: boolean;
+  ignoreDuplicateSlashes?: boolean;
+  useSemicolonDelimiter?: boolean;
+  /**
+   * Routes and the governance middleware on a router mounted at this prefix (Express
+   * `app.use(prefix, router)`, Koa `koa-mount` of a sub-app); Fastify: a plugin with this prefix.
+   */
+  mount?: string;
+  /**
+   * The same governance mounted a second time, where the routes are: Express and @koa/router
+   * `router.use(governance)` besides the app's, Fastify the plugin registered again with the
+   * same engine in the routes' plugin.
+   */
+  twice?: boolean;
+  /**
+   * A rewrite of the URL before the governance middleware: Express `req.url = …`, Koa
+   * `ctx.url = …` (what koa-rewrite does), Fastify's `rewriteUrl`.
+   */
+  rewrite?: (url: string) => string;
+}
+
 export interface AdapterUnderTest {
   readonly name: string;
-  start(options: OpenSergoOptions, routes: readonly Route[]): Promise<RunningApp>;
+  start(options: OpenSergoOptions, routes: readonly Route[], router?: RouterOptions): Promise<RunningApp>;
 }
+
+/** Every handler names its route in this response header (HEAD responses have no body). */
+export const ROUTE_HEADER = 'x-route';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -79,31 +116,41 @@ function closer(server: Server): () => Promise<void> {
     });
 }
 
-/** A tiny router for the Koa apps (Koa has none built in): `:param` segments, case-insensitive. */
-function routePattern(path: string): RegExp {
-  const source = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+');
-  return new RegExp(`^${source}/?$`, 'i');
-}
+/** A route path for path-to-regexp 8 (Express 5, @koa/router): a final `*` needs a name there. */
+const namedRest = (path: string): string => path.replace(/\/\*$/, '/*rest');
 
 type ExpressFactory = typeof express5;
 
 function expressAdapter(name: string, express: ExpressFactory): AdapterUnderTest {
   return {
     name,
-    async start(options, routes) {
+    async start(options, routes, router = {}) {
       const app = express();
       app.set('env', 'test'); // no stack traces on stderr for deliberate failures
+      if (router.caseSensitive !== undefined) app.set('case sensitive routing', router.caseSensitive);
+      if (router.strict !== undefined) app.set('strict routing', router.strict);
       const governance = expressOpenSergo(options);
-      app.use(governance);
+      const separate = router.mount !== undefined || router.twice === true;
+      const mounted = separate ? express.Router({ caseSensitive: router.caseSensitive ?? false, strict: router.strict ?? false }) : app;
+      const rewrite = router.rewrite;
+      if (rewrite) {
+        app.use((req, _res, next) => {
+          req.url = rewrite(req.url);
+          next();
+        });
+      }
+      if (router.twice) app.use(governance);
+      mounted.use(governance);
       for (const route of routes) {
         const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post';
-        app[method](route.path, (req, res, next) => {
+        mounted[method](express === express5 ? namedRest(route.path) : route.path, (req, res, next) => {
           respond(route, req.opensergo, req).then(({ status, body }) => {
-            res.status(status).type('application/json').send(body);
+            res.status(status).type('application/json').set(ROUTE_HEADER, route.path).send(body);
           }, next);
         });
       }
-      app.use(governance.errors);
+      if (separate) app.use(router.mount ?? '/', mounted);
+      mounted.use(governance.errors);
       const server = createServer(app);
       const port = await listen(server);
       return { port, engine: governance.engine, close: closer(server) };
@@ -114,23 +161,33 @@ function expressAdapter(name: string, express: ExpressFactory): AdapterUnderTest
 function koaAdapter(name: string, Koa: typeof Koa3): AdapterUnderTest {
   return {
     name,
-    async start(options, routes) {
+    async start(options, routes, router = {}) {
       const app = new Koa();
       app.silent = true;
+      const governed = router.mount ? new Koa() : app;
+      const rewrite = router.rewrite;
+      if (rewrite) {
+        app.use((ctx, next) => {
+          ctx.url = rewrite(ctx.url);
+          return next();
+        });
+      }
       const governance = koaOpenSergo(options);
-      app.use(governance as unknown as Parameters<typeof app.use>[0]);
-      app.use(async (ctx) => {
-        const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
-        const route = routes.find((r) => (r.method ?? 'GET') === method && routePattern(r.path).test(ctx.path));
-        if (!route) {
-          ctx.status = 404;
-          return;
-        }
-        const { status, body } = await respond(route, ctx.state['opensergo'] as RequestContext, ctx.req);
-        ctx.status = status;
-        ctx.type = 'application/json';
-        ctx.body = body;
-      });
+      governed.use(governance as unknown as Parameters<typeof app.use>[0]);
+      const routed = new KoaRouter({ sensitive: router.caseSensitive ?? false, strict: router.strict ?? false });
+      if (router.twice) routed.use(governance as unknown as Parameters<typeof routed.use>[0]);
+      for (const route of routes) {
+        const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post';
+        routed[method](namedRest(route.path), async (ctx) => {
+          const { status, body } = await respond(route, ctx.state['opensergo'] as RequestContext, ctx.req);
+          ctx.status = status;
+          ctx.type = 'application/json';
+          ctx.set(ROUTE_HEADER, route.path);
+          ctx.body = body;
+        });
+      }
+      governed.use(routed.routes() as unknown as Parameters<typeof app.use>[0]);
+      if (router.mount) app.use(mount(router.mount, governed as unknown as Parameters<typeof mount>[1]));
       const server = createServer(app.callback());
       const port = await listen(server);
       return { port, engine: governance.engine, close: closer(server) };
@@ -141,20 +198,37 @@ function koaAdapter(name: string, Koa: typeof Koa3): AdapterUnderTest {
 function fastifyAdapter(name: string, Fastify: typeof fastify5): AdapterUnderTest {
   return {
     name,
-    async start(options, routes) {
-      const app = Fastify({ logger: false });
+    async start(options, routes, router = {}) {
+      const { mount: prefix, strict: _strict, twice, rewrite, ...settings } = router;
+      // Fastify 5 takes router settings under `routerOptions` (at the top level they are deprecated).
+      const app = Fastify({
+        logger: false,
+        ...(Fastify === fastify5 ? { routerOptions: settings } : settings),
+        ...(rewrite ? { rewriteUrl: (req: IncomingMessage) => rewrite(req.url ?? '/') } : {}),
+      });
       await app.register(fastifyOpenSergo, options);
-      for (const route of routes) {
-        app.route({
-          method: route.method ?? 'GET',
-          url: route.path,
-          handler: async (request, reply) => {
-            const { status, body } = await run(route, request.opensergo ?? undefined);
-            reply.code(status).type('application/json');
-            return body;
+      const register = (instance: typeof app): void => {
+        for (const route of routes) {
+          instance.route({
+            method: route.method ?? 'GET',
+            url: route.path,
+            handler: async (request, reply) => {
+              const { status, body } = await run(route, request.opensergo ?? undefined);
+              reply.code(status).type('application/json').header(ROUTE_HEADER, route.path);
+              return body;
+            },
+          });
+        }
+      };
+      if (prefix || twice) {
+        await app.register(
+          async (child) => {
+            if (twice) await child.register(fastifyOpenSergo, { engine: app.opensergoEngine });
+            register(child as typeof app);
           },
-        });
-      }
+          prefix ? { prefix } : {},
+        );
+      } else register(app);
       await app.listen({ port: 0, host: '127.0.0.1' });
       const port = (app.server.address() as AddressInfo).port;
       return {
@@ -229,14 +303,15 @@ export function echoed(reply: Reply): RequestContext | null {
   return (JSON.parse(reply.body) as { opensergo: RequestContext | null }).opensergo;
 }
 
-/** Starts `adapter` and always closes it (and its engine) after `body`. */
+/** Starts `adapter` (with `router` settings) and always closes it (and its engine) after `body`. */
 export async function withApp(
   adapter: AdapterUnderTest,
   options: OpenSergoOptions,
   routes: readonly Route[],
   body: (app: RunningApp) => Promise<void>,
+  router?: RouterOptions,
 ): Promise<void> {
-  const app = await adapter.start({ logger: false, ...options }, routes);
+  const app = await adapter.start({ logger: false, ...options }, routes, router);
   try {
     await body(app);
   } finally {

@@ -4,9 +4,11 @@ import { Decider } from './decide.js';
 import { EngineEvents } from './events.js';
 import type { FallbackResponse } from './fallback.js';
 import { NO_LABELS } from './labels/traffic-labels.js';
-import { GuardRegistry, type CompiledRules, type PreparedRules } from './guard-registry.js';
+import { GuardRegistry, indexFor, type CompiledRules, type PreparedRules } from './guard-registry.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
-import { normalisePath } from './matching/normalise-path.js';
+import { normalisePath, normaliseRequestPath } from './matching/normalise-path.js';
+import type { PathRouting, RouterSettings } from './matching/path-routing.js';
+import { Routings } from './matching/routings.js';
 import { originOf } from './matching/resource-pattern.js';
 import type { OpenSergoOptions } from './options.js';
 import { requestView, type RequestView } from './request-view.js';
@@ -84,6 +86,12 @@ export type Decision =
  */
 export class Engine {
   readonly events = new EngineEvents();
+  /**
+   * @internal Adapters set this key on a request the engine has decided (Express `res.locals`,
+   * Koa's context, Fastify's request): the same engine mounted twice (app and router) then
+   * lets the request through the second time without counting it again.
+   */
+  readonly passedMark: symbol = Symbol('opensergo.passed');
   readonly logger: Logger;
   readonly clock: Clock;
   /** The store in use (the default memory store, or the one passed in options). */
@@ -101,6 +109,8 @@ export class Engine {
   private readonly identity: ProcessIdentity;
   /** Outgoing-call clients (`@opensergo/client`) using this engine: they are where TrafficRouters act. */
   private readonly clients: ClientAttachments;
+  /** How request paths are read: the default, and each adapter's router's way. */
+  private readonly routings: Routings;
 
   /** Use `createEngine`. */
   constructor(
@@ -122,12 +132,14 @@ export class Engine {
       logger: this.logger,
       workload: () => this.identity.current,
     });
+    this.routings = new Routings(options.caseSensitive, this.logger, (routing) => indexFor(this.current, routing));
     this.registry = new GuardRegistry({
       clock: this.clock,
       store,
       logger: this.logger,
       events: this.events,
       caseSensitive: options.caseSensitive ?? false,
+      routings: this.routings.byKey,
       trustIncomingLabels: options.trustIncomingLabels ?? true,
       dryRun: options.dryRun === true,
       clientAddress: clientAddressReader(compileTrust(options.trustProxy), options.ipv6Subnet ?? 56, options.trustProxy !== undefined),
@@ -170,11 +182,30 @@ export class Engine {
     return this.identity.current;
   }
 
+  /**
+   * Reads request paths the way a framework's router does, for the views that carry the
+   * returned routing (`requestView(method, url, headers, socket, proxyTrust, routing)`): adapters call it with the
+   * framework's own settings. Says once per framework when the `caseSensitive` option
+   * disagrees: the router decides which handler a request reaches, so it decides here too.
+   *
+   * @example
+   * ```ts
+   * const settings = { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: false, semicolonDelimiter: false, emptyParams: false };
+   * const routing = engine.followRouter(settings, 'Express', 'app setting "case sensitive routing" is off');
+   * engine.enter(requestView('GET', '/FOO', {}, undefined, undefined, routing)); // counted under `/foo`
+   * ```
+   */
+  followRouter(settings: RouterSettings, framework: string, caseSetting: string): PathRouting {
+    return this.routings.follow(settings, framework, caseSetting);
+  }
+
   /** Decides one request. Synchronous unless a strategy must wait (throttling, remote store). */
   enter(view: RequestView): Decision | Promise<Decision> {
     const compiled = this.current;
-    const path = normalisePath(view.url, compiled.foldCase);
-    const route = compiled.index.lookup(view.method, path);
+    const routing = view.routing ?? this.routings.fallback;
+    const path = normaliseRequestPath(view.url, routing);
+    const index = compiled.indexes[routing.key] ?? indexFor(compiled, this.routings.adopt(routing));
+    const route = index.lookup(view.method, path, routing.emptyParams);
     const labels = compiled.labeler.labels(view, path);
     if (!route) return { type: 'pass', context: { resource: path, trafficLabel: labels[0], trafficLabels: labels }, entry: undefined };
     const context: RequestContext =
@@ -264,7 +295,7 @@ export class Engine {
    * ```
    */
   explain(view: RequestView): Explanation {
-    return explainRequest(this.current, view);
+    return explainRequest(this.current, view, view.routing ?? this.routings.fallback);
   }
 
   /** @internal Compiles a validated rule set for the hot path, in steps (used by the rule sources). */

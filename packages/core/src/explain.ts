@@ -1,6 +1,7 @@
-import type { CompiledRules } from './guard-registry.js';
+import { indexFor, type CompiledRules } from './guard-registry.js';
 import { TrafficLabeler } from './labels/traffic-labels.js';
-import { normalisePath } from './matching/normalise-path.js';
+import { normaliseRequestPath } from './matching/normalise-path.js';
+import type { PathRouting } from './matching/path-routing.js';
 import type { RequestView } from './request-view.js';
 import type { StrategyKind } from './rules/types.js';
 
@@ -30,9 +31,9 @@ export interface Explanation {
 }
 
 /** Matches `view` against `compiled` the way `engine.enter` does, and says what it found. */
-export function explainRequest(compiled: CompiledRules, view: RequestView): Explanation {
-  const path = normalisePath(view.url, compiled.foldCase);
-  const route = compiled.index.lookup(view.method, path);
+export function explainRequest(compiled: CompiledRules, view: RequestView, routing: PathRouting): Explanation {
+  const path = normaliseRequestPath(view.url, routing);
+  const route = indexFor(compiled, routing).lookup(view.method, path);
   const trafficLabels = compiled.labeler.labels(view, path);
   const trafficLabelRules = compiled.ruleSet.trafficLabelRules
     .filter((rule) => new TrafficLabeler([rule], compiled.foldCase, false).labels(view, path).length > 0)

@@ -7,6 +7,7 @@ import { TrafficLabeler, type DroppedLabel } from './labels/traffic-labels.js';
 import { namedRoutes, ResourceIndex, type Binding, type Route } from './matching/resource-index.js';
 import { OutcomeStats, RuleStats } from './metrics/rule-stats.js';
 import { parseResourcePattern } from './matching/resource-pattern.js';
+import { defaultRouting, ROUTING_KEYS, type PathRouting } from './matching/path-routing.js';
 import { runSync, type Steps } from './rules/steps.js';
 import type { HttpRequestFallbackAction, RuleSet, Strategy } from './rules/types.js';
 import type { Store } from './store/store.js';
@@ -18,8 +19,14 @@ import type { ClientAddress } from './client/client-address.js';
 /** A rule set made ready for the hot path. Immutable; swapped in whole. */
 export interface CompiledRules {
   readonly ruleSet: RuleSet;
-  /** Incoming request paths (`/path`, `METHOD:/path`): what the middleware looks up. */
-  readonly index: ResourceIndex;
+  /**
+   * Incoming request paths (`/path`, `METHOD:/path`), what the middleware looks up: one index
+   * per routing in use, by `PathRouting.key`. Filled at compile time for the routings known
+   * then, and by {@link indexFor} for one an adapter brings later.
+   */
+  readonly indexes: (ResourceIndex | undefined)[];
+  /** The incoming bindings the indexes hold. */
+  readonly incoming: readonly Binding[];
   /** Outgoing-call targets by origin (`http://backend`), each an index of their paths. */
   readonly outgoing: ReadonlyMap<string, ResourceIndex>;
   /** Free-form resource names (`db:orders.select`), entered only by `guard`. */
@@ -38,6 +45,8 @@ export interface RegistryOptions {
   readonly logger: Logger;
   readonly events: EngineEvents;
   readonly caseSensitive: boolean;
+  /** The routings requests arrive with (the engine's default and each adapter's), by key. */
+  readonly routings: ReadonlyMap<number, PathRouting>;
   readonly trustIncomingLabels: boolean;
   /** Every rule in dry run (option `dryRun`), whatever its annotation. */
   readonly dryRun: boolean;
@@ -45,6 +54,11 @@ export interface RegistryOptions {
   readonly clientAddress: ClientAddress;
   /** The metrics sampler shared by adaptive guards. Default: one made here, stopped by `disposeAll`. */
   readonly metrics?: SystemMetrics;
+}
+
+/** The incoming index of `compiled` for `routing`, built now if no request came with it before. */
+export function indexFor(compiled: CompiledRules, routing: PathRouting): ResourceIndex {
+  return (compiled.indexes[routing.key] ??= new ResourceIndex(compiled.incoming, routing));
 }
 
 /** A compiled rule set waiting to be swapped in. */
@@ -145,10 +159,14 @@ export class GuardRegistry {
       else byOrigin.set(origin, [binding]);
     }
     const outgoing = new Map<string, ResourceIndex>();
-    for (const [origin, group] of byOrigin) outgoing.set(origin, yield* ResourceIndex.build(group));
+    for (const [origin, group] of byOrigin) outgoing.set(origin, yield* ResourceIndex.build(group, defaultRouting(caseSensitive)));
+    const incoming = bindings.filter((b) => b.pattern.scope === 'incoming');
+    const indexes = new Array<ResourceIndex | undefined>(ROUTING_KEYS).fill(undefined);
+    for (const [key, routing] of this.options.routings) indexes[key] = yield* ResourceIndex.build(incoming, routing);
     const compiled: CompiledRules = {
       ruleSet,
-      index: yield* ResourceIndex.build(bindings.filter((b) => b.pattern.scope === 'incoming')),
+      indexes,
+      incoming,
       outgoing,
       names: namedRoutes(bindings.filter((b) => b.pattern.scope === 'name')),
       guarded: new Map(),

@@ -8,7 +8,7 @@ export type { Decision, Entry, RequestContext } from './engine.js';
 export type { ControlPlaneOptions, OpenSergoOptions } from './options.js';
 export { createFileSource } from './sources/file-source.js';
 export type { FileSourceOptions } from './sources/file-source.js';
-export { requestView } from './request-view.js';
+export { joinMount, requestView } from './request-view.js';
 export type { HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
 export { answerWriteFailure } from './write-failure.js';
@@ -29,6 +29,8 @@ export {
 export type { DroppedLabel } from './labels/traffic-labels.js';
 export { isLabelToken, MAX_LABELS, MAX_LABEL_LENGTH } from './labels/label-token.js';
 export { normalisePath } from './matching/normalise-path.js';
+export { pathRouting } from './matching/path-routing.js';
+export type { PathRouting, RouterSettings } from './matching/path-routing.js';
 export { linearRegex, MAX_REGEX_INPUT } from './rules/linear-regex.js';
 export type { LinearRegex } from './rules/linear-regex.js';
 export { originOf, parseResourcePattern } from './matching/resource-pattern.js';

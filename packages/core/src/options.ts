@@ -38,7 +38,10 @@ export interface OpenSergoOptions {
   readonly store?: Store;
   /** An engine made with `createEngine`, to share one between apps; other options are then ignored. */
   readonly engine?: Engine;
-  /** Match resource paths case-sensitively. Default `false` (as Express routes). */
+  /**
+   * Match resource paths case-sensitively. Default `false` (as Express routes). The adapters
+   * follow their router's own setting instead, and warn once when this disagrees.
+   */
   readonly caseSensitive?: boolean;
   /**
    * Keep labels a request arrives with (`baggage` / `x-opensergo-traffic`). Set `false` at the

@@ -1,4 +1,5 @@
 import type { ProxyTrust } from './client/client-address.js';
+import type { PathRouting } from './matching/path-routing.js';
 
 /** Where the request came from: a `net.Socket`, read only when a rule needs the client's address. */
 export interface PeerSocket {
@@ -17,8 +18,10 @@ export interface HeaderBag {
 export interface RequestView {
   /** Upper-case HTTP method. */
   readonly method: string;
-  /** The request target as received (path, maybe query); the engine normalises it. */
+  /** The request target the router reads (path, maybe query); the engine normalises it. */
   readonly url: string;
+  /** How the framework's router reads `url`; without it, the engine's default (docs/matching.md). */
+  readonly routing?: PathRouting | undefined;
   /** A header by lower-case name; repeated headers joined with `, `. */
   header(name: string): string | undefined;
   /** The first value of a query parameter. */
@@ -44,6 +47,7 @@ class HttpRequestView implements RequestView {
     private readonly headers: HeaderBag,
     readonly socket: PeerSocket | undefined,
     readonly proxyTrust: ProxyTrust | undefined,
+    readonly routing: PathRouting | undefined,
   ) {}
 
   header(name: string): string | undefined {
@@ -90,7 +94,8 @@ function parseCookies(header: string | undefined): Map<string, string> {
 
 /**
  * Builds the engine's view of a Node HTTP request. `socket` (the request's `net.Socket`) gives
- * the client's address; `proxyTrust`, the framework's proxy trust, if it has one.
+ * the client's address; `proxyTrust`, the framework's proxy trust, if it has one; `routing`,
+ * how the framework's router reads paths (from `engine.followRouter`).
  *
  * @example
  * ```ts
@@ -105,6 +110,29 @@ export function requestView(
   headers: HeaderBag,
   socket?: PeerSocket,
   proxyTrust?: ProxyTrust,
+  routing?: PathRouting,
 ): RequestView {
-  return new HttpRequestView(method, url, headers, socket, proxyTrust);
+  return new HttpRequestView(method, url, headers, socket, proxyTrust, routing);
+}
+
+/**
+ * The URL a router mounted at `prefix` was handed, as the app's own router saw it: `prefix`
+ * (the part a mount took off, Express's `req.baseUrl`, koa-mount's `ctx.mountPath`) put back
+ * in front of the rest (`req.url`, `ctx.url`, maybe rewritten by a middleware before).
+ *
+ * @example
+ * ```ts
+ * joinMount('/api', '/users/1?x=1'); // '/api/users/1?x=1'
+ * joinMount('/api', '/'); // '/api'
+ * ```
+ */
+export function joinMount(prefix: string, url: string): string {
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    // absolute form: the prefix goes after the authority
+    const authority = url.indexOf('//');
+    const path = authority === -1 ? -1 : url.indexOf('/', authority + 2);
+    return path === -1 ? `${prefix}${url}` : `${url.slice(0, path)}${prefix}${url.slice(path)}`;
+  }
+  const rest = url.length === 1 || url.charCodeAt(1) === 63 /* ? */ ? url.slice(1) : url;
+  return `${prefix}${rest}`;
 }

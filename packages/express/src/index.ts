@@ -1,16 +1,18 @@
-// Express adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// answerWriteFailure, runRequest, and the types Decision, Engine, OpenSergoOptions, RequestContext.
+// Express adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseCloses,
+// answerWriteFailure, runRequest, and the types Decision, Engine, OpenSergoOptions, PathRouting, RequestContext.
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
+  joinMount,
   requestView,
   runRequest,
   type Decision,
   type Engine,
   type Entry,
   type OpenSergoOptions,
+  type PathRouting,
   type RequestContext,
 } from '@opensergo/core';
 
@@ -28,14 +30,14 @@ declare global {
   }
 }
 
-type Request = IncomingMessage & {
-  originalUrl?: string;
-  opensergo?: RequestContext;
-  res?: Response;
-  /** The Express app (its `trust proxy` setting, compiled, is `settings['trust proxy fn']`). */
-  app?: { settings?: Record<string, unknown> };
-};
+/** An Express app's settings, as `req.app` gives them. */
+interface App {
+  enabled(setting: string): boolean;
+  /** The compiled `trust proxy` setting is `settings['trust proxy fn']`. */
+  settings?: Record<string, unknown>;
+}
 type ProxyTrust = (address: string, hop: number) => boolean;
+type Request = IncomingMessage & { baseUrl?: string; app?: App; opensergo?: RequestContext; res?: Response };
 /** Express gives every response `res.locals`, its per-request store; plain `node:http` does not. */
 type Response = ServerResponse & { locals?: Record<symbol, unknown> };
 type Next = (error?: unknown) => void;
@@ -154,13 +156,40 @@ function apply(decision: Decision, req: Request, res: Response, next: Next, engi
  */
 export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
-  const middleware = (req: Request, res: ServerResponse, next: Next): void => {
+  const passed = engine.passedMark;
+  // Express's router reads paths as its app's settings say; they are read at an app's first request.
+  const routings = new WeakMap<App, PathRouting>();
+  let lastApp: App | undefined;
+  let lastRouting: PathRouting | undefined;
+  const routingOf = (app: App | undefined): PathRouting | undefined => {
+    if (app === lastApp) return lastRouting;
+    if (typeof app?.enabled !== 'function') return undefined;
+    let routing = routings.get(app);
+    if (!routing) {
+      const caseSensitive = app.enabled('case sensitive routing');
+      const settings = { caseSensitive, ignoreTrailingSlash: !app.enabled('strict routing'), ignoreDuplicateSlashes: false, semicolonDelimiter: false, emptyParams: false };
+      routing = engine.followRouter(settings, 'Express', `app setting "case sensitive routing" is ${caseSensitive ? 'on' : 'off'}`);
+      routings.set(app, routing);
+    }
+    lastApp = app;
+    return (lastRouting = routing);
+  };
+  const middleware = (req: Request, res: Response, next: Next): void => {
+    const locals = read(res, 'locals');
+    if (locals !== undefined) {
+      if (locals[passed] === true) return next();
+      locals[passed] = true;
+    }
+    // The path Express's router matches: a rewrite of `req.url` before this middleware counts,
+    // and a mount (`app.use('/api', router)`) is put back in front.
+    const url = read(req, 'url') ?? '/';
+    const base = read(req, 'baseUrl');
     // The app's `trust proxy` setting tells per-client limits whose X-Forwarded-For to believe
     // (the engine's own `trustProxy` option, when given, wins).
-    const trust = read(req, 'app')?.settings?.['trust proxy fn'] as ProxyTrust | undefined;
-    const decision = engine.enter(
-      requestView(read(req, 'method') ?? 'GET', read(req, 'originalUrl') ?? read(req, 'url') ?? '/', read(req, 'headers'), read(req, 'socket'), trust),
-    );
+    const app = read(req, 'app');
+    const trust = app?.settings?.['trust proxy fn'] as ProxyTrust | undefined;
+    const view = requestView(read(req, 'method') ?? 'GET', base ? joinMount(base, url) : url, read(req, 'headers'), read(req, 'socket'), trust, routingOf(app));
+    const decision = engine.enter(view);
     if (decision instanceof Promise) decision.then((d) => apply(d, req, res, next, engine), next);
     else apply(decision, req, res, next, engine);
   };

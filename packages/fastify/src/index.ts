@@ -1,6 +1,6 @@
 // Fastify adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
-// answerWriteFailure, runRequest, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+// answerWriteFailure, runRequest, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext, RouterSettings.
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   answerWriteFailure,
@@ -14,6 +14,7 @@ import {
   type FallbackResponse,
   type OpenSergoOptions,
   type RequestContext,
+  type RouterSettings,
 } from '@opensergo/core';
 
 declare module 'fastify' {
@@ -99,6 +100,27 @@ function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply,
   runRequest(decision.context, request.raw, done);
 }
 
+/** Fastify's router settings: under `routerOptions` in Fastify 5, at the top level in Fastify 4. */
+type InitialConfig = FastifyInstance['initialConfig'] & { routerOptions?: Record<string, unknown> };
+type RouterKey = 'caseSensitive' | 'ignoreTrailingSlash' | 'ignoreDuplicateSlashes' | 'useSemicolonDelimiter';
+
+function setting(config: InitialConfig, key: RouterKey): boolean {
+  return (config.routerOptions?.[key] ?? (config as Record<string, unknown>)[key]) === true;
+}
+
+const caseSensitive = (config: InitialConfig): boolean => (config.routerOptions?.['caseSensitive'] ?? config.caseSensitive) !== false;
+
+/** How find-my-way reads paths in this server; a parameter may be empty there (`/users/`). */
+function routerSettings(config: InitialConfig): RouterSettings {
+  return {
+    caseSensitive: caseSensitive(config),
+    ignoreTrailingSlash: setting(config, 'ignoreTrailingSlash'),
+    ignoreDuplicateSlashes: setting(config, 'ignoreDuplicateSlashes'),
+    semicolonDelimiter: setting(config, 'useSemicolonDelimiter'),
+    emptyParams: true,
+  };
+}
+
 const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, pluginDone) => {
   let engine: Engine;
   try {
@@ -107,18 +129,26 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
     pluginDone(error as Error);
     return;
   }
-  fastify.decorate('opensergoEngine', engine);
-  fastify.decorateRequest('opensergo', {
-    getter(this: FastifyRequest) {
-      // `null` on a request the hook has not seen yet, as the type's comment says.
-      return (this as Governed)[CONTEXT] ?? (null as unknown as RequestContext);
-    },
-    setter(this: FastifyRequest, value: RequestContext) {
-      (this as Governed)[CONTEXT] = value;
-    },
-  });
+  // Registered again below an instance that has it already: the decorations are there.
+  if (!fastify.hasDecorator('opensergoEngine')) fastify.decorate('opensergoEngine', engine);
+  if (!fastify.hasRequestDecorator('opensergo')) {
+    fastify.decorateRequest('opensergo', {
+      getter(this: FastifyRequest) {
+        // `null` on a request the hook has not seen yet, as the type's comment says.
+        return (this as Governed)[CONTEXT] ?? (null as unknown as RequestContext);
+      },
+      setter(this: FastifyRequest, value: RequestContext) {
+        (this as Governed)[CONTEXT] = value;
+      },
+    });
+  }
+  const passed = engine.passedMark;
+  const routing = engine.followRouter(routerSettings(fastify.initialConfig), 'Fastify', `router option caseSensitive: ${caseSensitive(fastify.initialConfig)}`);
   fastify.addHook('onRequest', (request, reply, done) => {
-    const decision = engine.enter(requestView(request.method, request.url, request.headers, request.raw.socket));
+    const marked = request as unknown as Record<symbol, boolean>;
+    if (marked[passed] === true) return done();
+    marked[passed] = true;
+    const decision = engine.enter(requestView(request.method, request.url, request.headers, request.raw.socket, undefined, routing));
     if (decision instanceof Promise) decision.then((d) => apply(d, request, reply, done, engine), done);
     else apply(decision, request, reply, done, engine);
   });

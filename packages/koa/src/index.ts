@@ -1,10 +1,11 @@
-// Koa adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
+// Koa adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseCloses,
 // answerWriteFailure, runRequest, and the types Decision, Engine, OpenSergoOptions, RequestContext.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
   exitWhenResponseCloses,
+  joinMount,
   requestView,
   runRequest,
   type Decision,
@@ -16,7 +17,12 @@ import {
 /** The part of Koa's context this adapter touches (works with Koa 2 and 3). */
 export interface KoaContext {
   readonly method: string;
+  /** The URL as it arrived. */
   readonly originalUrl: string;
+  /** The URL routers read: `originalUrl`, unless a middleware rewrote it or koa-mount took a prefix off. */
+  readonly url: string;
+  /** Set by koa-mount: the prefix it took off `url`. */
+  readonly mountPath?: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** Any state type: `new Koa<MyState>()` apps take the middleware too. */
@@ -78,6 +84,20 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
 }
 
 /**
+ * The URL the app's routers read: `ctx.url`, which a rewrite before this middleware changes
+ * (`ctx.url = …`, koa-rewrite); under koa-mount, with the prefixes it took off put back.
+ */
+function routedUrl(ctx: KoaContext): string {
+  const url = ctx.url;
+  const mountPath = ctx.mountPath;
+  if (mountPath === undefined) return url;
+  // Nested mounts leave only the innermost prefix in `mountPath`: when nothing was rewritten,
+  // `originalUrl` still holds every prefix.
+  const original = ctx.originalUrl;
+  return original.endsWith(url) ? original : joinMount(mountPath, url);
+}
+
+/**
  * OpenSergo governance for Koa 2 and 3. Throws `ERR_OPENSERGO_RULES_INVALID` at creation when
  * the rules are wrong, so the app never starts half-configured.
  *
@@ -92,8 +112,16 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
  */
 export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const engine = createEngine(options);
+  const passed = engine.passedMark;
+  // Koa has no router of its own, and a router's settings are out of reach: paths are read as
+  // @koa/router reads them by default (case ignored, one trailing `/` ignored).
+  const settings = { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: false, semicolonDelimiter: false, emptyParams: false };
+  const routing = engine.followRouter(settings, 'Koa', '@koa/router ignores case unless made with `sensitive: true`');
   const middleware = (ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> => {
-    const decision = engine.enter(requestView(ctx.method, ctx.originalUrl, ctx.req.headers, ctx.req.socket));
+    const marked = ctx as unknown as Record<symbol, boolean>;
+    if (marked[passed] === true) return next();
+    marked[passed] = true;
+    const decision = engine.enter(requestView(ctx.method, routedUrl(ctx), ctx.req.headers, ctx.req.socket, undefined, routing));
     if (decision instanceof Promise) return decision.then((d) => apply(d, ctx, next, engine));
     return apply(decision, ctx, next, engine);
   };

@@ -1,4 +1,5 @@
-import type { CompiledRules } from '../guard-registry.js';
+import { indexFor, type CompiledRules } from '../guard-registry.js';
+import { defaultRouting } from '../matching/path-routing.js';
 import type { Route } from '../matching/resource-index.js';
 import { parseResourcePattern } from '../matching/resource-pattern.js';
 
@@ -12,7 +13,7 @@ function find(compiled: CompiledRules, resource: string): Route | undefined {
   if (typeof pattern === 'string' || pattern.scope === 'name') return undefined;
   // A name without a method matches the targets for any method.
   const method = pattern.method ?? '';
-  if (pattern.scope === 'incoming') return compiled.index.lookup(method, pattern.path);
+  if (pattern.scope === 'incoming') return indexFor(compiled, defaultRouting(!compiled.foldCase)).lookup(method, pattern.path);
   return compiled.outgoing.get(pattern.origin!)?.lookup(method, pattern.path);
 }
 

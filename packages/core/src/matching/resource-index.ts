@@ -4,7 +4,8 @@ import type { OutcomeStats, RuleStats } from '../metrics/rule-stats.js';
 import { NO_LABELS } from '../labels/traffic-labels.js';
 import type { Guard, Ticket } from '../strategies/guard.js';
 import { runSync, type Steps } from '../rules/steps.js';
-import type { ResourcePattern } from './resource-pattern.js';
+import { defaultRouting, type PathRouting } from './path-routing.js';
+import { parsePatternFor, type ResourcePattern } from './resource-pattern.js';
 
 /** One (target, strategy) pair of one rule, ready to check. */
 export interface Binding {
@@ -124,14 +125,18 @@ function pick(t: MethodTable, method: string): Route | undefined {
 /**
  * Finds the bindings of a request by method and normalised path: static targets by one map
  * lookup, parameterised ones (`{id}`, `:id`, `*`, `**`) by a segment trie. The cost depends on
- * the path, never on how many rules exist for other resources.
+ * the path, never on how many rules exist for other resources. Targets are read the way
+ * `routing` reads request paths (case, trailing and repeated `/`), so both agree.
  */
 export class ResourceIndex {
   private readonly statics = new Map<string, MethodTable>();
   private root: TrieNode | undefined;
 
   /** Indexes `bindings` at once; {@link ResourceIndex.build} does the same in steps. */
-  constructor(bindings: readonly Binding[] = []) {
+  constructor(
+    bindings: readonly Binding[] = [],
+    private readonly routing: PathRouting = defaultRouting(false),
+  ) {
     runSync(this.fill(bindings));
   }
 
@@ -143,8 +148,8 @@ export class ResourceIndex {
    * const index = await runSliced(ResourceIndex.build(bindings));
    * ```
    */
-  static *build(bindings: readonly Binding[]): Steps<ResourceIndex> {
-    const index = new ResourceIndex();
+  static *build(bindings: readonly Binding[], routing?: PathRouting): Steps<ResourceIndex> {
+    const index = new ResourceIndex([], routing);
     yield* index.fill(bindings);
     return index;
   }
@@ -152,8 +157,9 @@ export class ResourceIndex {
   private *fill(bindings: readonly Binding[]): Steps<void> {
     const staticGroups = new Map<string, Binding[]>();
     let root: TrieNode | undefined;
+    const shapes = new Map<string, ResourcePattern>();
     for (const binding of bindings) {
-      const pattern = binding.pattern;
+      const pattern = this.shape(binding.pattern, shapes);
       if (pattern.isStatic) {
         const group = staticGroups.get(pattern.path) ?? [];
         group.push(binding);
@@ -182,14 +188,30 @@ export class ResourceIndex {
     this.root = root;
   }
 
-  /** What guards `method path` (bindings in check order); `undefined` when nothing does. */
-  lookup(method: string, path: string): Route | undefined {
+  /** `pattern` as this index's routing reads it (the same object when it reads it so already). */
+  private shape(pattern: ResourcePattern, shapes: Map<string, ResourcePattern>): ResourcePattern {
+    if (pattern.routingKey === this.routing.key) return pattern;
+    let shaped = shapes.get(pattern.raw);
+    if (!shaped) {
+      const parsed = parsePatternFor(pattern.raw, this.routing);
+      shaped = typeof parsed === 'string' ? pattern : parsed;
+      shapes.set(pattern.raw, shaped);
+    }
+    return shaped;
+  }
+
+  /**
+   * What guards `method path` (bindings in check order); `undefined` when nothing does.
+   * `path` is normalised with this index's routing; `emptyParams`: a parameter matches an
+   * empty segment.
+   */
+  lookup(method: string, path: string, emptyParams = this.routing.emptyParams): Route | undefined {
     const exact = this.statics.get(path);
     const first = exact ? pick(exact, method) : undefined;
     if (!this.root) return first;
     const found: Route[] = first ? [first] : [];
     const segments = path === '/' ? [] : path.slice(1).split('/');
-    walk(this.root, segments, 0, method, found);
+    walk(this.root, segments, 0, method, emptyParams, found);
     if (found.length <= 1) return found[0];
     let best = found[0]!;
     for (const r of found) if (r.specificity > best.specificity) best = r;
@@ -226,7 +248,7 @@ function* finalise(at: TrieNode): Steps<void> {
   if (at.param) yield* finalise(at.param);
 }
 
-function walk(at: TrieNode, segments: readonly string[], i: number, method: string, found: Route[]): void {
+function walk(at: TrieNode, segments: readonly string[], i: number, method: string, emptyParams: boolean, found: Route[]): void {
   if (at.restTable) {
     const list = pick(at.restTable, method);
     if (list) found.push(list);
@@ -238,7 +260,8 @@ function walk(at: TrieNode, segments: readonly string[], i: number, method: stri
     }
     return;
   }
-  const literal = at.literals.get(segments[i]!);
-  if (literal) walk(literal, segments, i + 1, method, found);
-  if (at.param) walk(at.param, segments, i + 1, method, found);
+  const segment = segments[i]!;
+  const literal = at.literals.get(segment);
+  if (literal) walk(literal, segments, i + 1, method, emptyParams, found);
+  if (at.param && (emptyParams || segment !== '')) walk(at.param, segments, i + 1, method, emptyParams, found);
 }

@@ -1,4 +1,5 @@
-import { normalisePath } from './normalise-path.js';
+import { normaliseRequestPath } from './normalise-path.js';
+import { defaultRouting, type PathRouting } from './path-routing.js';
 
 /** One segment of a resource pattern. */
 export type PatternSegment =
@@ -32,6 +33,8 @@ export interface ResourcePattern {
   readonly rest: boolean;
   /** No params and no `**`: matched by exact lookup. */
   readonly isStatic: boolean;
+  /** The `key` of the routing `path` was normalised with. */
+  readonly routingKey: number;
 }
 
 const METHOD = /^([A-Za-z]+):(\/.*)$/;
@@ -68,6 +71,11 @@ export function originOf(protocol: string, host: string): string {
  * ```
  */
 export function parseResourcePattern(raw: string, caseSensitive = false): ResourcePattern | string {
+  return parsePatternFor(raw, defaultRouting(caseSensitive));
+}
+
+/** {@link parseResourcePattern}, its path normalised the way `routing` reads request paths. */
+export function parsePatternFor(raw: string, routing: PathRouting): ResourcePattern | string {
   const url = URL_FORM.exec(raw);
   const scheme = url?.[2]!.toLowerCase();
   // Other schemes (`mysql://orders/select`) name what `guard` is given: free-form names.
@@ -75,13 +83,13 @@ export function parseResourcePattern(raw: string, caseSensitive = false): Resour
     if (!HOST.test(url[3]!)) return 'expected a host (and port) after "://", without user info (e.g. "http://backend/users/{id}")';
     const pathPart = url[4] === '' ? '/**' : url[4]!;
     if (!pathPart.startsWith('/')) return 'expected the path after the host to start with "/"';
-    return parsePath(raw, 'outgoing', originOf(scheme, url[3]!), url[1]?.toUpperCase(), pathPart, caseSensitive);
+    return parsePath(raw, 'outgoing', originOf(scheme, url[3]!), url[1]?.toUpperCase(), pathPart, routing);
   }
   const withMethod = url ? null : METHOD.exec(raw);
-  if (withMethod) return parsePath(raw, 'incoming', undefined, withMethod[1]!.toUpperCase(), withMethod[2]!, caseSensitive);
-  if (!url && raw.startsWith('/')) return parsePath(raw, 'incoming', undefined, undefined, raw, caseSensitive);
+  if (withMethod) return parsePath(raw, 'incoming', undefined, withMethod[1]!.toUpperCase(), withMethod[2]!, routing);
+  if (!url && raw.startsWith('/')) return parsePath(raw, 'incoming', undefined, undefined, raw, routing);
   if (CONTROL.test(raw)) return 'expected a name without control characters';
-  return { raw, scope: 'name', origin: undefined, method: undefined, path: raw, segments: [], rest: false, isStatic: true };
+  return { raw, scope: 'name', origin: undefined, method: undefined, path: raw, segments: [], rest: false, isStatic: true, routingKey: routing.key };
 }
 
 function parsePath(
@@ -90,10 +98,10 @@ function parsePath(
   origin: string | undefined,
   method: string | undefined,
   pathPart: string,
-  caseSensitive: boolean,
+  routing: PathRouting,
 ): ResourcePattern | string {
   if (/[?#]/.test(pathPart)) return 'expected a path without query string or fragment';
-  const path = normalisePath(pathPart, !caseSensitive);
+  const path = normaliseRequestPath(pathPart, routing);
   const parts = path === '/' ? [] : path.slice(1).split('/');
   const segments: PatternSegment[] = [];
   let rest = false;
@@ -116,5 +124,5 @@ function parsePath(
     segments.push({ type: 'literal', value: part });
   }
   const isStatic = !rest && segments.every((s) => s.type === 'literal');
-  return { raw, scope, origin, method, path, segments, rest, isStatic };
+  return { raw, scope, origin, method, path, segments, rest, isStatic, routingKey: routing.key };
 }
