@@ -72,6 +72,8 @@ class OpenSergoAgent extends Agent {
       );
       return;
     }
+    const attempt = this.path.attempt(call);
+    if (attempt !== undefined) followCall(request, attempt);
     base.addRequest.call(this, request, { ...options, host: endpoint.hostname, hostname: endpoint.hostname, port: endpoint.port, [CALL]: call });
   }
 

@@ -1,11 +1,12 @@
-import { BlockedError, createEngine, keepRequestContext, type Engine } from '@opensergo/core';
+import { BlockedError, createEngine, keepRequestContext, type Engine, type Entry } from '@opensergo/core';
 import { runSteps, type CallStep, type OutgoingCall } from './call.js';
 import { governStep } from './govern.js';
 import { endedWith } from './outcome.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
 import { propagate } from './propagate.js';
 import { routeStep } from './route.js';
-import { roundRobin } from './routing/balancer.js';
+import { roundRobin, type InstanceFilter } from './routing/balancer.js';
+import { OutlierDetector } from './routing/outlier.js';
 import { Unreachable } from './unreachable.js';
 
 /** Errors that mean the connection was never made, so the request was never sent. */
@@ -20,6 +21,8 @@ const NOT_CONNECTED = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 /**
  * The path every outgoing call takes, whatever the client library: propagate (labels onto the
  * call) → govern (the FaultToleranceRules on outgoing targets: a refused call stops here) →
@@ -31,6 +34,7 @@ export class CallPath {
   private readonly steps: readonly CallStep[];
   private readonly route: CallStep;
   private readonly unreachable: Unreachable;
+  private readonly outliers: OutlierDetector | undefined;
   private readonly detach: () => void;
   /** A refused call is rejected with ERR_OPENSERGO_BLOCKED rather than answered with its fallback response. */
   readonly rejectBlocked: boolean;
@@ -44,11 +48,16 @@ export class CallPath {
     // The calls read the context of the request they are made in.
     keepRequestContext();
     this.unreachable = new Unreachable(this.engine.clock, resolved.unreachableMs);
+    const filters: InstanceFilter[] = [this.unreachable.filter];
+    if (resolved.outlierDetection !== false) {
+      this.outliers = new OutlierDetector(this.engine.clock, this.engine.logger, resolved.outlierDetection);
+      filters.push(this.outliers.filter);
+    }
     this.route = routeStep({
       engine: this.engine,
       discovery: resolved.discovery,
       hosts: resolved.hosts,
-      filters: [this.unreachable.filter],
+      filters,
       balancer: roundRobin(),
     });
     this.steps = [propagate, governStep(this.engine), this.route];
@@ -87,6 +96,28 @@ export class CallPath {
   }
 
   /**
+   * What hears how one attempt of a routed call ended at its instance, for outlier detection
+   * (5xx and errors count against it, the caller's abort does not): an `Entry`, so that the
+   * transports tell it through the same wrappers that tell the call's admission. `undefined`
+   * when nothing listens (no instance chosen, or detection off). An attempt that failed over
+   * has been counted by {@link failover} already; the first outcome told is the one kept.
+   */
+  attempt(call: OutgoingCall): Entry | undefined {
+    const { endpoint, callee } = call;
+    const outliers = this.outliers;
+    if (outliers === undefined || endpoint === undefined || callee === undefined) return undefined;
+    let told = false;
+    return {
+      exit: (outcome) => {
+        if (told || call.refused.includes(endpoint)) return;
+        told = true;
+        if (outcome.type === 'finished') outliers.report(callee, endpoint.instance, outcome.statusCode);
+        else if (outcome.type === 'failed') outliers.report(callee, endpoint.instance, outcome.statusCode ?? asError(outcome.error));
+      },
+    };
+  }
+
+  /**
    * After `error` on a routed call that never reached its instance: leaves that instance out
    * for a while and routes the call again. Resolves `true` when there is another instance to try.
    */
@@ -95,6 +126,7 @@ export class CallPath {
     const code = (error as { code?: unknown } | null)?.code;
     if (endpoint === undefined || typeof code !== 'string' || !NOT_CONNECTED.has(code)) return false;
     this.unreachable.mark(endpoint.instance);
+    if (call.callee !== undefined) this.outliers?.report(call.callee, endpoint.instance, asError(error));
     call.refused = [...call.refused, endpoint];
     try {
       await this.route(call);

@@ -51,15 +51,19 @@ class OpenSergoDispatcher extends Dispatcher {
     return this.send(call, call.admission === undefined ? handler : observe(handler, call.admission));
   }
 
+  /** Sends one attempt; outlier detection hears how it ended at its instance (observe, again). */
   private send(call: UndiciCall, handler: Dispatcher.DispatchHandler): boolean {
     const options = call.toSend();
-    if (call.endpoint === undefined || !replayable(options.body)) return this.sender.dispatch(options, handler);
+    if (call.endpoint === undefined) return this.sender.dispatch(options, handler);
+    const attempt = this.path.attempt(call);
+    const heard = attempt === undefined ? handler : observe(handler, attempt);
+    if (!replayable(options.body)) return this.sender.dispatch(options, heard);
     const retry = async (error: Error): Promise<boolean> => {
       if (!(await this.path.failover(call, error))) return false;
       this.send(call, handler);
       return true;
     };
-    return this.sender.dispatch(options, failover(handler, retry));
+    return this.sender.dispatch(options, failover(heard, retry));
   }
 
   override close(callback: () => void): void;

@@ -7,7 +7,8 @@ import { endedWith, finished } from './outcome.js';
  * Tells `admission` how a node:http call ended, exactly once: the response's end (with its
  * status), the response abandoned or the request aborted (the status if it had come, else
  * abandoned), or an error before a response (connection refused or reset, a timeout that
- * destroyed the request: failures).
+ * destroyed the request: failures). `admission` is the call's, or one attempt's for outlier
+ * detection (CallPath.attempt).
  *
  * @example
  * ```ts

@@ -1,4 +1,5 @@
 import { OpenSergoError, type Discovery, type OpenSergoOptions } from '@opensergo/core';
+import { OUTLIER_DEFAULTS, type OutlierOptions } from './routing/outlier.js';
 import { staticDiscovery, type InstanceOption } from './static-discovery.js';
 
 /**
@@ -21,6 +22,12 @@ export interface ClientOptions extends OpenSergoOptions {
    * `ERR_OPENSERGO_BLOCKED` error (with fetch, the `cause` of its `TypeError`).
    */
   readonly onBlock?: 'respond' | 'reject';
+  /**
+   * Ejection of instances that fail in a row (docs/routing.md); `false` turns it off. A call a
+   * rule refused never reached an instance and does not count.
+   * Default: on, with Envoy's numbers (5 failures, 30 s growing to 300 s, at most 10% of an app).
+   */
+  readonly outlierDetection?: OutlierOptions | false;
 }
 
 export interface ResolvedClientOptions {
@@ -28,6 +35,7 @@ export interface ResolvedClientOptions {
   readonly hosts: ReadonlyMap<string, string>;
   readonly unreachableMs: number;
   readonly onBlock: 'respond' | 'reject';
+  readonly outlierDetection: OutlierOptions | false;
 }
 
 function invalid(message: string): OpenSergoError {
@@ -52,5 +60,20 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   if (typeof unreachableMs !== 'number' || !(unreachableMs >= 0)) throw invalid('`unreachableMs` must be a number of milliseconds ≥ 0');
   const onBlock = options.onBlock ?? 'respond';
   if (onBlock !== 'respond' && onBlock !== 'reject') throw invalid(`\`onBlock\` must be "respond" or "reject", got ${JSON.stringify(onBlock)}`);
-  return { discovery, hosts, unreachableMs, onBlock };
+  return { discovery, hosts, unreachableMs, onBlock, outlierDetection: outlierOptions(options.outlierDetection) };
+}
+
+function outlierOptions(given: OutlierOptions | false | undefined): OutlierOptions | false {
+  if (given === undefined || given === false) return given ?? {};
+  if (typeof given !== 'object' || given === null) throw invalid('`outlierDetection` must be an object of outlier options, or false');
+  for (const [name, value] of Object.entries(given)) {
+    if (!(name in OUTLIER_DEFAULTS)) throw invalid(`\`outlierDetection.${name}\` is not an option (${Object.keys(OUTLIER_DEFAULTS).join(', ')})`);
+    if (value === undefined) continue;
+    const least = name === 'consecutiveFailures' ? 1 : 0;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < least || (name === 'consecutiveFailures' && !Number.isInteger(value))) {
+      throw invalid(`\`outlierDetection.${name}\` must be ${name === 'consecutiveFailures' ? 'a whole number ≥ 1' : 'a number ≥ 0'}`);
+    }
+    if (name === 'maxEjectionPercent' && value > 100) throw invalid('`outlierDetection.maxEjectionPercent` must be at most 100');
+  }
+  return given;
 }

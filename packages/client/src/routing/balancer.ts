@@ -9,8 +9,8 @@ export interface Balancer {
 }
 
 /**
- * Removes instances that should not be called now (refused a connection, or, later, outlier
- * ejection), before routing. Returns `instances` itself when it removes nothing; when it would
+ * Removes instances that should not be called now (refused a connection, or ejected as an
+ * outlier), before routing. Returns `instances` itself when it removes nothing; when it would
  * remove every instance, the caller keeps them all (the last ones are never removed).
  */
 export type InstanceFilter = (app: string, instances: readonly Instance[]) => readonly Instance[];
