@@ -7,4 +7,5 @@ export type { AgentOptions, OpenSergoHttpAgent } from './agent.js';
 export { staticDiscovery } from './static-discovery.js';
 export type { InstanceOption } from './static-discovery.js';
 export type { ClientOptions } from './options.js';
+export type { OutlierOptions } from './routing/outlier.js';
 export type { Discovery, Instance } from '@opensergo/core';
