@@ -161,7 +161,7 @@ describe('outlier instances through createDispatcher (fetch) and createAgent (ax
       for (const [name, call] of list) {
         c.answer = 'hang';
         // A bound on a hung call, not a speed check: c never answers, a answers at once.
-        const timed = (): Promise<number | 'failed'> => call('http://service/x', 2_000);
+        const timed = (): Promise<number | 'failed'> => call('http://service/x', 5_000);
         const first = [await timed(), await timed()];
         assert.deepEqual(first.sort(), [200, 'failed'], name);
         const start = hits();
