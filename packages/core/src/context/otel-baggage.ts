@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { BAGGAGE_KEY } from '../labels/traffic-labels.js';
+import { openTelemetryApi } from '../optional-peer.js';
 
 /** The few parts of `@opentelemetry/api` used here (an optional peer dependency). */
 interface OpenTelemetryApi {
@@ -12,20 +12,6 @@ interface OpenTelemetryApi {
 }
 interface Baggage {
   setEntry(key: string, entry: { value: string }): Baggage;
-}
-
-/** `null` once looked up and not installed. */
-let api: OpenTelemetryApi | null | undefined;
-
-function openTelemetry(): OpenTelemetryApi | null {
-  if (api === undefined) {
-    try {
-      api = createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
-    } catch {
-      api = null;
-    }
-  }
-  return api;
 }
 
 /**
@@ -41,7 +27,7 @@ function openTelemetry(): OpenTelemetryApi | null {
  * ```
  */
 export function withOpenTelemetryBaggage<T>(labels: readonly string[], fn: () => T): T {
-  const otel = openTelemetry();
+  const otel = openTelemetryApi<OpenTelemetryApi>();
   if (otel === null) return fn();
   const active = otel.context.active();
   const baggage = (otel.propagation.getBaggage(active) ?? otel.propagation.createBaggage()).setEntry(BAGGAGE_KEY, {

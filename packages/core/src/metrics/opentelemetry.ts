@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { Engine } from '../engine.js';
 import { OpenSergoError } from '../errors.js';
+import { openTelemetryApi } from '../optional-peer.js';
 import type { RuleMetrics } from './engine-metrics.js';
 import { DURATION_BUCKETS_MS, type OutcomeStats } from './rule-stats.js';
 
@@ -42,18 +42,6 @@ export interface OpenTelemetryOptions {
   readonly meterProvider?: MeterProviderLike;
 }
 
-let api: OpenTelemetryApi | null | undefined;
-function openTelemetryApi(): OpenTelemetryApi | null {
-  if (api === undefined) {
-    try {
-      api = createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
-    } catch {
-      api = null;
-    }
-  }
-  return api;
-}
-
 const targetAttributes = (r: { resource: string; rule: string }): Attributes => ({ 'opensergo.resource': r.resource, 'opensergo.rule': r.rule });
 const ruleAttributes = (r: RuleMetrics): Attributes => ({ ...targetAttributes(r), 'opensergo.strategy': r.strategy, 'opensergo.kind': r.kind });
 
@@ -78,7 +66,7 @@ const ruleAttributes = (r: RuleMetrics): Attributes => ({ ...targetAttributes(r)
 export function exportOpenTelemetryMetrics(engine: Engine, options: OpenTelemetryOptions = {}): () => void {
   let provider = options.meterProvider;
   if (provider === undefined) {
-    const otel = openTelemetryApi();
+    const otel = openTelemetryApi<OpenTelemetryApi>();
     if (!otel) {
       throw new OpenSergoError('ERR_OPENSERGO_OPTIONS_INVALID', 'OpenTelemetry metrics need `@opentelemetry/api` installed, or a `meterProvider`');
     }
@@ -169,7 +157,7 @@ export function attachOpenTelemetry(engine: Engine, option: boolean | OpenTeleme
     exportOpenTelemetryMetrics(engine, option);
     return;
   }
-  const otel = openTelemetryApi();
+  const otel = openTelemetryApi<OpenTelemetryApi>();
   if (!otel) {
     if (option === true) exportOpenTelemetryMetrics(engine); // throws, saying what is missing
     return;
