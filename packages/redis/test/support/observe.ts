@@ -42,24 +42,30 @@ export function recordAdmissions(redis: Redis | Cluster, key: string, windowUs =
   // The log is complete only if no two reads were a window apart (a starved test process).
   let lastUs: number | undefined;
   let longestGapUs = 0;
+  let previous = new Set<string>();
+  const read = async (): Promise<void> => {
+    const [flat, [sec, usec]] = await Promise.all([redis.zrange(key, 0, -1, 'WITHSCORES'), redis.time()]);
+    const nowUs = Number(sec) * 1e6 + Number(usec);
+    if (lastUs !== undefined) longestGapUs = Math.max(longestGapUs, nowUs - lastUs);
+    lastUs = nowUs;
+    const current = new Set<string>();
+    for (let i = 0; i < flat.length; i += 2) {
+      seen.set(flat[i]!, Number(flat[i + 1]));
+      current.add(flat[i]!);
+    }
+    for (const member of previous) {
+      if (!current.has(member) && nowUs < seen.get(member)! + windowUs - 20_000) handedBack.add(member);
+    }
+    previous = current;
+  };
+  // One more read after `stop()`: admissions of the last poll interval (after the read before
+  // the stop) are in the log only, and a loop that stopped at its sleep would miss them.
   const loop = (async () => {
-    let previous = new Set<string>();
     while (running) {
-      const [flat, [sec, usec]] = await Promise.all([redis.zrange(key, 0, -1, 'WITHSCORES'), redis.time()]);
-      const nowUs = Number(sec) * 1e6 + Number(usec);
-      if (lastUs !== undefined) longestGapUs = Math.max(longestGapUs, nowUs - lastUs);
-      lastUs = nowUs;
-      const current = new Set<string>();
-      for (let i = 0; i < flat.length; i += 2) {
-        seen.set(flat[i]!, Number(flat[i + 1]));
-        current.add(flat[i]!);
-      }
-      for (const member of previous) {
-        if (!current.has(member) && nowUs < seen.get(member)! + windowUs - 20_000) handedBack.add(member);
-      }
-      previous = current;
+      await read();
       await new Promise((r) => setTimeout(r, 100));
     }
+    await read();
   })();
   return {
     stop: async () => {
