@@ -7,14 +7,16 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKey } from '../src/keys.js';
 import { sharedRedisUrl, uniquePrefix } from './support/redis-server.js';
-import { busiestWindow, recordAdmissions } from './support/observe.js';
+import { busiestWindow, monitorCommands, recordAdmissions } from './support/observe.js';
 import { rule, rules, startApp, type AppProcess } from './support/processes.js';
 
 const url = await sharedRedisUrl();
 const apps: AppProcess[] = [];
 const connections: Redis[] = [];
+const monitors: { close(): void }[] = [];
 after(async () => {
   for (const connection of connections) connection.disconnect();
+  for (const monitor of monitors) monitor.close();
   agent.destroy();
   await Promise.all(apps.map((a) => a.signal('SIGKILL')));
 });
@@ -67,9 +69,7 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
     apps.push(...three);
     const keyOf = (client: string): string => redisKey(prefix, '_/multi-process-test', `_/ten/*:/foo?${client}`, 'rate');
     const redis = new Redis(url!);
-    // monitor() opens a connection of its own beside the one it is called on: close both.
-    const monitor = await redis.monitor();
-    connections.push(redis, monitor);
+    connections.push(redis);
     const calls = new Map<string, number>([
       ['a', 0],
       ['b', 0],
@@ -77,11 +77,12 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
     // Calls from the processes: scripts (EVALSHA, EVAL) and commands (a ZREM giving an
     // admission back); not the commands a script runs inside Redis (MONITOR shows those too),
     // nor this test's own polling.
-    monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => {
+    const monitor = await monitorCommands(url!, ({ args, source, database }) => {
       const command = args[0]!.toLowerCase();
       if (database === 'lua' || source === 'lua' || command === 'zrange') return;
       for (const [client] of calls) if (args.includes(keyOf(client))) calls.set(client, calls.get(client)! + 1);
     });
+    monitors.push(monitor);
     const logs = ['a', 'b'].map((client) => recordAdmissions(redis, keyOf(client)));
     const { statuses, seconds } = await hammer(
       three.map((a) => a.port),
@@ -91,6 +92,7 @@ describe('Global per-client limits on three processes sharing one Redis', { skip
     );
     const [a, b] = (await Promise.all(logs.map((log) => log.stop()))).map((seen) => [...seen.values()]);
     for (const connection of connections) connection.disconnect();
+    monitor.close();
 
     for (const [client, times] of [
       ['a', a!],

@@ -1,5 +1,6 @@
 // What the Redis tests look at: log lines, a condition coming true, the busiest window.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '@opensergo/core';
 
@@ -76,4 +77,69 @@ export function recordAdmissions(redis: Redis | Cluster, key: string, windowUs =
     },
     complete: () => longestGapUs < windowUs - 50_000,
   };
+}
+
+/** One command as MONITOR shows it: its arguments (the command first), the database and the caller (`lua` inside a script). */
+export interface MonitoredCommand {
+  readonly args: string[];
+  readonly database: string;
+  readonly source: string;
+}
+
+/**
+ * Feeds every command Redis at `url` runs to `onCommand`, over a raw MONITOR connection of its
+ * own. Not ioredis' `monitor()`: it sets its monitoring state a tick after MONITOR's `OK`, and
+ * the first commands arriving in the same packet as that `OK` throw an uncaught "Command queue
+ * state error" (seen on loaded runs).
+ */
+export async function monitorCommands(url: string, onCommand: (command: MonitoredCommand) => void): Promise<{ close(): void }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port || 6379), hostname);
+  let buffered = '';
+  let ready: (() => void) | undefined;
+  const ok = new Promise<void>((resolve, reject) => {
+    ready = resolve;
+    socket.once('error', reject);
+  });
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let end: number;
+    while ((end = buffered.indexOf('\r\n')) !== -1) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      if (line === '+OK') ready?.();
+      else if (line.startsWith('+')) {
+        const parsed = parseMonitorLine(line);
+        if (parsed) onCommand(parsed);
+      }
+    }
+  });
+  socket.on('error', () => {}); // closed under load or at the end: nothing more to feed
+  socket.write('MONITOR\r\n');
+  await ok;
+  return { close: () => void socket.destroy() };
+}
+
+/** `+1700000000.123456 [0 127.0.0.1:5555] "EVALSHA" "ab\"c"`: Redis quotes each argument with C-like escapes. */
+function parseMonitorLine(line: string): MonitoredCommand | undefined {
+  const open = line.indexOf('[');
+  const close = line.indexOf(']', open);
+  if (open === -1 || close === -1) return undefined;
+  const [database = '', source = ''] = line.slice(open + 1, close).split(' ');
+  const args: string[] = [];
+  const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', '"': '"', '\\': '\\' };
+  for (let i = close + 1; i < line.length; i++) {
+    if (line[i] !== '"') continue;
+    let arg = '';
+    for (i++; i < line.length && line[i] !== '"'; i++) {
+      if (line[i] !== '\\') arg += line[i];
+      else if (line[i + 1] === 'x') {
+        arg += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+        i += 3;
+      } else arg += ESCAPES[line[++i]!] ?? line[i];
+    }
+    args.push(arg);
+  }
+  return { args, database, source };
 }
