@@ -6,7 +6,14 @@ import { describe, it } from 'node:test';
 import express4 from 'express4';
 import express5 from 'express5';
 import { FakeClock, type OpenSergoOptions } from '@opensergo/core';
+import type { AddressInfo } from 'node:net';
+import Koa2 from 'koa2';
+import Koa3 from 'koa3';
+import fastify4 from 'fastify4';
+import fastify5 from 'fastify5';
 import { opensergo } from '@opensergo/express';
+import { opensergo as koaOpenSergo } from '@opensergo/koa';
+import { opensergo as fastifyOpenSergo } from '@opensergo/fastify';
 import { ADAPTERS, send, serve, withApp } from './harness.js';
 
 const FT = 'fault-tolerance.opensergo.io/v1alpha1';
@@ -48,6 +55,15 @@ for (const adapter of ADAPTERS) {
       });
     });
 
+    it('behind trustProxy: 1, a Forwarded header the client writes on every request is not read: one client', async () => {
+      await withApp(adapter, options(perClient('{ type: clientIp }'), { trustProxy: 1 }), routes, async ({ port }) => {
+        const replies: number[] = [];
+        // The proxy appends the client's real address to X-Forwarded-For; Forwarded is the client's.
+        for (let i = 0; i < 6; i++) replies.push((await send(port, '/api/items', { headers: { 'x-forwarded-for': '203.0.113.1', forwarded: `for=198.51.100.${i}` } })).status);
+        assert.deepEqual(replies, FIVE_THEN_REFUSED);
+      });
+    });
+
     it('without trustProxy, real source addresses 127.0.0.2 and 127.0.0.3 are two clients', async () => {
       await withApp(adapter, options(perClient('{ type: clientIp }')), routes, async ({ port }) => {
         assert.deepEqual(await statuses(port, 6, { localAddress: '127.0.0.2' }), FIVE_THEN_REFUSED);
@@ -67,11 +83,11 @@ for (const adapter of ADAPTERS) {
     });
 
     it('IPv6 clients in one /56 share a budget; ::ffff:1.2.3.4 and 1.2.3.4 are one client', async () => {
-      await withApp(adapter, options(perClient('{ type: clientIp }'), { trustProxy: 'loopback' }), routes, async ({ port }) => {
+      await withApp(adapter, options(perClient('{ type: clientIp }'), { trustProxy: 'loopback', forwardedHeader: 'forwarded' }), routes, async ({ port }) => {
         const from = (address: string) => ({ headers: { forwarded: `for="[${address}]:4711"` } });
         assert.deepEqual([...(await statuses(port, 3, from('2001:db8:0:1a0::1'))), ...(await statuses(port, 3, from('2001:db8:0:1ff:abcd::2')))], FIVE_THEN_REFUSED);
         assert.deepEqual(await statuses(port, 6, from('2001:db8:0:200::1')), FIVE_THEN_REFUSED, 'the next /56 is another client');
-        const v4 = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+        const v4 = (address: string) => ({ headers: { forwarded: address.includes(':') ? `for="[${address}]"` : `for=${address}` } });
         assert.deepEqual([...(await statuses(port, 3, v4('::ffff:1.2.3.4'))), ...(await statuses(port, 3, v4('1.2.3.4')))], FIVE_THEN_REFUSED);
       });
     });
@@ -91,27 +107,63 @@ for (const adapter of ADAPTERS) {
   });
 }
 
-describe("Express's own trust proxy setting", () => {
+describe("the framework's own proxy setting: per-client limits count the client req.ip / ctx.ip / request.ip names, unless trustProxy is given", () => {
+  /** Passed requests of two clients behind one proxy hop, six each. */
+  async function twoClients(port: number): Promise<number> {
+    const a = await statuses(port, 6, { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    const b = await statuses(port, 6, { headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.2' } });
+    return [...a, ...b].filter((s) => s === 200).length;
+  }
+  const cases = [{}, { trustProxy: false }] as const;
+  const expected = (extra: OpenSergoOptions): number => (extra.trustProxy === false ? 5 : 10);
+
   for (const [name, express] of [
     ['express4', express4],
     ['express5', express5],
   ] as const) {
-    it(`${name}: app.set('trust proxy', 1) is what per-client limits believe, unless trustProxy is given`, async () => {
-      for (const [extra, clients] of [
-        [{}, 2],
-        [{ trustProxy: false }, 1],
-      ] as const) {
+    it(`${name}: app.set('trust proxy', 1)`, async () => {
+      for (const extra of cases) {
         const app = express();
         app.set('trust proxy', 1);
         const governance = opensergo({ rules: perClient('{ type: clientIp }'), clock: new FakeClock(), logger: false, ...extra });
         app.use(governance);
         app.get('/api/items', (_req, res) => void res.send('ok'));
-        await serve(app, async (port) => {
-          const a = await statuses(port, 6, { headers: { 'x-forwarded-for': '203.0.113.1' } });
-          const b = await statuses(port, 6, { headers: { 'x-forwarded-for': '203.0.113.2' } });
-          const passed = [...a, ...b].filter((s) => s === 200).length;
-          assert.equal(passed, clients * 5, `${JSON.stringify(extra)}: ${clients} client(s)`);
-        }).finally(() => governance.engine.close());
+        await serve(app, async (port) => assert.equal(await twoClients(port), expected(extra), JSON.stringify(extra))).finally(() => governance.engine.close());
+      }
+    });
+  }
+
+  for (const [name, Koa] of [
+    ['koa2', Koa2 as unknown as typeof Koa3],
+    ['koa3', Koa3],
+  ] as const) {
+    it(`${name}: app.proxy = true with maxIpsCount 1`, async () => {
+      for (const extra of cases) {
+        const app = new Koa({ proxy: true, maxIpsCount: 1 });
+        const governance = koaOpenSergo({ rules: perClient('{ type: clientIp }'), clock: new FakeClock(), logger: false, ...extra });
+        app.use(governance);
+        app.use((ctx) => void (ctx.body = 'ok'));
+        await serve(app.callback(), async (port) => assert.equal(await twoClients(port), expected(extra), JSON.stringify(extra))).finally(() => governance.engine.close());
+      }
+    });
+  }
+
+  for (const [name, fastify] of [
+    ['fastify4', fastify4 as unknown as typeof fastify5],
+    ['fastify5', fastify5],
+  ] as const) {
+    it(`${name}: trustProxy: '127.0.0.1', for routes of an encapsulated plugin`, async () => {
+      for (const extra of cases) {
+        // A CIDR, not a hop count: Fastify 5.12 ignores forwarding headers under a hop count.
+        const app = fastify({ trustProxy: '127.0.0.1' });
+        await app.register(fastifyOpenSergo, { rules: perClient('{ type: clientIp }'), clock: new FakeClock(), logger: false, ...extra });
+        await app.register(async (child) => void child.get('/api/items', async () => 'ok'));
+        await app.listen({ port: 0, host: '127.0.0.1' });
+        try {
+          assert.equal(await twoClients((app.server.address() as AddressInfo).port), expected(extra), JSON.stringify(extra));
+        } finally {
+          await app.close();
+        }
       }
     });
   }

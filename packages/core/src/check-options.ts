@@ -66,6 +66,10 @@ const CHECKS: { readonly [K in keyof OpenSergoOptions]-?: Check } = {
       }
     },
   },
+  forwardedHeader: {
+    expected: "a header name, e.g. 'x-forwarded-for' (the default) or 'forwarded'",
+    test: (v) => typeof v === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v),
+  },
   ipv6Subnet: { expected: 'a prefix length from 1 to 128 (default 56)', test: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 128 },
   outcomeMetrics: { expected: '"tracked" or "all"', test: (v) => v === 'tracked' || v === 'all' },
   openTelemetry: {

@@ -142,7 +142,7 @@ export class Engine {
       routings: this.routings.byKey,
       trustIncomingLabels: options.trustIncomingLabels ?? true,
       dryRun: options.dryRun === true,
-      clientAddress: clientAddressReader(compileTrust(options.trustProxy), options.ipv6Subnet ?? 56, options.trustProxy !== undefined),
+      clientAddress: clientAddressReader(compileTrust(options.trustProxy), options.ipv6Subnet ?? 56, options.trustProxy !== undefined, (options.forwardedHeader ?? 'x-forwarded-for').toLowerCase()),
     });
     this.decider = new Decider(this.clock, this.logger, this.events, this.observed, options.rateLimitHeaders === true, options.outcomeMetrics === 'all');
     this.store = store;

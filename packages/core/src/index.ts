@@ -9,7 +9,7 @@ export type { ControlPlaneOptions, OpenSergoOptions } from './options.js';
 export { createFileSource } from './sources/file-source.js';
 export type { FileSourceOptions } from './sources/file-source.js';
 export { joinMount, requestView } from './request-view.js';
-export type { HeaderBag, RequestView } from './request-view.js';
+export type { ClientIpSource, HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
 export { answerWriteFailure } from './write-failure.js';
 export { currentContext, keepRequestContext, runInContext, runRequest } from './context/current-context.js';

@@ -84,13 +84,22 @@ export interface OpenSergoOptions {
    */
   readonly rateLimitHeaders?: boolean;
   /**
-   * Per-client limits by `clientIp` (docs/per-client.md): which proxies' `X-Forwarded-For` /
-   * `Forwarded` to believe, with Express's `trust proxy` semantics: `true`, a hop count (`1`: the
+   * Per-client limits by `clientIp` (docs/per-client.md): which proxies' `X-Forwarded-For` (or
+   * the header `forwardedHeader` names) to believe, with Express's `trust proxy` semantics: `true`, a hop count (`1`: the
    * socket's peer is your one load balancer), addresses/CIDRs (`'loopback, 10.0.0.0/8'` or a
-   * list), or `(address, hop) => boolean`. Default: none (the socket's address), except that on
-   * Express the app's own `trust proxy` setting is used when this option is not given.
+   * list), or `(address, hop) => boolean`. Default: none (the socket's address), except that the
+   * framework's own setting is used when this option is not given: Express's `trust proxy`,
+   * Koa's `app.proxy` (with `maxIpsCount`, `proxyIpHeader`), Fastify's `trustProxy`.
    */
   readonly trustProxy?: TrustProxyOption;
+  /**
+   * Per-client limits by `clientIp` behind trusted proxies: the one header whose hops the walk
+   * reads. Default `x-forwarded-for` (what Express's `req.ip`, Koa's `ctx.ip` and Fastify's
+   * `request.ip` read); `forwarded` reads RFC 7239 `for=`; another name reads a comma-separated
+   * list. The other headers are ignored, so a client cannot write its own hops into one your
+   * proxy passes on unchanged.
+   */
+  readonly forwardedHeader?: string;
   /**
    * Per-client limits by `clientIp`: IPv6 clients are counted per network of this prefix length,
    * since one client commonly holds a whole /64 or /56. Default 56; 128 counts each address.

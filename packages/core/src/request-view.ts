@@ -6,6 +6,14 @@ export interface PeerSocket {
   readonly remoteAddress?: string | undefined;
 }
 
+/**
+ * A framework's request object whose `ip` is the client's address as the framework's own proxy
+ * settings give it (Koa's `ctx` with `app.proxy`, a Fastify request under `trustProxy`).
+ */
+export interface ClientIpSource {
+  readonly ip: string;
+}
+
 /** Node-style headers: lower-case names, repeated headers as arrays. */
 export interface HeaderBag {
   readonly [name: string]: string | readonly string[] | undefined;
@@ -35,6 +43,12 @@ export interface RequestView {
    * has no `trustProxy` option.
    */
   readonly proxyTrust?: ProxyTrust | undefined;
+  /**
+   * Where the framework keeps the client's address by its own proxy settings (Koa's `app.proxy`,
+   * Fastify's `trustProxy`), read only when a rule counts by `clientIp` and the engine has no
+   * `trustProxy` option: per-client limits then count what `ctx.ip` / `request.ip` says.
+   */
+  readonly ipSource?: ClientIpSource | undefined;
 }
 
 class HttpRequestView implements RequestView {
@@ -48,6 +62,7 @@ class HttpRequestView implements RequestView {
     readonly socket: PeerSocket | undefined,
     readonly proxyTrust: ProxyTrust | undefined,
     readonly routing: PathRouting | undefined,
+    readonly ipSource: ClientIpSource | undefined,
   ) {}
 
   header(name: string): string | undefined {
@@ -95,7 +110,8 @@ function parseCookies(header: string | undefined): Map<string, string> {
 /**
  * Builds the engine's view of a Node HTTP request. `socket` (the request's `net.Socket`) gives
  * the client's address; `proxyTrust`, the framework's proxy trust, if it has one; `routing`,
- * how the framework's router reads paths (from `engine.followRouter`).
+ * how the framework's router reads paths (from `engine.followRouter`); `ipSource`, the
+ * framework's request whose `ip` is the client by the framework's own proxy settings.
  *
  * @example
  * ```ts
@@ -111,8 +127,9 @@ export function requestView(
   socket?: PeerSocket,
   proxyTrust?: ProxyTrust,
   routing?: PathRouting,
+  ipSource?: ClientIpSource,
 ): RequestView {
-  return new HttpRequestView(method, url, headers, socket, proxyTrust, routing);
+  return new HttpRequestView(method, url, headers, socket, proxyTrust, routing, ipSource);
 }
 
 /**

@@ -275,21 +275,49 @@ describe('client addresses', () => {
     assert.throws(() => compileTrust('10.0.0.0/33'), /"10\.0\.0\.0\/33" is not an IP address, a CIDR/);
   });
 
-  it('trustProxy: Forwarded is read when present (quoted, bracketed, with ports), else X-Forwarded-For, right to left', () => {
+  it('trustProxy: the walk reads X-Forwarded-For right to left, and no Forwarded header a client wrote', () => {
     const rules = perClientRate({ limitBy: { type: 'clientIp' } }, 1);
-    const blockedKey = (engine: Engine, headers: Record<string, string>, address = '10.0.0.1'): string | undefined => {
-      let key: string | undefined;
-      const listener = (event: { clientKey: string | undefined }): void => void (key = event.clientKey);
-      engine.events.on('request:blocked', listener);
-      decide(engine, headers, address);
-      decide(engine, headers, address);
-      engine.events.off('request:blocked', listener);
-      return key;
-    };
     const trusted = engineWith(rules, { trustProxy: '10.0.0.0/8' }).engine;
-    assert.equal(blockedKey(trusted, { forwarded: 'for=198.51.100.1;proto=https, for="[2001:db8::7]:4711";by=10.0.0.2', 'x-forwarded-for': '192.0.2.9' }), '2001:db8::/56');
+    // A proxy appending to X-Forwarded-For passes a client's own Forwarded on untouched.
+    assert.equal(blockedKey(trusted, { forwarded: 'for=198.51.100.1', 'x-forwarded-for': '192.0.2.9' }), '192.0.2.9', 'Forwarded is not read');
     assert.equal(blockedKey(trusted, { 'x-forwarded-for': '198.51.100.2, 10.1.1.1' }), '198.51.100.2', 'a trusted hop passes on to the next');
     assert.equal(blockedKey(trusted, { 'x-forwarded-for': '203.0.113.3:8080' }), '203.0.113.3', 'a port is dropped');
     assert.equal(blockedKey(trusted, { 'x-forwarded-for': '192.0.2.4' }, '198.51.100.9'), '198.51.100.9', 'an untrusted peer’s header is ignored');
   });
+
+  it("a framework's own reading of the client (ipSource) counts when trustProxy is not given, and trustProxy overrides it", () => {
+    const rules = perClientRate({ limitBy: { type: 'clientIp' } }, 1);
+    const keyOf = (engine: Engine, ip: string): string | undefined => {
+      let key: string | undefined;
+      const listener = (event: { clientKey: string | undefined }): void => void (key = event.clientKey);
+      engine.events.on('request:blocked', listener);
+      for (let i = 0; i < 2; i++) engine.enter(requestView('GET', '/api/items', {}, { remoteAddress: '10.0.0.1' }, undefined, undefined, { ip }));
+      engine.events.off('request:blocked', listener);
+      return key;
+    };
+    assert.equal(keyOf(engineWith(rules).engine, '203.0.113.77'), '203.0.113.77');
+    assert.equal(keyOf(engineWith(rules).engine, '::ffff:203.0.113.78'), '203.0.113.78', 'grouped as every address is');
+    assert.equal(keyOf(engineWith(rules, { trustProxy: false }).engine, '203.0.113.79'), '10.0.0.1');
+  });
+
+  it('forwardedHeader: forwarded reads RFC 7239 for= (quoted, bracketed, with ports) and no X-Forwarded-For; another name reads its list', () => {
+    const rules = perClientRate({ limitBy: { type: 'clientIp' } }, 1);
+    const rfc = engineWith(rules, { trustProxy: '10.0.0.0/8', forwardedHeader: 'Forwarded' }).engine;
+    assert.equal(blockedKey(rfc, { forwarded: 'for=198.51.100.1;proto=https, for="[2001:db8::7]:4711";by=10.0.0.2', 'x-forwarded-for': '192.0.2.9' }), '2001:db8::/56');
+    assert.equal(blockedKey(rfc, { 'x-forwarded-for': '192.0.2.8' }), '10.0.0.1', 'X-Forwarded-For is not read');
+    const custom = engineWith(rules, { trustProxy: 1, forwardedHeader: 'x-client-chain' }).engine;
+    assert.equal(blockedKey(custom, { 'x-client-chain': '203.0.113.50, 198.51.100.60', 'x-forwarded-for': '192.0.2.7' }), '198.51.100.60');
+    assert.throws(() => engineWith(rules, { forwardedHeader: 'x forwarded' as string }), /ERR_OPENSERGO_OPTIONS|forwardedHeader/);
+  });
 });
+
+/** The client key of the request refused when the same request is sent twice under a limit of 1. */
+function blockedKey(engine: Engine, headers: Record<string, string>, address = '10.0.0.1'): string | undefined {
+  let key: string | undefined;
+  const listener = (event: { clientKey: string | undefined }): void => void (key = event.clientKey);
+  engine.events.on('request:blocked', listener);
+  decide(engine, headers, address);
+  decide(engine, headers, address);
+  engine.events.off('request:blocked', listener);
+  return key;
+}

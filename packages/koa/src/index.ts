@@ -25,6 +25,10 @@ export interface KoaContext {
   readonly mountPath?: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The client's address, by the app's proxy settings (`app.proxy`, `proxyIpHeader`, `maxIpsCount`). */
+  readonly ip: string;
+  /** The app: its `proxy` setting says whether `ip` comes from a forwarding header. */
+  readonly app: { readonly proxy?: boolean };
   /** Any state type: `new Koa<MyState>()` apps take the middleware too. */
   state: object;
   status: number;
@@ -121,7 +125,9 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
     const marked = ctx as unknown as Record<symbol, boolean>;
     if (marked[passed] === true) return next();
     marked[passed] = true;
-    const decision = engine.enter(requestView(ctx.method, routedUrl(ctx), ctx.req.headers, ctx.req.socket, undefined, routing));
+    // Behind `app.proxy`, per-client limits count the client `ctx.ip` names (unless `trustProxy` is given).
+    const ipSource = ctx.app.proxy === true ? ctx : undefined;
+    const decision = engine.enter(requestView(ctx.method, routedUrl(ctx), ctx.req.headers, ctx.req.socket, undefined, routing, ipSource));
     if (decision instanceof Promise) return decision.then((d) => apply(d, ctx, next, engine));
     return apply(decision, ctx, next, engine);
   };

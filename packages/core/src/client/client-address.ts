@@ -72,22 +72,23 @@ function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
 
 /**
  * The addresses a request passed through, nearest first: the socket's peer, then the hops of
- * `Forwarded` (RFC 7239 `for=`) when the request has one, else of `X-Forwarded-For`, right to left.
+ * one header, right to left: `X-Forwarded-For` by default (what Express's `req.ip`, Koa's
+ * `ctx.ip` and Fastify's `request.ip` read), `Forwarded` (RFC 7239 `for=`) when told, or another
+ * comma-separated list. Only that header: a proxy appends to the one it writes and passes the
+ * others on as the client sent them, so reading a second header would let a client choose its hops.
  */
-function forwardedHops(view: RequestView): string[] {
-  const forwarded = view.header('forwarded');
-  if (forwarded !== undefined) {
-    const hops: string[] = [];
-    for (const element of forwarded.split(',')) {
-      for (const pair of element.split(';')) {
-        const eq = pair.indexOf('=');
-        if (eq !== -1 && pair.slice(0, eq).trim().toLowerCase() === 'for') hops.push(pair.slice(eq + 1).trim().replace(/^"|"$/g, ''));
-      }
+function forwardedHops(view: RequestView, header: string): string[] {
+  const value = view.header(header);
+  if (value === undefined) return [];
+  if (header !== 'forwarded') return value.split(',').map((hop) => hop.trim()).reverse();
+  const hops: string[] = [];
+  for (const element of value.split(',')) {
+    for (const pair of element.split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq !== -1 && pair.slice(0, eq).trim().toLowerCase() === 'for') hops.push(pair.slice(eq + 1).trim().replace(/^"|"$/g, ''));
     }
-    return hops.reverse();
   }
-  const xff = view.header('x-forwarded-for');
-  return xff === undefined ? [] : xff.split(',').map((hop) => hop.trim()).reverse();
+  return hops.reverse();
 }
 
 /** Drops a port (`1.2.3.4:80`, `[::1]:80`) and IPv6 brackets, as proxies write them in `Forwarded`. */
@@ -140,22 +141,24 @@ export interface ClientAddress {
 
 /**
  * The client address reader of an engine: the socket's peer, or, for each trusted hop, the
- * address that hop says it forwarded for (Express's `trust proxy` walk, applied to `Forwarded`
- * or else `X-Forwarded-For`); then grouped by {@link clientKey}. A view may bring its own
- * trust (Express's `trust proxy` setting), used when the engine was given none.
+ * address that hop says it forwarded for (Express's `trust proxy` walk over `header`, lower
+ * case); then grouped by {@link clientKey}. When the engine was given no trust of its own, a
+ * view may bring the framework's: Express's `trust proxy` setting (`proxyTrust`), or the
+ * framework's own reading of the client (`ipSource`: Koa's `app.proxy`, Fastify's `trustProxy`).
  *
  * @example
  * ```ts
- * const reader = clientAddressReader(compileTrust(1), 56, false);
+ * const reader = clientAddressReader(compileTrust(1), 56, false, 'x-forwarded-for');
  * reader.read(requestView('GET', '/', { 'x-forwarded-for': '203.0.113.9' }, { remoteAddress: '10.0.0.1' })); // '203.0.113.9'
  * ```
  */
-export function clientAddressReader(trust: ProxyTrust, prefix: number, explicit: boolean): ClientAddress {
+export function clientAddressReader(trust: ProxyTrust, prefix: number, explicit: boolean, header: string): ClientAddress {
   const read = (view: RequestView): string => {
+    if (!explicit && view.ipSource !== undefined) return clientKey(view.ipSource.ip ?? '', prefix);
     const peer = view.socket?.remoteAddress ?? '';
     const believe = explicit ? trust : (view.proxyTrust ?? trust);
     if (believe === NOBODY || !believe(peer, 0)) return clientKey(peer, prefix);
-    const hops = forwardedHops(view);
+    const hops = forwardedHops(view, header);
     let client = peer;
     for (let i = 0; i < hops.length; i++) {
       client = host(hops[i]!);

@@ -51,7 +51,7 @@ export function testContext(options: { intervalMs?: number; target?: string } = 
     key: 'test',
     target: options.target ?? '/t',
     metrics,
-    clientAddress: clientAddressReader(compileTrust(undefined), 56, false),
+    clientAddress: clientAddressReader(compileTrust(undefined), 56, false, 'x-forwarded-for'),
     values,
     running,
     seen,
