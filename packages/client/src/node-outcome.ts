@@ -8,7 +8,8 @@ import { endedWith, finished } from './outcome.js';
  * status), the response abandoned or the request aborted (the status if it had come, else
  * abandoned), or an error before a response (connection refused or reset, a timeout that
  * destroyed the request: failures). `admission` is the call's, or one attempt's for outlier
- * detection (CallPath.attempt).
+ * detection (CallPath.attempt). A request error that only these listeners hear is thrown on,
+ * as Node throws an `error` event nobody listens to.
  *
  * @example
  * ```ts
@@ -23,7 +24,12 @@ export function followCall(request: ClientRequest, admission: Entry): void {
     response.once('error', (error) => admission.exit(endedWith(status, error)));
     response.once('close', () => admission.exit(endedWith(status, { name: 'AbortError' })));
   });
-  request.once('error', (error) => admission.exit(endedWith(status, error)));
+  request.once('error', (error) => {
+    admission.exit(endedWith(status, error));
+    // Listening must not swallow it: a request nobody else listens to throws its error, as it
+    // would have without us. (A response's error is emitted only to listeners; it needs nothing.)
+    if (request.listenerCount('error') === 0) throw error;
+  });
   request.once('close', () => admission.exit(endedWith(status, { name: 'AbortError' })));
 }
 
