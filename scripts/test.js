@@ -35,7 +35,10 @@ if (selected.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=opensergo-source', '--import', 'tsx', '--test', '--test-concurrency=2', ...selected.sort()],
+  // --test-timeout bounds each test and each file: a file whose process never exits (a handle
+  // left open after a failure) fails after 10 minutes instead of holding the run until CI's
+  // limit. The slowest file takes about 2 minutes on a loaded 2-core machine.
+  ['--conditions=opensergo-source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...selected.sort()],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
