@@ -49,7 +49,7 @@ for (const adapter of ADAPTERS) {
       await assert.rejects(
         adapter.start({ rules: BROKEN, logger: false }, []),
         (error: unknown) => {
-          assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'));
+          assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')");
           assert.equal(error.problems.length, 3, error.message);
           assert.match(error.message, /inline:3:\d+ .*RateLimitStrategyy/);
           assert.match(error.message, /inline:13:\d+ .*threshold/);

@@ -53,7 +53,7 @@ describe('opensergo validate', () => {
     try {
       createEngine({ rulesFile: join(dir, 'broken.yaml'), logger: false, watch: false });
     } catch (error) {
-      assert.ok(isOpenSergoError(error));
+      assert.ok(isOpenSergoError(error), 'isOpenSergoError(error)');
       expected = error.message.replaceAll(join(dir, 'broken.yaml'), 'broken.yaml');
     }
     assert.equal(run.stderr.trim(), expected);

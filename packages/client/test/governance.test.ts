@@ -128,7 +128,7 @@ for (const make of CLIENTS) {
       assert.equal(replies.filter((r) => r.status === 200).length, 5);
       const refused = replies.filter((r) => r.status === 429);
       assert.equal(refused.length, 15);
-      assert.ok(refused.every((r) => r.headers['retry-after'] !== undefined));
+      assert.ok(refused.every((r) => r.headers['retry-after'] !== undefined), "refused.every((r) => r.headers['retry-after'] !== undefined)");
     });
 
     it("the callee's 5xx and refused connections are failures for an ErrorRequestRatio breaker", async () => {

@@ -120,7 +120,7 @@ test('a garbled push (bad bytes, unknown type URL) is NACKed with a reason and t
   assert.equal(sink.updates.length, 1);
   assert.deepEqual(names(sink.accepted), ['good']);
   assert.equal(sink.errors.length, 2);
-  assert.ok(sink.errors.every((e) => isOpenSergoError(e, 'ERR_OPENSERGO_CONTROL_PLANE')));
+  assert.ok(sink.errors.every((e) => isOpenSergoError(e, 'ERR_OPENSERGO_CONTROL_PLANE')), "sink.errors.every((e) => isOpenSergoError(e, 'ERR_OPENSERGO_CONTROL_PLANE'))");
 });
 
 test('a push the sink rejects is NACKed and that kind\'s previous documents are restored', async (t) => {
@@ -180,7 +180,7 @@ test('the answer to a subscription: success is silent, an error status is logged
   // What the reference control plane does when rules exist at subscription time: a push carrying our request id.
   server.push({ kind: RULE, data: [rule], responseId: requestId });
   await sink.waitFor('update', 1);
-  assert.ok(logs.some((line) => line.startsWith('error') && line.includes('4002: Request is invalid') && line.includes(RULE)));
+  assert.ok(logs.some((line) => line.startsWith('error') && line.includes('4002: Request is invalid') && line.includes(RULE)), "logs.some((line) => line.startsWith('error') && line.includes('4002: Request is invalid') && line...");
   assert.equal(logs.filter((line) => line.includes('answered the subscription') && line.includes('status 1')).length, 0);
 });
 
@@ -277,7 +277,7 @@ test('invalid options are all reported at once', () => {
   assert.throws(
     () => createControlPlaneSource({ endpoint: 'http://x', namespace: '', app: 'a', kinds: ['RateLimitStrategy'], keepalive: { timeMs: 0, timeoutMs: -1 } }),
     (err: unknown) => {
-      assert.ok(isOpenSergoError(err, 'ERR_OPENSERGO_OPTIONS_INVALID'));
+      assert.ok(isOpenSergoError(err, 'ERR_OPENSERGO_OPTIONS_INVALID'), "isOpenSergoError(err, 'ERR_OPENSERGO_OPTIONS_INVALID')");
       assert.match(err.message, /endpoint: expected "host:port"/);
       assert.match(err.message, /namespace: expected a non-empty string/);
       assert.match(err.message, /kinds: "RateLimitStrategy" is not one of/);

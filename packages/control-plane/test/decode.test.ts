@@ -112,7 +112,7 @@ test('FaultToleranceRule: refs keep their kind only when given; the name is made
       action: { name: 'fb', kind: 'HttpRequestFallbackAction' },
     }),
   ]);
-  assert.ok(result.ok);
+  assert.ok(result.ok, 'result.ok');
   assert.deepEqual(result.values, [
     {
       apiVersion: FT,

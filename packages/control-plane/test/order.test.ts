@@ -106,7 +106,7 @@ test('a rule whose strategy never arrives: the others are enforced, it is pendin
   // Pushes of other kinds recompile the union; the rule still waits, and is not reported again.
   plane.apply(THROTTLING, 'unrelated', ftAny('ThrottlingStrategy', { name: 'unrelated', minIntervalMillisOfRequests: 10, queueTimeoutMillis: 100 }));
   const answers = await plane.waitForAnswers(5);
-  assert.ok(answers.every((a) => a['responseAck'] === 'ACK'));
+  assert.ok(answers.every((a) => a['responseAck'] === 'ACK'), "answers.every((a) => a['responseAck'] === 'ACK')");
 
   const [pending, ...others] = client.engine.status().rules.pending;
   assert.equal(others.length, 0);
@@ -138,8 +138,8 @@ test('engine.status() shows each kind\'s version and time; a garbled push and an
   const expected = { FaultToleranceRule: '1', RateLimitStrategy: '2', ThrottlingStrategy: undefined, ConcurrencyLimitStrategy: '1', CircuitBreakerStrategy: undefined };
   assert.deepEqual(versions(), expected);
   const kinds = source().kinds!;
-  assert.ok(Object.values(kinds).every((k) => (k.version === undefined) === (k.updatedAt === undefined)));
-  assert.ok(Date.parse(kinds[RATE_LIMIT]!.updatedAt!) >= Date.parse(kinds[RULE]!.updatedAt!));
+  assert.ok(Object.values(kinds).every((k) => (k.version === undefined) === (k.updatedAt === undefined)), 'Object.values(kinds).every((k) => (k.version === undefined) === (k.updatedAt === undefined))');
+  assert.ok(Date.parse(kinds[RATE_LIMIT]!.updatedAt!) >= Date.parse(kinds[RULE]!.updatedAt!), 'Date.parse(kinds[RATE_LIMIT]!.updatedAt!) >= Date.parse(kinds[RULE]!.updatedAt!)');
 
   // A push whose bytes do not decode: NACK 4001.
   const garbledBytes = { type_url: rateLimit('x', 1, 1).data.type_url, value: Buffer.from([0xff, 0xff]) };

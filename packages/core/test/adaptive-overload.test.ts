@@ -82,7 +82,7 @@ describe('AdaptiveOverloadProtectionStrategy', () => {
     assert.equal(guard.inFlight, 4, 'not over the threshold: everything passes');
     c.values.EventLoopDelay = 500;
     c.clock.advance(500 - (c.clock.now() % 500));
-    assert.ok(guard.shedding);
+    assert.ok(guard.shedding, 'guard.shedding');
     shed(guard, c);
     const at = c.clock.now();
     held.pop()!.exit(finished(), at - 30, at);

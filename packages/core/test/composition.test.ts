@@ -163,7 +163,7 @@ describe('strategies composed', () => {
     const engine = createEngine({ rules: yaml, clock, logger: false });
     pass(engine, '/x');
     const waiting = engine.enter(requestView('GET', '/x', {}));
-    assert.ok(waiting instanceof Promise);
+    assert.ok(waiting instanceof Promise, 'waiting instanceof Promise');
     assert.equal(block(engine, '/x').kind, 'ConcurrencyLimitStrategy');
     clock.advance(100);
     assert.equal((await waiting).type, 'pass');
@@ -185,7 +185,7 @@ describe('strategies composed', () => {
     pass(engine, '/x'); // the probe, never finishing
     assert.equal(decide(engine, '/q').type, 'pass');
     const queued = engine.enter(requestView('GET', '/q', {}));
-    assert.ok(queued instanceof Promise);
+    assert.ok(queued instanceof Promise, 'queued instanceof Promise');
     assert.equal(clock.pendingTimers, 3, 'sampler, probe timeout, throttling queue');
     await engine.close();
     assert.equal(clock.pendingTimers, 0);

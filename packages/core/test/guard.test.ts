@@ -57,7 +57,7 @@ describe('guard(resource, fn)', () => {
     const refused = results.filter((r) => r.error !== undefined);
     assert.equal(refused.length, 15);
     const error = refused[0]!.error;
-    assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_BLOCKED'));
+    assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_BLOCKED'), "isOpenSergoError(error, 'ERR_OPENSERGO_BLOCKED')");
     assert.equal(error.kind, 'RateLimitStrategy');
     assert.equal(error.rule, 'FaultToleranceRule/api');
     assert.equal(error.resource, 'vendor:geocode');
@@ -179,7 +179,7 @@ describe('guard(resource, fn)', () => {
       }),
     );
     assert.deepEqual(seen, ['gray']);
-    assert.ok(typeof refusal !== 'string');
+    assert.ok(typeof refusal !== 'string', "typeof refusal !== 'string'");
     assert.deepEqual(refusal.context.trafficLabels, ['gray']);
     assert.equal(refusal.context.resource, 'db:orders');
   });

@@ -15,7 +15,7 @@ function engineWithLog(): { engine: Engine; clock: FakeClock; warnings: string[]
 
 function labelsOf(engine: Engine, headers: Record<string, string>): readonly string[] {
   const decision = engine.enter(requestView('GET', '/x', headers));
-  assert.ok(!(decision instanceof Promise));
+  assert.ok(!(decision instanceof Promise), '!(decision instanceof Promise)');
   return decision.context.trafficLabels;
 }
 
@@ -47,7 +47,7 @@ describe('incoming labels', () => {
     const labels = labelsOf(engine, { 'x-opensergo-traffic': many.join(',') });
     assert.deepEqual(labels, many.slice(0, 8));
     const out = propagationHeaders(labels);
-    assert.ok(out['x-opensergo-traffic']!.length <= 8 * 65);
+    assert.ok(out['x-opensergo-traffic']!.length <= 8 * 65, "out['x-opensergo-traffic']!.length <= 8 * 65");
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /from the x-opensergo-traffic header: "l8-z+" came after 8 labels, the most a request carries/);
     await engine.close();
@@ -70,8 +70,8 @@ describe('incoming labels', () => {
   });
 
   it('isLabelToken is the one predicate (exported for the outgoing-call side)', () => {
-    assert.ok(isLabelToken('gray'));
-    assert.ok(isLabelToken('v1.2_canary-3'));
+    assert.ok(isLabelToken('gray'), "isLabelToken('gray')");
+    assert.ok(isLabelToken('v1.2_canary-3'), "isLabelToken('v1.2_canary-3')");
     for (const bad of ['', 'a b', 'a,b', 'a;b', 'a=b', 'a"b', 'a\\b', 'é', 'x'.repeat(65), 'a\tb']) assert.ok(!isLabelToken(bad), bad);
   });
 });

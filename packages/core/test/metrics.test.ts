@@ -61,7 +61,7 @@ describe('engine.metrics()', () => {
     withEngine({ rules: rules() }, (engine, clock) => {
       for (let i = 0; i < 2; i++) {
         const d = engine.enter(get(`/api/${i}`));
-        assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry);
+        assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry, "!(d instanceof Promise) && d.type === 'pass' && d.entry");
         clock.advance(30);
         d.entry.exit({ type: 'finished', statusCode: 500 });
       }
@@ -79,7 +79,7 @@ describe('engine.metrics()', () => {
       assert.equal(buckets[3], 50);
       assert.equal(breaker.duration.cumulative.at(-1), 2);
       const refused = engine.enter(get('/api/3'));
-      assert.ok(!(refused instanceof Promise) && refused.type === 'block');
+      assert.ok(!(refused instanceof Promise) && refused.type === 'block', "!(refused instanceof Promise) && refused.type === 'block'");
       assert.equal(row(engine, 'api-rule', 'CircuitBreakerStrategy').blocked, 1);
       assert.equal(row(engine, 'api-rule', 'RateLimitStrategy').blocked, 0, 'the breaker refused first; the rate limit never saw it');
     }));
@@ -87,7 +87,7 @@ describe('engine.metrics()', () => {
   it('counts requests in flight until they end', () =>
     withEngine({ rules: rules() }, (engine) => {
       const d = engine.enter(get('/api/1'));
-      assert.ok(!(d instanceof Promise) && d.type === 'pass');
+      assert.ok(!(d instanceof Promise) && d.type === 'pass', "!(d instanceof Promise) && d.type === 'pass'");
       assert.equal(row(engine, 'api-rule', 'RateLimitStrategy').inFlight, 1);
       d.entry?.exit({ type: 'abandoned' });
       const after = row(engine, 'api-rule', 'RateLimitStrategy');
@@ -99,7 +99,7 @@ describe('engine.metrics()', () => {
     withEngine({ rules: rules() }, async (engine, clock) => {
       engine.enter(get('/paced'));
       const waiting = [engine.enter(get('/paced')), engine.enter(get('/paced'))];
-      assert.ok(waiting.every((d) => d instanceof Promise));
+      assert.ok(waiting.every((d) => d instanceof Promise), 'waiting.every((d) => d instanceof Promise)');
       assert.equal(row(engine, 'paced-rule', 'ThrottlingStrategy').queued, 2);
       clock.advance(200);
       await Promise.all(waiting);
@@ -111,12 +111,12 @@ describe('engine.metrics()', () => {
     const limitOnly = rules().replace('[{ name: five }, { name: errors }]', '[{ name: five }]');
     await withEngine({ rules: limitOnly }, (engine) => {
       const d = engine.enter(get('/api/1'));
-      assert.ok(!(d instanceof Promise) && d.type === 'pass');
+      assert.ok(!(d instanceof Promise) && d.type === 'pass', "!(d instanceof Promise) && d.type === 'pass'");
       assert.equal(d.entry, undefined, 'a rate limit alone needs no outcome');
     });
     await withEngine({ rules: limitOnly, outcomeMetrics: 'all' }, (engine, clock) => {
       const d = engine.enter(get('/api/1'));
-      assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry);
+      assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry, "!(d instanceof Promise) && d.type === 'pass' && d.entry");
       clock.advance(7);
       d.entry.exit({ type: 'failed', error: new Error('x') });
       const r = row(engine, 'api-rule', 'RateLimitStrategy');
@@ -197,7 +197,7 @@ describe('dry run', () => {
       const would: string[] = [];
       engine.events.on('request:would-block', (e) => would.push(`${e.rule}/${e.kind}`));
       const decisions = Array.from({ length: 8 }, () => engine.enter(get('/api/1')));
-      assert.ok(decisions.every((d) => !(d instanceof Promise) && d.type === 'pass'));
+      assert.ok(decisions.every((d) => !(d instanceof Promise) && d.type === 'pass'), "decisions.every((d) => !(d instanceof Promise) && d.type === 'pass')");
       assert.deepEqual(would, ['api-rule/RateLimitStrategy', 'api-rule/RateLimitStrategy', 'api-rule/RateLimitStrategy']);
       assert.equal(row(engine, 'api-rule', 'RateLimitStrategy').wouldBlock, 3);
     }));
@@ -207,13 +207,13 @@ describe('dry run', () => {
       // Open the (dry-run) breaker, then keep sending: the rate limit still counts what it admits.
       for (let i = 0; i < 2; i++) {
         const d = engine.enter(get('/api/1'));
-        assert.ok(!(d instanceof Promise) && d.type === 'pass');
+        assert.ok(!(d instanceof Promise) && d.type === 'pass', "!(d instanceof Promise) && d.type === 'pass'");
         d.entry?.exit({ type: 'finished', statusCode: 500 });
       }
       clock.advance(1);
       for (let i = 0; i < 5; i++) {
         const d = engine.enter(get('/api/1'));
-        assert.ok(!(d instanceof Promise) && d.type === 'pass');
+        assert.ok(!(d instanceof Promise) && d.type === 'pass', "!(d instanceof Promise) && d.type === 'pass'");
         d.entry?.exit({ type: 'finished', statusCode: 200 });
       }
       const breaker = row(engine, 'api-rule', 'CircuitBreakerStrategy');
@@ -228,7 +228,7 @@ describe('dry run', () => {
       createEngine({ logger: false, rules: rules({ dryRun: '  annotations: { opensergo.io/dry-run: "yes" }' }) });
       assert.fail('expected an error');
     } catch (error) {
-      assert.ok(isOpenSergoError(error));
+      assert.ok(isOpenSergoError(error), 'isOpenSergoError(error)');
       assert.match(error.message, /inline:21:40 FaultToleranceRule\/api-rule metadata\.annotations\["opensergo\.io\/dry-run"\]: expected "true" or "false", got "yes"/);
     }
   });

@@ -86,7 +86,7 @@ describe('ResourceIndex', () => {
 describe('parseResourcePattern', () => {
   it('reads methods, params and rest', () => {
     const p = parseResourcePattern('get:/Users/{id}/:tab/**');
-    assert.ok(typeof p !== 'string');
+    assert.ok(typeof p !== 'string', "typeof p !== 'string'");
     assert.equal(p.method, 'GET');
     assert.equal(p.path, '/users/{id}/:tab/**');
     assert.deepEqual(p.segments.map((s) => s.type), ['literal', 'param', 'param']);

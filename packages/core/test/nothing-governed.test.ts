@@ -130,7 +130,7 @@ describe('a Kubernetes ConfigMap manifest as the rules file', () => {
     const file = join(files.dir(), 'cm.yaml');
     writeFileSync(file, configMap('ten'));
     assert.throws(() => createEngine({ rulesFile: file, logger: false, watch: false }), (error: unknown) => {
-      assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'));
+      assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')");
       // the data value starts on line 9; its threshold is on its 8th line, at column 14, indented 4
       assert.deepEqual(
         error.problems.map((p) => [p.line, p.column, p.field]),

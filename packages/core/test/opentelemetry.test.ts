@@ -73,7 +73,7 @@ describe('OpenTelemetry metrics', () => {
         | undefined;
       assert.equal(got.get('opensergo.request.duration')?.length, 1, 'one histogram per (target, rule), whatever its strategies');
       assert.equal(duration?.count, 10);
-      assert.ok(Math.abs((duration?.sum ?? 0) - 0.3) < 1e-9);
+      assert.ok(Math.abs((duration?.sum ?? 0) - 0.3) < 1e-9, 'Math.abs((duration?.sum ?? 0) - 0.3) < 1e-9');
       assert.equal(point(got.get('opensergo.rules'), { 'opensergo.rule.type': 'fault_tolerance' })?.value, 1);
     } finally {
       await engine.close();

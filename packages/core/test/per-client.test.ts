@@ -31,7 +31,7 @@ function engineWith(rules: readonly unknown[], options: OpenSergoOptions = {}): 
 
 function decide(engine: Engine, headers: Record<string, string> = {}, address = '127.0.0.1', path = '/api/items'): Decision {
   const decision = engine.enter(requestView('GET', path, headers, { remoteAddress: address }));
-  assert.ok(!(decision instanceof Promise));
+  assert.ok(!(decision instanceof Promise), '!(decision instanceof Promise)');
   return decision;
 }
 
@@ -59,7 +59,7 @@ describe('limitBy: clientIp', () => {
     assert.equal(passes(engine, 5, {}, '10.0.0.2'), 5); // at 40 s
     const a = decide(engine, {}, '10.0.0.1');
     const b = decide(engine, {}, '10.0.0.2');
-    assert.ok(a.type === 'block' && b.type === 'block');
+    assert.ok(a.type === 'block' && b.type === 'block', "a.type === 'block' && b.type === 'block'");
     assert.equal(a.response.headers['retry-after'], '20');
     assert.equal(b.response.headers['retry-after'], '60');
     assert.deepEqual(blocked, ['10.0.0.1', '10.0.0.2']);
@@ -216,7 +216,7 @@ describe('RateLimit header fields (rateLimitHeaders) with limitBy', () => {
     assert.match(fields(a3)['ratelimit']!, /;r=0;/);
     assert.equal(pk(a1), pk(a3));
     assert.notEqual(pk(a1), pk(b1));
-    assert.ok(!JSON.stringify(fields(a1)).includes('secret'));
+    assert.ok(!JSON.stringify(fields(a1)).includes('secret'), "!JSON.stringify(fields(a1)).includes('secret')");
   });
 });
 
@@ -230,7 +230,7 @@ describe('limitBy rules are checked at load', () => {
     try {
       compileRules(documentsFromValues([strategyDoc(kind, 's', { ...base[kind], ...spec })], 'inline'), { app: undefined, namespace: undefined });
     } catch (error) {
-      assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'));
+      assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')");
       return error.problems.map((p) => `${p.field}: ${p.message}`);
     }
     return [];

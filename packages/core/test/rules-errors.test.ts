@@ -80,7 +80,7 @@ describe('the encoding of a rules file', () => {
   it('createEngine reports it as ERR_OPENSERGO_RULES_INVALID too', () => {
     const path = fileWith('engine.yaml', Buffer.from([0x6b, 0x3a, 0x20, 0xc3, 0x28, 0x0a]));
     assert.throws(() => createEngine({ rulesFile: path, logger: false, watch: false }), (error: unknown) => {
-      assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'));
+      assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')");
       assert.match(error.message, /engine\.yaml:1:4 file encoding: not valid UTF-8 \(bytes C3 28 0A\)/);
       return true;
     });

@@ -22,7 +22,7 @@ describe('the launch post (seeds/opensergo-v1alpha1-blog.md) loads as written', 
     assert.equal(rule.strategies.length, 1);
     const strategy = rule.strategies[0]!;
     assert.equal(strategy.kind, 'RateLimitStrategy');
-    assert.ok(strategy.kind === 'RateLimitStrategy');
+    assert.ok(strategy.kind === 'RateLimitStrategy', "strategy.kind === 'RateLimitStrategy'");
     assert.equal(strategy.limitMode, 'Global');
     assert.equal(strategy.threshold, 10);
     assert.equal(strategy.statDurationMs, 1000);
@@ -70,7 +70,7 @@ describe('a file with several mistakes', () => {
     } catch (e) {
       error = e;
     }
-    assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'));
+    assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')");
     const found = error.problems.map((p) => [p.line, p.resource, p.field]);
     assert.deepEqual(found, [
       [2, 'RateLimitStrategyy/typo-kind', 'kind'],
@@ -228,7 +228,7 @@ describe('documentsFromValues (already parsed objects)', () => {
     assert.throws(
       () => compileRules(documentsFromValues([value], 'control-plane:cp:10246'), ANY),
       (error: unknown) => {
-        assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'));
+        assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')");
         assert.deepEqual(error.problems[0], {
           file: 'control-plane:cp:10246',
           line: 1,
@@ -261,17 +261,17 @@ describe('the result', () => {
           - { type: header, key: X-Tag, condition: regex, value: "v[0-9]+" }
     `);
     const match = rules.trafficLabelRules[0]!.match[0]!;
-    assert.ok(Object.isFrozen(rules));
-    assert.ok(Object.isFrozen(rules.trafficLabelRules));
-    assert.ok(Object.isFrozen(rules.trafficLabelRules[0]!.location));
-    assert.ok(Object.isFrozen(match));
-    assert.ok(Object.isFrozen(match.regex));
+    assert.ok(Object.isFrozen(rules), 'Object.isFrozen(rules)');
+    assert.ok(Object.isFrozen(rules.trafficLabelRules), 'Object.isFrozen(rules.trafficLabelRules)');
+    assert.ok(Object.isFrozen(rules.trafficLabelRules[0]!.location), 'Object.isFrozen(rules.trafficLabelRules[0]!.location)');
+    assert.ok(Object.isFrozen(match), 'Object.isFrozen(match)');
+    assert.ok(Object.isFrozen(match.regex), 'Object.isFrozen(match.regex)');
     assert.throws(() => {
       (rules.trafficLabelRules as unknown as unknown[]).push(1);
     }, TypeError);
-    assert.ok(match.regex!.test('v12'));
+    assert.ok(match.regex!.test('v12'), "match.regex!.test('v12')");
     assert.ok(match.regex!.test('v12'), 'a frozen regex can be used twice');
-    assert.ok(!match.regex!.test('xv12'));
+    assert.ok(!match.regex!.test('xv12'), "!match.regex!.test('xv12')");
   });
 });
 
@@ -281,8 +281,8 @@ describe('loadRulesFile', () => {
     assert.throws(
       () => loadRulesFile(path, ANY),
       (error: unknown) => {
-        assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_FILE_UNREADABLE'));
-        assert.ok(error.message.includes(path));
+        assert.ok(isOpenSergoError(error, 'ERR_OPENSERGO_RULES_FILE_UNREADABLE'), "isOpenSergoError(error, 'ERR_OPENSERGO_RULES_FILE_UNREADABLE')");
+        assert.ok(error.message.includes(path), 'error.message.includes(path)');
         assert.equal((error.cause as NodeJS.ErrnoException).code, 'ENOENT');
         return true;
       },

@@ -36,7 +36,7 @@ describe('pending rules', () => {
   it('compile: a rule of a document that may wait is held back, with what it waits for; the others apply', () => {
     const documents = parse('cp', rateLimitStrategy('a', 1), faultToleranceRule('ready', ['/a'], ['a']), withFallback(faultToleranceRule('waits', ['/b'], ['a', 'b']), 'fb'));
     const result = tryCompileRules(documents, ANY, [], { mayWait: new Set(documents) });
-    assert.ok(result.ok);
+    assert.ok(result.ok, 'result.ok');
     assert.deepEqual(result.ruleSet.faultToleranceRules.map((r) => r.name), ['ready']);
     assert.deepEqual(result.pending, [{ kind: 'FaultToleranceRule', name: 'waits', namespace: undefined, file: 'cp', targets: ['/b'], waitsFor: ['strategy "b"', 'fallback action "fb"'] }]);
   });
@@ -44,7 +44,7 @@ describe('pending rules', () => {
   it('compile: without mayWait a dangling reference is still an error; an ambiguous one is an error either way', () => {
     const dangling = parse('rules.yaml', faultToleranceRule('r', ['/a'], ['missing']));
     const strict = tryCompileRules(dangling, ANY);
-    assert.ok(!strict.ok);
+    assert.ok(!strict.ok, '!strict.ok');
     assert.match(strict.problems[0]!.message, /no strategy named "missing"/);
 
     const concurrency = `
@@ -54,14 +54,14 @@ metadata: { name: same }
 spec: { maxConcurrency: 1, limitMode: Local }`;
     const ambiguous = parse('cp', rateLimitStrategy('same', 1), concurrency, faultToleranceRule('r', ['/a'], ['same']));
     const result = tryCompileRules(ambiguous, ANY, [], { mayWait: new Set(ambiguous) });
-    assert.ok(!result.ok);
+    assert.ok(!result.ok, '!result.ok');
     assert.match(result.problems[0]!.message, /"same" is ambiguous/);
   });
 
   it('compile: a rule invalid in itself is refused, without a "no strategy named" for the reference that may wait', () => {
     const broken = parse('cp', faultToleranceRule('r', ['/a{id}'], ['missing']));
     const result = tryCompileRules(broken, ANY, [], { mayWait: new Set(broken) });
-    assert.ok(!result.ok);
+    assert.ok(!result.ok, '!result.ok');
     assert.equal(result.problems.length, 1, result.problems.map((p) => p.message).join('\n'));
     assert.doesNotMatch(result.problems[0]!.message, /no strategy named/);
   });
@@ -95,7 +95,7 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
     assert.throws(() => createEngine({ rules: faultToleranceRule('r', ['/a'], ['missing']), logger: false, controlPlane: false }), /no strategy named "missing"/);
     const { engine } = engineWithLog();
     const result = engine.update('file:rules.yaml', parse('rules.yaml', faultToleranceRule('r', ['/a'], ['missing'])));
-    assert.ok(!result.ok);
+    assert.ok(!result.ok, '!result.ok');
     assert.deepEqual(engine.status().rules.pending, []);
   });
 
@@ -117,7 +117,7 @@ spec: { maxConcurrency: 1, limitMode: Local }`;
     assert.deepEqual(engine.update('inline', []), { ok: true }, 'the file edit is accepted');
     assert.deepEqual(engine.status().rules.pending.map((p) => p.waitsFor), [['fallback action "busy"']]);
     clock.advance(5_000);
-    assert.ok(log.some((l) => l.startsWith('warn') && l.includes('waits for fallback action "busy"')));
+    assert.ok(log.some((l) => l.startsWith('warn') && l.includes('waits for fallback action "busy"')), `log.some((l) => l.startsWith('warn') && l.includes('waits for fallback action "busy"'))`);
     assert.deepEqual(engine.update('inline', parse('inline', fallback('busy'))), { ok: true });
     assert.deepEqual(engine.status().rules.pending, []);
   });

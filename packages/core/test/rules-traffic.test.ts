@@ -47,7 +47,7 @@ describe('TrafficLabelRule match', () => {
 
   it('compiles regex conditions anchored to the whole value', () => {
     const [path, method] = matches('{ type: path, condition: regex, value: "/api/v[0-9]+" }', '{ type: method, condition: regex, value: "get|head" }');
-    assert.ok(path!.regex!.test('/api/v2'));
+    assert.ok(path!.regex!.test('/api/v2'), "path!.regex!.test('/api/v2')");
     assert.ok(!path!.regex!.test('/api/v2/users'), 'anchored at the end');
     assert.ok(!path!.regex!.test('/x/api/v2'), 'anchored at the start');
     assert.ok(method!.regex!.test('GET'), 'method regexes ignore case');
@@ -80,8 +80,8 @@ describe('TrafficLabelRule match', () => {
 
   it('reads JavaScript spellings RE2 lacks as JavaScript does', () => {
     const [m] = matches('{ type: header, key: x, condition: regex, value: "caf\\u00e9|(?<n>tea)" }');
-    assert.ok(m!.regex!.test('café'));
-    assert.ok(m!.regex!.test('tea'));
+    assert.ok(m!.regex!.test('café'), "m!.regex!.test('café')");
+    assert.ok(m!.regex!.test('tea'), "m!.regex!.test('tea')");
   });
 
   it('requires key for header, query and cookie, and refuses it for path and method', () => {

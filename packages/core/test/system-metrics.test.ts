@@ -71,7 +71,7 @@ describe('system metrics', () => {
 
   it('SystemLoad: the 1-minute load average', () => {
     const value = SYSTEM_PROBES.SystemLoad().read(0);
-    assert.ok(Number.isFinite(value) && value >= 0);
+    assert.ok(Number.isFinite(value) && value >= 0, 'Number.isFinite(value) && value >= 0');
   });
 
   it('samples on a timer only while subscribed', async () => {
@@ -95,7 +95,7 @@ describe('system metrics', () => {
     const yaml = rules(adaptive('a', 'EventLoopDelay', '1s'), adaptive('b', 'CpuPercentage', '90%', 'BBR'), rule('r', ['/x'], ['a', 'b']));
     const engine = createEngine({ rules: yaml, clock, logger: false });
     const d = engine.enter(requestView('GET', '/x', {}));
-    assert.ok(!(d instanceof Promise) && d.type === 'pass');
+    assert.ok(!(d instanceof Promise) && d.type === 'pass', "!(d instanceof Promise) && d.type === 'pass'");
     d.entry?.exit({ type: 'finished', statusCode: 200 });
     assert.equal(clock.live, 1, 'one sampler for both guards');
     await engine.close();

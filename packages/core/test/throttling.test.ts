@@ -64,7 +64,7 @@ describe('ThrottlingStrategy', () => {
     const start = c.clock.now();
     const { admittedAt, blocked } = burst(guard, c, 2_002);
     assert.equal(blocked.length, 1, 'slots up to 1,000 ms away are queued (2,000 of them), the next is refused');
-    assert.ok(Math.abs(blocked[0]!.retryAfterMs - 0.5) < 1e-6);
+    assert.ok(Math.abs(blocked[0]!.retryAfterMs - 0.5) < 1e-6, 'Math.abs(blocked[0]!.retryAfterMs - 0.5) < 1e-6');
     await flush();
     assert.equal(admittedAt.length, 1);
     for (let k = 1; k <= 2_000; k++) {
@@ -72,7 +72,7 @@ describe('ThrottlingStrategy', () => {
       await flush();
       if (admittedAt.length !== k + 1) assert.fail(`after ${k * 0.5} ms expected ${k + 1} admitted, got ${admittedAt.length}`);
     }
-    assert.ok(admittedAt.every((t, i) => Math.abs(t - start - i * 0.5) < 1e-6));
+    assert.ok(admittedAt.every((t, i) => Math.abs(t - start - i * 0.5) < 1e-6), 'admittedAt.every((t, i) => Math.abs(t - start - i * 0.5) < 1e-6)');
   });
 
   it('under 2,667 arrivals/s with a 0.5 ms interval admits exactly 2,000/s', async () => {
@@ -115,14 +115,14 @@ describe('ThrottlingStrategy', () => {
   it('with queueTimeout 0 never waits: a request inside the interval is refused with the time left', () => {
     const c = testContext();
     const guard = throttling(100, 0, c);
-    assert.ok(!(guard.enter(c.clock.now()) instanceof Block));
+    assert.ok(!(guard.enter(c.clock.now()) instanceof Block), '!(guard.enter(c.clock.now()) instanceof Block)');
     c.clock.advance(30);
     const refused = guard.enter(c.clock.now());
-    assert.ok(refused instanceof Block);
+    assert.ok(refused instanceof Block, 'refused instanceof Block');
     assert.equal(refused.retryAfterMs, 70);
     c.clock.advance(70);
     const result: GuardResult | Promise<GuardResult> = guard.enter(c.clock.now());
-    assert.ok(!(result instanceof Promise) && !(result instanceof Block));
+    assert.ok(!(result instanceof Promise) && !(result instanceof Block), '!(result instanceof Promise) && !(result instanceof Block)');
   });
 
   it('with minIntervalOfRequests 0ms admits everything at once, synchronously', () => {
@@ -130,7 +130,7 @@ describe('ThrottlingStrategy', () => {
     const guard = throttling(0, 0, c);
     for (let i = 0; i < 100; i++) {
       const result = guard.enter(c.clock.now());
-      assert.ok(!(result instanceof Promise) && !(result instanceof Block));
+      assert.ok(!(result instanceof Promise) && !(result instanceof Block), '!(result instanceof Promise) && !(result instanceof Block)');
     }
   });
 
@@ -138,7 +138,7 @@ describe('ThrottlingStrategy', () => {
     const c = testContext();
     const guard = throttling(100, 0, c);
     const first = guard.enter(c.clock.now());
-    assert.ok(!(first instanceof Promise) && !(first instanceof Block));
+    assert.ok(!(first instanceof Promise) && !(first instanceof Block), '!(first instanceof Promise) && !(first instanceof Block)');
     first.cancel(c.clock.now(), c.clock.now());
     const second = guard.enter(c.clock.now());
     assert.ok(!(second instanceof Block), 'the refused request did not use up the interval');
@@ -146,7 +146,7 @@ describe('ThrottlingStrategy', () => {
     const q = throttling(100, 1_000, c);
     const a = q.enter(c.clock.now());
     const b = q.enter(c.clock.now());
-    assert.ok(b instanceof Promise && !(a instanceof Promise) && !(a instanceof Block));
+    assert.ok(b instanceof Promise && !(a instanceof Promise) && !(a instanceof Block), 'b instanceof Promise && !(a instanceof Promise) && !(a instanceof Block)');
     a.cancel(c.clock.now(), c.clock.now());
     const third = q.enter(c.clock.now());
     assert.ok(third instanceof Promise, 'still spaced after the queued request');

@@ -136,7 +136,7 @@ describe('dashboard in Chromium', () => {
       { timeout: 30_000 },
     );
     assert.deepEqual(await shows(), [String(row.passed), String(row.blocked)]);
-    assert.ok(row.blocked > 0 && row.passed > 0);
+    assert.ok(row.blocked > 0 && row.passed > 0, 'row.blocked > 0 && row.passed > 0');
   });
 
   it('shows a breaker turning open', async () => {

@@ -91,7 +91,7 @@ describe('dashboard on Koa and Fastify', () => {
       engine.enter(requestView('GET', '/foo', {}));
       await new Promise((resolve) => setTimeout(resolve, 200));
       const later = await history();
-      assert.ok(later.length > 0);
+      assert.ok(later.length > 0, 'later.length > 0');
       assert.deepEqual(later.at(-1)!.resources, [{ resource: '/foo', passed: 1, blocked: 0 }]);
     } finally {
       handler.close();

@@ -52,7 +52,7 @@ function traffic(engine: Engine, clock: FakeClock): void {
   for (let i = 0; i < 30; i++) engine.enter(requestView('GET', '/foo', {}));
   for (let i = 0; i < 2; i++) {
     const d = engine.enter(requestView('GET', '/fragile', {}));
-    assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry);
+    assert.ok(!(d instanceof Promise) && d.type === 'pass' && d.entry, "!(d instanceof Promise) && d.type === 'pass' && d.entry");
     clock.advance(20);
     d.entry.exit({ type: 'finished', statusCode: 503 });
   }

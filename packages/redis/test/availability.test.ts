@@ -67,7 +67,7 @@ describe('a slow or failing Redis', { skip }, () => {
     const { stores, engines } = instances(1, proxy.url, rules(rateLimit('g', 'Global', 100), rule('r', '/g', ['g'])), { timeoutMs: 100 });
     const late: EngineEventMap['store:late'][0][] = [];
     engines[0]!.events.on('store:late', (event) => late.push(event));
-    assert.ok(await stores[0]!.ready(3000));
+    assert.ok(await stores[0]!.ready(3000), 'the store connected');
     proxy.delayMs = 150;
     const decisions = await Promise.all([enter(engines[0]!, '/g'), enter(engines[0]!, '/g')]);
     assert.deepEqual(decisions.map((d) => d.type), ['pass', 'pass'], 'admitted within the local share');

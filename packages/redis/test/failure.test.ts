@@ -119,7 +119,7 @@ describe('Redis failures', { skip }, () => {
   it('only EVAL renamed away is fine: EVALSHA and SCRIPT LOAD carry every decision', async () => {
     const redis = await server(['--rename-command', 'EVAL', '']);
     const { store, engine } = setup(redis.url, RATE);
-    assert.ok(await store.ready(3000));
+    assert.ok(await store.ready(3000), 'the store connected');
     const decisions = await Promise.all(Array.from({ length: 15 }, () => enter(engine, '/foo')));
     assert.equal(decisions.filter((d) => d.type === 'pass').length, 10);
   });
@@ -127,7 +127,7 @@ describe('Redis failures', { skip }, () => {
   it('survives SCRIPT FLUSH (NOSCRIPT): scripts are loaded again and decisions stay global', async () => {
     const redis = await server();
     const { store, engine, logger } = setup(redis.url, RATE);
-    assert.ok(await store.ready(3000));
+    assert.ok(await store.ready(3000), 'the store connected');
     const admin = new Redis(redis.url);
     await admin.script('FLUSH');
     const decisions = await Promise.all(Array.from({ length: 15 }, () => enter(engine, '/foo')));
@@ -135,7 +135,7 @@ describe('Redis failures', { skip }, () => {
     const [key] = await admin.keys('*:rate');
     assert.equal(await admin.zcard(key!), 10, 'decided in Redis, not locally');
     assert.equal(store.available, true);
-    assert.ok(!logger.lines.some((l) => l.startsWith('warn')));
+    assert.ok(!logger.lines.some((l) => l.startsWith('warn')), "!logger.lines.some((l) => l.startsWith('warn'))");
     admin.disconnect();
   });
 
@@ -146,7 +146,7 @@ describe('Redis failures', { skip }, () => {
     const { store, engine, logger, events } = setup(redis.url, text, { heartbeatMs: 200, keyPrefix });
     const peer = createRedisStore({ url: redis.url }, { keyPrefix, app: 'failure-test', heartbeatMs: 200, logger: recordingLogger() });
     cleanup.push(() => peer.close());
-    assert.ok(await store.ready(3000));
+    assert.ok(await store.ready(3000), 'the store connected');
     await until(() => store.instanceCount() === 2, 2000, 'two instances registered');
     const held = await enter(engine, '/c'); // a permit in flight when Redis dies
     assert.equal(held.type, 'pass');
@@ -180,7 +180,7 @@ describe('Redis failures', { skip }, () => {
   it('a Redis that hangs: no decision waits longer than the timeout, and it comes back after', async () => {
     const redis = await server();
     const { store, engine, events } = setup(redis.url, RATE, { timeoutMs: 30, heartbeatMs: 200 });
-    assert.ok(await store.ready(3000));
+    assert.ok(await store.ready(3000), 'the store connected');
     redis.pause();
     cleanup.push(() => redis.resume());
     const { slowestMs, lateMs, waited } = await decideTimed(engine, '/foo', 20, 30);
@@ -199,11 +199,11 @@ describe('Redis failures', { skip }, () => {
   it('close() is bounded and quiet with Redis gone', async () => {
     const redis = await server();
     const store = createRedisStore({ url: redis.url }, { logger: recordingLogger() });
-    assert.ok(await store.ready(3000));
+    assert.ok(await store.ready(3000), 'the store connected');
     redis.pause();
     cleanup.push(() => redis.resume());
     const started = Date.now();
     await store.close();
-    assert.ok(Date.now() - started < 1500);
+    assert.ok(Date.now() - started < 1500, 'Date.now() - started < 1500');
   });
 });

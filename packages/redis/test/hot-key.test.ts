@@ -119,7 +119,7 @@ describe('Global rate limit on a hot key (bucketed window)', { skip: url === und
     }
     // 100 buckets of 10 ms; the oldest one a window touches counts whole: 1000 × 100/101.
     assert.ok(admitted >= 990 && admitted <= 1000, `admitted ${admitted} per window`);
-    assert.ok(retryMs > 0);
+    assert.ok(retryMs > 0, 'retryMs > 0');
     const justBefore = await call(key, now + (retryMs - 1) * 1000, { ...o, n: 1 });
     assert.equal(justBefore.admitted, 0, `still full ${retryMs - 1} ms later`);
     const then = await call(key, now + retryMs * 1000, { ...o, n: 1 });
@@ -174,7 +174,7 @@ describe('Global rate limit on a hot key (bucketed window)', { skip: url === und
     // ARGV 7-9 (after sha, 1, key): the bucket of the lapsed lease and the range left unused.
     const returned = Number(last.args[11]) - Number(last.args[10]) + 1;
     assert.notEqual(last.args[9], '', 'the call after the lease lapsed hands its rest back');
-    assert.ok(returned > 0 && returned <= before - admitted);
+    assert.ok(returned > 0 && returned <= before - admitted, 'returned > 0 && returned <= before - admitted');
     const [admittedNow, , , reservedNow] = last.reply;
     assert.equal(await counted(), before - returned + admittedNow! + reservedNow!, 'Redis counts only what may still be used');
     client.disconnect();

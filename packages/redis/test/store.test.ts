@@ -25,8 +25,8 @@ describe('Redis store', { skip: url === undefined }, () => {
   it('admits exactly threshold across instances in one window, and blocks the rest with the time Redis names', async () => {
     const text = rules(rateLimit('g', 'Global', 10), rule('r', '/shared', ['g']));
     const [a, b] = [store(), store()];
-    assert.ok(await a.ready());
-    assert.ok(await b.ready());
+    assert.ok(await a.ready(), 'the store connected');
+    assert.ok(await b.ready(), 'the store connected');
     const [ea, eb] = [engine(text, a), engine(text, b)];
     const [da, db] = await Promise.all([all(ea, '/shared', 15), all(eb, '/shared', 15)]);
     assert.equal(passed(da) + passed(db), 10);
@@ -34,7 +34,7 @@ describe('Redis store', { skip: url === undefined }, () => {
       if (d.type !== 'block') continue;
       assert.equal(d.response.statusCode, 429);
       assert.equal(d.kind, 'RateLimitStrategy');
-      assert.ok(Number(d.response.headers['retry-after'] ?? d.response.headers['Retry-After']) <= 1);
+      assert.ok(Number(d.response.headers['retry-after'] ?? d.response.headers['Retry-After']) <= 1, "Number(d.response.headers['retry-after'] ?? d.response.headers['Retry-After']) <= 1");
     }
   });
 
@@ -89,7 +89,7 @@ describe('Redis store', { skip: url === undefined }, () => {
     // A hot key's leases are short (a few round trips), so besides one call per batch there
     // is a call per lease: count requests per call rather than calls per asking batch.
     assert.ok(counter.calls * 5 < onTheSpot + asked, `${counter.calls} calls for ${onTheSpot + asked} requests`);
-    assert.ok(admitted <= 2000);
+    assert.ok(admitted <= 2000, 'admitted <= 2000');
     // 2000 a window is a hot key (above EXACT_LOG_MAX): counted in buckets, with their total.
     const [key] = await redis.keys(`${prefix}*/lease/*:window`);
     assert.ok(Number(await redis.hget(key!, 't')) >= admitted, 'every admission is counted in Redis');

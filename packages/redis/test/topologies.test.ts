@@ -165,7 +165,7 @@ describe('Redis Cluster (three masters)', { skip }, () => {
       const paths = Array.from({ length: 12 }, (_, i) => `/k${i}`);
       const text = rules(rateLimit('g', 'Global', 5), ...paths.map((p, i) => rule(`r${i}`, p, ['g'])));
       const { store, engine, logger, events } = setup(connection, text);
-      assert.ok(await store.ready(5000));
+      assert.ok(await store.ready(5000), 'the store connected');
       // Twelve keys spread over the three masters' slots: each admits exactly 5, in Redis.
       for (let i = 0; i < 3; i++) {
         const results = await Promise.all(paths.map((p) => decide(engine, p, 7)));
@@ -200,7 +200,7 @@ describe('Redis Cluster (three masters)', { skip }, () => {
     const paths = Array.from({ length: 12 }, (_, i) => `/m${i}`);
     const text = rules(rateLimit('g', 'Global', 5), ...paths.map((p, i) => rule(`r${i}`, p, ['g'])));
     const { store, engine, logger, events } = setup({ client }, text);
-    assert.ok(await store.ready(5000));
+    assert.ok(await store.ready(5000), 'the store connected');
     for (let round = 0; round < 4; round++) {
       await Promise.all(paths.map((p) => decide(engine, p, 3)));
       await sleep(300); // several probe periods
@@ -220,7 +220,7 @@ describe('Redis Sentinel (master, replica, sentinel)', { skip }, () => {
     cleanup.push(() => sentinel.stop());
     const text = rules(rateLimit('g', 'Global', 5), rule('r', '/s', ['g']));
     const { store, engine, logger, events } = setup({ url: sentinel.url }, text);
-    assert.ok(await store.ready(5000));
+    assert.ok(await store.ready(5000), 'the store connected');
     assert.match(logger.lines[0]!, new RegExp(`connected to redis\\+sentinel://127\\.0\\.0\\.1:${sentinel.port}/mymaster \\(master 127\\.0\\.0\\.1:${sentinel.master.port}\\)`));
     assert.equal((await decide(engine, '/s', 8)).passed, 5);
 
