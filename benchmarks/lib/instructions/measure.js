@@ -16,6 +16,39 @@ const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const control = (pid, ...args) => run('callgrind_control', [...args, String(pid)]);
 
 /**
+ * V8 flags every configuration's server runs with, so that the collector's work, and what it
+ * makes the rest of V8 do, is alike in every window and every process (docs/benchmarks.md, How the instructions
+ * are counted):
+ * - no allocation-site pretenuring: Express's young generation survives at ~40 % (objects kept
+ *   alive by dead promoted ones until a full collection), so V8 switched allocation sites to
+ *   old-space allocation and back, which changes the allocation path of the request's own code
+ *   (free lists, linear-area refills, marking-limit checks: ~+1–2.5 k instructions per request
+ *   in some windows) and deoptimises the code that allocates;
+ * - no incremental marking: a full collection runs at once, inside the collector, instead of
+ *   interleaved with the request's code through write barriers and allocation steps that
+ *   count as the request's (+0.6–1.1 k per request in the windows it ran in);
+ * - scavenges only when the young generation is full, not from a scheduled task that runs
+ *   wherever the event loop happens to be;
+ * - a young generation of fixed size (V8 otherwise grows it as survivors grow);
+ * - every collection on the main thread (callgrind runs one thread at a time);
+ * - fixed seeds for string hashes and for V8's random numbers (symbols' hashes): V8 keeps an
+ *   object's property names sorted by hash, so with a random seed the cost of adding a property
+ *   and of looking one up without an inline cache changed from process to process; Express
+ *   builds new hidden classes for every request (11 properties added per request), which made
+ *   its requests cost up to ±1.2 k instructions more or less depending on the process.
+ */
+export const STEADY_FLAGS = [
+  '--no-allocation-site-pretenuring',
+  '--no-incremental-marking',
+  '--no-minor-gc-task',
+  '--min-semi-space-size=16',
+  '--max-semi-space-size=16',
+  '--single-threaded-gc',
+  '--hash-seed=1',
+  '--random-seed=1',
+];
+
+/**
  * Measures `variant:scenario` once. Steps:
  *   1. `valgrind --tool=callgrind --instr-atstart=no node server.js …`: instrumentation off
  *      (about 4× faster than counting, and nothing counted);
@@ -41,6 +74,7 @@ export async function measureOnce({ variant, scenario, rep }, o) {
     // code away, and the next windows count recompiling code (seen: +15–30 k on Koa). A busy
     // server is never idle that long.
     '--no-memory-reducer',
+    ...STEADY_FLAGS,
     ...(o.perfMap ? ['--perf-basic-prof'] : []),
     SERVER,
     variant,
