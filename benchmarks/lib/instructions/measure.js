@@ -24,9 +24,6 @@ const control = (pid, ...args) => run('callgrind_control', [...args, String(pid)
  *   old-space allocation and back, which changes the allocation path of the request's own code
  *   (free lists, linear-area refills, marking-limit checks: ~+1–2.5 k instructions per request
  *   in some windows) and deoptimises the code that allocates;
- * - no incremental marking: a full collection runs at once, inside the collector, instead of
- *   interleaved with the request's code through write barriers and allocation steps that
- *   count as the request's (+0.6–1.1 k per request in the windows it ran in);
  * - scavenges only when the young generation is full, not from a scheduled task that runs
  *   wherever the event loop happens to be;
  * - a young generation of fixed size (V8 otherwise grows it as survivors grow);
@@ -39,7 +36,6 @@ const control = (pid, ...args) => run('callgrind_control', [...args, String(pid)
  */
 export const STEADY_FLAGS = [
   '--no-allocation-site-pretenuring',
-  '--no-incremental-marking',
   '--no-minor-gc-task',
   '--min-semi-space-size=16',
   '--max-semi-space-size=16',
