@@ -51,6 +51,18 @@ type Next = (error?: unknown) => void;
  * prototype that reads it (see `exposeContext`).
  */
 const DECISION = Symbol('opensergo.decision');
+
+/**
+ * What `res.locals[DECISION]` holds: the request's latest decision, the engine that made it
+ * (its `passedMark`), and the record of an engine that decided the request before. The same
+ * engine mounted twice (app and router) finds its own record and lets the request through.
+ * One store into `res.locals` per decision: it is a dictionary, ~190 instructions a store.
+ */
+interface Decided {
+  readonly decision: Decision;
+  readonly mark: symbol;
+  readonly earlier: Decided | undefined;
+}
 /** Request prototypes that already carry the `opensergo` accessor, and the last one seen. */
 const exposed = new WeakSet<object>();
 let lastExposed: object | undefined;
@@ -63,25 +75,39 @@ let lastExposed: object | undefined;
  */
 const read = Reflect.get as <T extends object, K extends keyof T>(target: T, name: K) => T[K];
 
-function decisionOf(res: Response | undefined): Decision | undefined {
-  return res?.locals?.[DECISION] as Decision | undefined;
+/**
+ * The request's connection, read only when a rule asks for the client's address (per-client
+ * limits): reading `req.socket` itself costs a property look-up on every request.
+ */
+class RequestSocket {
+  constructor(private readonly req: Request) {}
+
+  get remoteAddress(): string | undefined {
+    return read(this.req, 'socket')?.remoteAddress;
+  }
+}
+
+/** The request's latest decision, or the one of the engine whose `passedMark` is `mark`. */
+function decisionOf(res: Response | undefined, mark?: symbol): Decision | undefined {
+  let decided = res?.locals?.[DECISION] as Decided | undefined;
+  while (mark !== undefined && decided !== undefined && decided.mark !== mark) decided = decided.earlier;
+  return decided?.decision;
 }
 
 /**
- * Records `decision` for the request and makes `req.opensergo` read it. The accessor goes on
- * the deepest prototype above `http.IncomingMessage.prototype` (Express's own `request`
- * object, shared by every app and mounted sub-app of that Express), once. A request outside
- * Express (plain Node `http`: no `res.locals`, no such prototype) gets an own property
- * instead. Assigning `req.opensergo` still works: it becomes an own property.
+ * Records a decision for the request and makes `req.opensergo` read it. `locals` is
+ * `res.locals`, `proto` the request's prototype, both as the middleware read them. The
+ * accessor goes on the deepest prototype above `http.IncomingMessage.prototype` (Express's
+ * own `request` object, shared by every app and mounted sub-app of that Express), once. A
+ * request outside Express (plain Node `http`: no `res.locals`, no such prototype) gets an own
+ * property instead. Assigning `req.opensergo` still works: it becomes an own property.
  */
-function exposeContext(req: Request, res: Response, decision: Decision): void {
-  const locals = read(res, 'locals');
+function exposeContext(req: Request, locals: Record<symbol, unknown> | undefined, proto: object | null, decided: Decided): void {
   if (locals === undefined) {
-    req.opensergo = decision.context;
+    req.opensergo = decided.decision.context;
     return;
   }
-  locals[DECISION] = decision;
-  let proto: object | null = Object.getPrototypeOf(req) as object | null;
+  locals[DECISION] = decided;
   if (proto === lastExposed) return;
   if (proto !== null && exposed.has(proto)) {
     lastExposed = proto;
@@ -93,7 +119,7 @@ function exposeContext(req: Request, res: Response, decision: Decision): void {
     proto = Object.getPrototypeOf(proto) as object | null;
   }
   if (proto === null || base === undefined) {
-    req.opensergo = decision.context;
+    req.opensergo = decided.decision.context;
     return;
   }
   if (!exposed.has(base)) {
@@ -123,8 +149,9 @@ export interface OpenSergoMiddleware {
   readonly errors: (error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => void;
 }
 
-function apply(decision: Decision, req: Request, res: Response, next: Next, engine: Engine): void {
-  exposeContext(req, res, decision);
+function apply(decided: Decided, req: Request, res: Response, locals: Record<symbol, unknown> | undefined, proto: object | null, next: Next, engine: Engine): void {
+  exposeContext(req, locals, proto, decided);
+  const decision = decided.decision;
   if (decision.type === 'block') {
     const { statusCode, headers, body } = decision.response;
     try {
@@ -159,10 +186,12 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
   const passed = engine.passedMark;
   // Express's router reads paths as its app's settings say; they are read at an app's first request.
   const routings = new WeakMap<App, PathRouting>();
+  let lastProto: object | null | undefined;
   let lastApp: App | undefined;
+  let routedApp: App | undefined;
   let lastRouting: PathRouting | undefined;
   const routingOf = (app: App | undefined): PathRouting | undefined => {
-    if (app === lastApp) return lastRouting;
+    if (app === routedApp) return lastRouting;
     if (typeof app?.enabled !== 'function') return undefined;
     let routing = routings.get(app);
     if (!routing) {
@@ -171,30 +200,35 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
       routing = engine.followRouter(settings, 'Express', `app setting "case sensitive routing" is ${caseSensitive ? 'on' : 'off'}`);
       routings.set(app, routing);
     }
-    lastApp = app;
+    routedApp = app;
     return (lastRouting = routing);
   };
   const middleware = (req: Request, res: Response, next: Next): void => {
     const locals = read(res, 'locals');
-    if (locals !== undefined) {
-      if (locals[passed] === true) return next();
-      locals[passed] = true;
-    }
+    const earlier = locals?.[DECISION] as Decided | undefined;
+    for (let d = earlier; d !== undefined; d = d.earlier) if (d.mark === passed) return next();
     // The path Express's router matches: a rewrite of `req.url` before this middleware counts,
     // and a mount (`app.use('/api', router)`) is put back in front.
     const url = read(req, 'url') ?? '/';
     const base = read(req, 'baseUrl');
+    // `req.app` is a property of the request's prototype (Express sets the prototype to the
+    // app's `request` object, and a mounted app's while in it): read once per prototype.
+    const proto = Object.getPrototypeOf(req) as object | null;
+    if (proto !== lastProto) {
+      lastProto = proto;
+      lastApp = read(req, 'app');
+    }
+    const app = lastApp;
     // The app's `trust proxy` setting tells per-client limits whose X-Forwarded-For to believe
     // (the engine's own `trustProxy` option, when given, wins).
-    const app = read(req, 'app');
     const trust = app?.settings?.['trust proxy fn'] as ProxyTrust | undefined;
-    const view = requestView(read(req, 'method') ?? 'GET', base ? joinMount(base, url) : url, read(req, 'headers'), read(req, 'socket'), trust, routingOf(app));
+    const view = requestView(read(req, 'method') ?? 'GET', base ? joinMount(base, url) : url, read(req, 'headers'), new RequestSocket(req), trust, routingOf(app));
     const decision = engine.enter(view);
-    if (decision instanceof Promise) decision.then((d) => apply(d, req, res, next, engine), next);
-    else apply(decision, req, res, next, engine);
+    if (decision instanceof Promise) decision.then((d) => apply({ decision: d, mark: passed, earlier }, req, res, locals, proto, next, engine), next);
+    else apply({ decision, mark: passed, earlier }, req, res, locals, proto, next, engine);
   };
   const errors = (error: unknown, _req: Request, res: Response, next: Next): void => {
-    const decision = decisionOf(res);
+    const decision = decisionOf(res, passed);
     if (decision?.type === 'pass') decision.entry?.exit({ type: 'failed', error });
     next(error);
   };
