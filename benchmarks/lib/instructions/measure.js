@@ -28,6 +28,10 @@ const control = (pid, ...args) => run('callgrind_control', [...args, String(pid)
  *   wherever the event loop happens to be;
  * - a young generation of fixed size (V8 otherwise grows it as survivors grow);
  * - every collection on the main thread (callgrind runs one thread at a time);
+ * - rare full collections: the old generation may grow to 31× what survived the last one
+ *   (Express promotes ~17 MB of garbage per 1,500 requests, so a window had a mark-compact
+ *   every 2–3 windows, and with it incremental marking's write barriers and the rest of what
+ *   marking makes the request's code do: +3–4 k per request in those windows);
  * - fixed seeds for string hashes and for V8's random numbers (symbols' hashes): V8 keeps an
  *   object's property names sorted by hash, so with a random seed the cost of adding a property
  *   and of looking one up without an inline cache changed from process to process; Express
@@ -40,6 +44,7 @@ export const STEADY_FLAGS = [
   '--min-semi-space-size=16',
   '--max-semi-space-size=16',
   '--single-threaded-gc',
+  '--heap-growing-percent=3000',
   '--hash-seed=1',
   '--random-seed=1',
 ];
@@ -96,7 +101,11 @@ export async function measureOnce({ variant, scenario, rep }, o) {
     client = await connect(port);
     const warmupStatuses = await client.send(o.warmup);
     const startS = (performance.now() - t0) / 1000;
-    await sleep(o.settle);
+    // Optimising compilations still queued after the warm-up run on V8's background threads,
+    // which valgrind runs one at a time: given a few idle seconds, they finish before the first
+    // window instead of inside it (20–50 k compiler instructions per request in Express's first
+    // window with 300 ms, and the window's own code not yet optimised).
+    await sleep(Math.max(o.settle, 3000));
     await control(child.pid, '-i', 'on');
     for (let w = 0; w < o.windows; w++) {
       await control(child.pid, '-z');
