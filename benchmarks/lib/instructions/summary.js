@@ -6,8 +6,23 @@ import { SCENARIO_ORDER, VARIANTS } from './variants.js';
 const SLOW_MODE_CALLS = 5;
 
 /**
+ * Above this many JIT-compiler instructions per request, a window still ran code that was being
+ * optimised (Express admitting: 13–17 k compiler instructions per request in its first two
+ * windows, which read 1.5–4 k above the quiet ones). Such windows are left out of a repeat's
+ * median when at least two quiet windows remain.
+ */
+const COMPILING = 1000;
+
+/** The windows a repeat's median is taken over: the quiet ones, if there are two or more. */
+function settled(ws) {
+  const quiet = ws.filter((w) => w.compiler <= COMPILING);
+  return quiet.length >= 2 ? quiet : ws;
+}
+
+/**
  * Rows (one per window) → per `variant:scenario`: `steady` (median over the repeats of each
- * repeat's median over windows of instructions per request, GC and JIT compiler excluded),
+ * repeat's median over its settled windows of instructions per request, GC and JIT compiler
+ * excluded; windows with the compiler at work are left out, see `COMPILING`),
  * `spread` ((max − min) / median over the repeats), `gc`, `total`, and against the same
  * variant's `bare` and `noop` rows, `ratio` (bare ÷ this) and `beyondFloor` (this − noop).
  * Repeats in the slow JIT mode are left out when a normal repeat exists (and counted).
@@ -23,12 +38,13 @@ export function summarise(rows) {
   }
   const out = {};
   for (const [key, reps] of repeats) {
-    const perRep = [...reps.values()].map((ws) => ({
+    const perRep = [...reps.values()].map((all) => ({ all, ws: settled(all) })).map(({ all, ws }) => ({
       steady: median(ws.map((w) => w.steady)),
+      compiling: all.length - ws.length,
       gc: median(ws.map((w) => w.gc)),
       total: median(ws.map((w) => w.total)),
-      slow: ws[ws.length - 1].literalRuntimeCalls > SLOW_MODE_CALLS,
-      statuses: ws.reduce((acc, w) => {
+      slow: all[all.length - 1].literalRuntimeCalls > SLOW_MODE_CALLS,
+      statuses: all.reduce((acc, w) => {
         for (const [s, c] of Object.entries(w.statuses)) acc[s] = (acc[s] ?? 0) + c;
         return acc;
       }, {}),
@@ -45,6 +61,7 @@ export function summarise(rows) {
       gc: median(used.map((r) => r.gc)),
       total: median(used.map((r) => r.total)),
       slowRepeats: perRep.length - normal.length,
+      compilingWindows: perRep.reduce((n, r) => n + r.compiling, 0),
       statuses: Object.assign({}, ...perRep.map((r) => r.statuses)),
     };
   }
@@ -77,7 +94,7 @@ export function table(summary) {
     const s = summary[key];
     const statuses = Object.keys(s.statuses).sort().join(' ');
     lines.push(
-      `| ${key} | ${k(s.steady)} | ${(100 * s.spread).toFixed(2)}% | ${s.values.map(k).join(', ')}${s.slowRepeats ? ` (${s.slowRepeats} in slow mode, left out)` : ''} ` +
+      `| ${key} | ${k(s.steady)} | ${(100 * s.spread).toFixed(2)}% | ${s.values.map(k).join(', ')}${s.slowRepeats ? ` (${s.slowRepeats} in slow mode, left out)` : ''}${s.compilingWindows ? ` (${s.compilingWindows} compiling window${s.compilingWindows > 1 ? 's' : ''} left out)` : ''} ` +
         `| ${s.ratio?.toFixed(3) ?? ''} | ${s.beyondFloor !== undefined && s.scenario !== 'noop' && s.scenario !== 'bare' ? signed(s.beyondFloor) : ''} ` +
         `| ${s.beyondBare !== undefined && s.scenario !== 'bare' ? signed(s.beyondBare) : ''} | ${k(s.gc)} | ${statuses} |`,
     );
