@@ -203,8 +203,9 @@ export class Engine {
   enter(view: RequestView): Decision | Promise<Decision> {
     const compiled = this.current;
     const routing = view.routing ?? this.routings.fallback;
-    const path = normaliseRequestPath(view.url, routing);
     const index = compiled.indexes[routing.key] ?? indexFor(compiled, this.routings.adopt(routing));
+    const url = view.url;
+    const path = index.isNormalStatic(url) ? url : normaliseRequestPath(url, routing);
     const route = index.lookup(view.method, path, routing.emptyParams);
     const labels = compiled.labeler.labels(view, path);
     if (!route) return { type: 'pass', context: { resource: path, trafficLabel: labels[0], trafficLabels: labels }, entry: undefined };
