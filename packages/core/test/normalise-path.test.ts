@@ -81,6 +81,21 @@ describe('ResourceIndex', () => {
     assert.equal(resource(fastify, '/FOO', FASTIFY), undefined, 'case-sensitive');
     assert.equal(resource(fastify, '/foo/', FASTIFY), undefined, 'a trailing slash is another path');
   });
+
+  it('takes a path as normalised only when normalising it gives it back (the engine then skips normalising)', () => {
+    for (const routing of [defaultRouting, FASTIFY, FOLDING_FASTIFY]) {
+      const i = new ResourceIndex(['/foo', '/a%2fb', '/x/', '/Caf%C3%A9', '/a;b'].map(binding), routing);
+      for (const url of ['/foo', '/FOO', '/foo/', '/foo?x=1', '/a%2fb', '/a%2Fb', '/x/', '/x', '/Café', '/café', '/a;b', '/a', '//foo']) {
+        if (i.isNormalStatic(url)) assert.equal(normalisePath(url, routing), url, `${url} under routing ${routing.key}`);
+      }
+      assert.equal(i.isNormalStatic('/foo'), true);
+      assert.equal(i.isNormalStatic('/foo?x=1'), false);
+    }
+    // A static key that is not in normal form (not one the parser makes; the flag does not trust keys).
+    const odd = binding('/foo', 1);
+    const i = new ResourceIndex([{ ...odd, pattern: { ...odd.pattern, path: '/Foo' } }], defaultRouting);
+    assert.equal(i.isNormalStatic('/Foo'), false);
+  });
 });
 
 describe('parseResourcePattern', () => {
