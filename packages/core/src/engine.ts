@@ -205,8 +205,12 @@ export class Engine {
     const routing = view.routing ?? this.routings.fallback;
     const index = compiled.indexes[routing.key] ?? indexFor(compiled, this.routings.adopt(routing));
     const url = view.url;
-    const path = index.isNormalStatic(url) ? url : normaliseRequestPath(url, routing);
-    const route = index.lookup(view.method, path, routing.emptyParams);
+    let path = url;
+    let route = index.lookupAsIs(view.method, url, routing.emptyParams);
+    if (route === false) {
+      path = normaliseRequestPath(url, routing);
+      route = index.lookup(view.method, path, routing.emptyParams);
+    }
     const labels = compiled.labeler.labels(view, path);
     if (!route) return { type: 'pass', context: { resource: path, trafficLabel: labels[0], trafficLabels: labels }, entry: undefined };
     const context: RequestContext =
