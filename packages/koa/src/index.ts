@@ -91,8 +91,7 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
  * The URL the app's routers read: `ctx.url`, which a rewrite before this middleware changes
  * (`ctx.url = …`, koa-rewrite); under koa-mount, with the prefixes it took off put back.
  */
-function routedUrl(ctx: KoaContext): string {
-  const url = ctx.url;
+function routedUrl(ctx: KoaContext, url: string): string {
   const mountPath = ctx.mountPath;
   if (mountPath === undefined) return url;
   // Nested mounts leave only the innermost prefix in `mountPath`: when nothing was rewritten,
@@ -127,7 +126,11 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
     marked[passed] = true;
     // Behind `app.proxy`, per-client limits count the client `ctx.ip` names (unless `trustProxy` is given).
     const ipSource = ctx.app.proxy === true ? ctx : undefined;
-    const decision = engine.enter(requestView(ctx.method, routedUrl(ctx), ctx.req.headers, ctx.req.socket, undefined, routing, ipSource));
+    // `ctx.method` and `ctx.url` are Koa's delegating getters (`this.request.method`, then
+    // `this.req.method`): megamorphic keyed loads, ~170 instructions each (callgrind). The
+    // request's own fields are what they return.
+    const req = ctx.req;
+    const decision = engine.enter(requestView(req.method!, routedUrl(ctx, req.url!), req.headers, req.socket, undefined, routing, ipSource));
     if (decision instanceof Promise) return decision.then((d) => apply(d, ctx, next, engine));
     return apply(decision, ctx, next, engine);
   };
