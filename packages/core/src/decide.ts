@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Decision, Entry, RequestContext } from './engine.js';
 import type { EngineEvents } from './events.js';
-import { defaultFallback } from './fallback.js';
+import { defaultFallback, fallbackResponse } from './fallback.js';
 import type { Logger } from './logger.js';
 import type { Binding, Route } from './matching/resource-index.js';
 import { blockEvent } from './metrics/block-event.js';
@@ -163,7 +163,7 @@ export class Decider {
     const fallback = binding.fallback ?? defaultFallback(block.kind);
     let response = fallback.respond(block);
     const fields = this.rateLimitHeaders ? rateLimitFields(route.bindings, this.clock.now(), view, context) : undefined;
-    if (fields) response = { ...response, headers: { ...response.headers, ...fields } };
+    if (fields) response = fallbackResponse(response.statusCode, { ...response.headers, ...fields }, response.body);
     return { type: 'block', context, response, kind: block.kind, rule: binding.rule };
   }
 }

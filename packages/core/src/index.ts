@@ -1,6 +1,6 @@
 // @opensergo/core: the framework-neutral engine. Adapters use only:
 // createEngine, Engine, Decision, RequestContext, OpenSergoOptions, requestView,
-// exitWhenResponseCloses, answerWriteFailure, runRequest, FallbackResponse.
+// exitWhenResponseCloses, answerWriteFailure, runRequest, fieldsBesideLength, FallbackResponse.
 
 export { createEngine } from './create-engine.js';
 export { Engine } from './engine.js';
@@ -15,6 +15,7 @@ export { answerWriteFailure } from './write-failure.js';
 export { currentContext, keepRequestContext, runInContext, runRequest } from './context/current-context.js';
 export type { RequestEmitter } from './context/current-context.js';
 export type { ResponseLike } from './response-outcome.js';
+export { fieldsBesideLength } from './fallback.js';
 export type { FallbackResponse } from './fallback.js';
 
 export {

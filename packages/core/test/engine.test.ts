@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { faultToleranceRule, rateLimitStrategy } from './helpers/rate-limit-rules.js';
-import { createEngine, FakeClock, propagationHeaders, requestView, type Decision, type Engine } from '../src/index.js';
+import { createEngine, FakeClock, fieldsBesideLength, propagationHeaders, requestView, type Decision, type Engine } from '../src/index.js';
 
 function decide(engine: Engine, method: string, url: string, headers: Record<string, string> = {}): Decision {
   const decision = engine.enter(requestView(method, url, headers));
@@ -35,6 +35,21 @@ describe('engine', () => {
     // the wide limit's admission for the blocked request was taken back: 4 more fit
     for (let i = 0; i < 4; i++) assert.equal(decide(engine, 'POST', '/api/other').type, 'pass', `post ${i}`);
     assert.equal(decide(engine, 'POST', '/api/other').type, 'block');
+  });
+
+  it("hands adapters a blocked response's headers but content-length as a flat list, the response reading as before", () => {
+    const rules = [strategy('one', 1), rule('r', ['/a'], ['one'])].join('\n---');
+    const engine = createEngine({ rules, clock: new FakeClock(), logger: false, rateLimitHeaders: true });
+    decide(engine, 'GET', '/a');
+    const blocked = decide(engine, 'GET', '/a');
+    assert.ok(blocked.type === 'block', 'the second request on a limit of one is blocked');
+    const { response } = blocked;
+    const expected = Object.entries(response.headers).filter(([name]) => name !== 'content-length').flat();
+    assert.deepEqual(fieldsBesideLength(response), expected);
+    assert.ok(expected.includes('retry-after') && expected.includes('ratelimit'), 'Retry-After and the RateLimit fields are there');
+    assert.deepEqual(Object.keys(response), ['statusCode', 'headers', 'body']);
+    const elsewhere = { statusCode: 503, headers: { 'content-length': '2', 'x-why': 'busy' }, body: 'no' };
+    assert.deepEqual(fieldsBesideLength(elsewhere), ['x-why', 'busy'], 'a response built outside the engine');
   });
 
   it('warns once that Global without a shared store is per process', () => {
