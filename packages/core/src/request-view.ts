@@ -51,19 +51,40 @@ export interface RequestView {
   readonly ipSource?: ClientIpSource | undefined;
 }
 
+/**
+ * One per request. Its fields are `declare`d and assigned in the constructor: declared class
+ * fields make V8 run a separate initializer function per object (~40 instructions, callgrind).
+ */
 class HttpRequestView implements RequestView {
-  private queryCache: URLSearchParams | undefined;
-  private cookieCache: Map<string, string> | undefined;
+  declare readonly method: string;
+  declare readonly url: string;
+  private declare readonly headers: HeaderBag;
+  declare readonly socket: PeerSocket | undefined;
+  declare readonly proxyTrust: ProxyTrust | undefined;
+  declare readonly routing: PathRouting | undefined;
+  declare readonly ipSource: ClientIpSource | undefined;
+  private declare queryCache: URLSearchParams | undefined;
+  private declare cookieCache: Map<string, string> | undefined;
 
   constructor(
-    readonly method: string,
-    readonly url: string,
-    private readonly headers: HeaderBag,
-    readonly socket: PeerSocket | undefined,
-    readonly proxyTrust: ProxyTrust | undefined,
-    readonly routing: PathRouting | undefined,
-    readonly ipSource: ClientIpSource | undefined,
-  ) {}
+    method: string,
+    url: string,
+    headers: HeaderBag,
+    socket: PeerSocket | undefined,
+    proxyTrust: ProxyTrust | undefined,
+    routing: PathRouting | undefined,
+    ipSource: ClientIpSource | undefined,
+  ) {
+    this.method = method;
+    this.url = url;
+    this.headers = headers;
+    this.socket = socket;
+    this.proxyTrust = proxyTrust;
+    this.routing = routing;
+    this.ipSource = ipSource;
+    this.queryCache = undefined;
+    this.cookieCache = undefined;
+  }
 
   header(name: string): string | undefined {
     // The two headers every request is read for (incoming traffic labels) as named reads: a
