@@ -2,7 +2,6 @@ import { systemClock, type Clock } from './clock.js';
 import { ClientAttachments } from './client-attachments.js';
 import { Decider } from './decide.js';
 import { EngineEvents } from './events.js';
-import type { FallbackResponse } from './fallback.js';
 import { NO_LABELS } from './labels/traffic-labels.js';
 import { GuardRegistry, indexFor, type CompiledRules, type PreparedRules } from './guard-registry.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
@@ -12,16 +11,16 @@ import { Routings } from './matching/routings.js';
 import { originOf } from './matching/resource-pattern.js';
 import type { OpenSergoOptions } from './options.js';
 import { requestView, type RequestView } from './request-view.js';
+import type { Decision, RequestContext } from './decision.js';
 
 import { RuleSources, type EngineStatus } from './rule-sources.js';
-import type { RuleSet, StrategyKind } from './rules/types.js';
+import type { RuleSet } from './rules/types.js';
 import type { LocatedDocument, RuleSource, UpdateInfo, UpdateResult } from './rules/source.js';
 import type { Steps } from './rules/steps.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import type { Scope } from './rules/types.js';
 import { nothingGoverned } from './rules/scope-report.js';
-import type { Outcome } from './strategies/guard.js';
 import { EngineMetrics, type MetricsSnapshot } from './metrics/engine-metrics.js';
 import { clientAddressReader, compileTrust } from './client/client-address.js';
 import { explainRequest, type Explanation } from './explain.js';
@@ -35,42 +34,7 @@ import { callDirect, contextOn, runGuarded, type GuardOptions } from './guard/ru
 /** The view a guarded function is decided with: it has no request. */
 const NO_REQUEST: RequestView = requestView('GET', '/', {});
 
-/** What a handler sees: `req.opensergo`, `ctx.state.opensergo`, `request.opensergo`. */
-export interface RequestContext {
-  /**
-   * The most specific matching target, as written in its rule (an exact path beats
-   * parameters, parameters beat `**`, a method beats any method); else the normalised path.
-   */
-  readonly resource: string;
-  /** The primary traffic label (the first), if any. */
-  readonly trafficLabel: string | undefined;
-  /** Every traffic label, incoming first, then matched rules in file order. */
-  readonly trafficLabels: readonly string[];
-}
-
-/** An admitted request's handle: report how it ended, once (later calls are ignored). */
-export interface Entry {
-  exit(outcome: Outcome): void;
-}
-
-/** The engine's answer for one request. A block is a value, never an exception. */
-export type Decision =
-  | {
-      readonly type: 'pass';
-      readonly context: RequestContext;
-      readonly entry: Entry | undefined;
-      /** Headers to add to the response (the `RateLimit` fields, with `rateLimitHeaders`). */
-      readonly headers?: Readonly<Record<string, string>>;
-    }
-  | {
-      readonly type: 'block';
-      readonly context: RequestContext;
-      readonly response: FallbackResponse;
-      /** Which strategy kind refused, and in which rule. */
-      readonly kind: StrategyKind;
-      readonly rule: string;
-    };
-
+export type { Decision, Entry, RequestContext } from './decision.js';
 
 /**
  * The framework-neutral governance engine. Adapters call `enter` for each request and
