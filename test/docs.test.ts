@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { brokenLink, linksOf, repo } from './markdown.js';
+import { typeScriptFiles } from './repo-files.js';
 
 const markdownFiles = [
   'README.md',
@@ -26,16 +27,9 @@ it('every link in the Markdown leads to a file and heading that exist', () => {
   assert.deepEqual(broken, []);
 });
 
-/** Every `.ts` file under `dir`, as a path relative to the repository. */
-function sources(dir: string): string[] {
-  return readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(`${dir}/${entry.name}`) : entry.name.endsWith('.ts') ? [`${dir}/${entry.name}`] : [],
-  );
-}
-
 it('no page, and no comment in the sources the packages ship, points at a file outside the repository', () => {
   const outside = /\b(SPEC|DESIGN|STYLE)\b|\/work\/|seeds\//;
-  const shipped = readdirSync(join(repo, 'packages')).flatMap((dir) => sources(`packages/${dir}/src`));
+  const shipped = readdirSync(join(repo, 'packages')).flatMap((dir) => typeScriptFiles(`packages/${dir}/src`));
   const found = [...markdownFiles, ...shipped].flatMap((file) =>
     text(file)
       .split('\n')

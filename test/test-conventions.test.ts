@@ -4,37 +4,21 @@
 // the TypeScript file's, and the search took 70 s for one assertion in a long file (seen on a
 // loaded run, where three such failures held a whole test run for over ten minutes).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import ts from 'typescript';
-
-const root = new URL('..', import.meta.url).pathname;
-
-function testFiles(dir: string, out: string[] = []): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out; // a package without tests
-  }
-  for (const name of names) {
-    if (name === 'node_modules' || name === 'dist') continue;
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) testFiles(full, out);
-    else if (name.endsWith('.ts')) out.push(full);
-  }
-  return out;
-}
+import { repo } from './markdown.js';
+import { typeScriptFiles } from './repo-files.js';
 
 /** `file:line  assert.ok(...)` for every assert.ok / assert call with a single argument. */
 function unexplained(file: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const source = ts.createSourceFile(file, readFileSync(join(repo, file), 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && node.arguments.length === 1 && ['assert', 'assert.ok'].includes(node.expression.getText(source))) {
       const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
-      found.push(`${relative(root, file)}:${line + 1}  ${node.getText(source).slice(0, 80)}`);
+      found.push(`${file}:${line + 1}  ${node.getText(source).slice(0, 80)}`);
     }
     ts.forEachChild(node, visit);
   };
@@ -43,7 +27,7 @@ function unexplained(file: string): string[] {
 }
 
 it('every assert.ok() in the tests says what it checks', () => {
-  const files = [...readdirSync(join(root, 'packages')).flatMap((pkg) => testFiles(join(root, 'packages', pkg, 'test'))), ...testFiles(join(root, 'test'))];
+  const files = [...readdirSync(join(repo, 'packages')).flatMap((pkg) => typeScriptFiles(`packages/${pkg}/test`)), ...typeScriptFiles('test')];
   assert.ok(files.length > 50, `found the test files (${files.length})`);
   assert.deepEqual(files.flatMap(unexplained), []);
 });

@@ -121,6 +121,9 @@ export async function monitorCommands(url: string, onCommand: (command: Monitore
   return { close: () => void socket.destroy() };
 }
 
+/** The C-like escapes Redis writes in a MONITOR line's quoted arguments (besides `\xHH`). */
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', '"': '"', '\\': '\\' };
+
 /** `+1700000000.123456 [0 127.0.0.1:5555] "EVALSHA" "ab\"c"`: Redis quotes each argument with C-like escapes. */
 function parseMonitorLine(line: string): MonitoredCommand | undefined {
   const open = line.indexOf('[');
@@ -128,7 +131,6 @@ function parseMonitorLine(line: string): MonitoredCommand | undefined {
   if (open === -1 || close === -1) return undefined;
   const [database = '', source = ''] = line.slice(open + 1, close).split(' ');
   const args: string[] = [];
-  const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', '"': '"', '\\': '\\' };
   for (let i = close + 1; i < line.length; i++) {
     if (line[i] !== '"') continue;
     let arg = '';
