@@ -1,10 +1,10 @@
-// Express adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseCloses,
-// answerWriteFailure, runRequest, and the types Decision, Engine, OpenSergoOptions, PathRouting, RequestContext.
+// Express adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseCloses
+// (in response-end.ts), answerWriteFailure, runRequest, and the types Decision, Engine, Entry,
+// OpenSergoOptions, PathRouting, RequestContext.
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
-  exitWhenResponseCloses,
   joinMount,
   requestView,
   runRequest,
@@ -15,6 +15,7 @@ import {
   type PathRouting,
   type RequestContext,
 } from '@opensergo/core';
+import { exitWhenResponseEnds } from './response-end.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -164,7 +165,7 @@ function apply(decided: Decided, req: Request, res: Response, locals: Record<sym
   }
   const headers = decision.headers;
   if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
-  if (decision.entry) exitWhenResponseCloses(res, decision.entry);
+  if (decision.entry) exitWhenResponseEnds(res, decision.entry);
   runRequest(decision.context, req, next);
 }
 

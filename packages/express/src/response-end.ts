@@ -1,0 +1,92 @@
+// How the Express adapter hears an admitted request's response end, without a listener on the
+// response. Express gives every response its own hidden class, so each load or store on `res`
+// misses V8's caches: `res.on('close', …)` and the reads around it (core's
+// `exitWhenResponseCloses`) cost ~8 k instructions per request (docs/benchmarks.md). The socket
+// keeps one shape, and Node says on it and on a diagnostics channel all that 'close' would:
+// - a finished response: Node publishes `http.server.response.finish` for every response of
+//   its HTTP server, when the response's 'finish' fires (its 'close' follows on the next tick);
+// - an abandoned one: the socket closes first (Node's own 'close' on the response comes from a
+//   'close' listener on the socket, in the same emit).
+import { subscribe } from 'node:diagnostics_channel';
+import { OutgoingMessage, type ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { exitWhenResponseCloses, type Entry } from '@opensergo/core';
+
+/** An admitted response waiting for its end, and the next one on the same socket. */
+interface Waiting {
+  readonly res: ServerResponse;
+  readonly entry: Entry;
+  next: Waiting | null;
+}
+
+/** On a socket: its waiting responses; `null` once our 'close' listener is on and none waits. */
+const WAITING = Symbol('opensergo.waiting');
+type HeardSocket = Socket & { [WAITING]?: Waiting | null };
+interface FinishMessage {
+  readonly socket: HeardSocket;
+  readonly response: ServerResponse;
+}
+
+const writableFinished = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, 'writableFinished')?.get as
+  | ((this: ServerResponse) => boolean)
+  | undefined;
+/** `statusCode` read without an inline cache (see `read` in index.ts). */
+const statusOf = (res: ServerResponse): number => Reflect.get(res, 'statusCode') as number;
+let subscribed = false;
+
+/**
+ * Reports the end of `res` to `entry` as core's `exitWhenResponseCloses` does (`finished` with
+ * the status when the response was fully written, `abandoned` when the connection closed
+ * first), hearing it on the response's socket. A response that has no live socket of Node's
+ * HTTP server (a pipelined response still queued behind another, one already finished or
+ * closed, or anything but Node's `http` server) is left to `exitWhenResponseCloses`.
+ */
+export function exitWhenResponseEnds(res: ServerResponse, entry: Entry): void {
+  const socket = Reflect.get(res, 'socket') as HeardSocket | null;
+  if (!(socket instanceof Socket) || socket.destroyed || writableFinished === undefined) {
+    exitWhenResponseCloses(res, entry);
+    return;
+  }
+  if (!subscribed) {
+    // Only once a response waits: until then no response pays for the channel's message.
+    subscribe('http.server.response.finish', onFinish);
+    subscribed = true;
+  }
+  const waiting = socket[WAITING];
+  if (waiting === undefined) socket.on('close', onSocketClose);
+  socket[WAITING] = { res, entry, next: waiting ?? null };
+}
+
+function onFinish(message: unknown): void {
+  const { socket, response } = message as FinishMessage;
+  let waiting = socket[WAITING];
+  if (waiting == null) return;
+  if (waiting.res === response && waiting.next === null) {
+    socket[WAITING] = null;
+    waiting.entry.exit({ type: 'finished', statusCode: statusOf(response) });
+    return;
+  }
+  // Two engines' entries on one response, or (never on Node's server, which detaches a socket
+  // from a response as it finishes) another response's: keep the others.
+  let kept: Waiting | null = null;
+  const ended: Waiting[] = [];
+  for (; waiting !== null; waiting = waiting.next) {
+    if (waiting.res === response) ended.push(waiting);
+    else kept = { res: waiting.res, entry: waiting.entry, next: kept };
+  }
+  socket[WAITING] = kept;
+  for (let i = ended.length - 1; i >= 0; i--) ended[i]!.entry.exit({ type: 'finished', statusCode: statusOf(response) });
+}
+
+function onSocketClose(this: HeardSocket): void {
+  let waiting = this[WAITING];
+  this[WAITING] = null;
+  const ended: Waiting[] = [];
+  for (; waiting != null; waiting = waiting.next) ended.push(waiting);
+  // What the response's own 'close' would report: written out in full before the socket closed
+  // (its 'finish' not yet heard), or not.
+  for (let i = ended.length - 1; i >= 0; i--) {
+    const { res, entry } = ended[i]!;
+    entry.exit(writableFinished!.call(res) ? { type: 'finished', statusCode: statusOf(res) } : { type: 'abandoned' });
+  }
+}
