@@ -77,6 +77,13 @@ let lastExposed: object | undefined;
 const read = Reflect.get as <T extends object, K extends keyof T>(target: T, name: K) => T[K];
 
 /**
+ * Node's `headers` getter, called directly: `req.headers` is an accessor on
+ * `IncomingMessage.prototype`, three prototypes above an Express request, and a look-up walks
+ * each of them (none of which has one of its own) before it finds it.
+ */
+const nodeHeaders = Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'headers')?.get as ((this: IncomingMessage) => IncomingMessage['headers']) | undefined;
+
+/**
  * The request's connection, read only when a rule asks for the client's address (per-client
  * limits): reading `req.socket` itself costs a property look-up on every request.
  */
@@ -223,7 +230,7 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
     // The app's `trust proxy` setting tells per-client limits whose X-Forwarded-For to believe
     // (the engine's own `trustProxy` option, when given, wins).
     const trust = app?.settings?.['trust proxy fn'] as ProxyTrust | undefined;
-    const view = requestView(read(req, 'method') ?? 'GET', base ? joinMount(base, url) : url, read(req, 'headers'), new RequestSocket(req), trust, routingOf(app));
+    const view = requestView(read(req, 'method') ?? 'GET', base ? joinMount(base, url) : url, nodeHeaders && req instanceof IncomingMessage ? nodeHeaders.call(req) : read(req, 'headers'), new RequestSocket(req), trust, routingOf(app));
     const decision = engine.enter(view);
     if (decision instanceof Promise) decision.then((d) => apply({ decision: d, mark: passed, earlier }, req, res, locals, proto, next, engine), next);
     else apply({ decision, mark: passed, earlier }, req, res, locals, proto, next, engine);
