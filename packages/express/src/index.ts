@@ -157,21 +157,30 @@ export interface OpenSergoMiddleware {
   readonly errors: (error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => void;
 }
 
-function apply(decided: Decided, req: Request, res: Response, locals: Record<symbol, unknown> | undefined, proto: object | null, next: Next, engine: Engine): void {
+/**
+ * Carries out a decision. `method` is the one the middleware read. Methods of `res` are looked
+ * up with `read` (an ordinary `res.end` misses V8's caches like any read of `res`), and still
+ * find what a middleware before put on the response itself (compression's `end`, on-headers'
+ * `writeHead`).
+ */
+function apply(decided: Decided, method: string, req: Request, res: Response, locals: Record<symbol, unknown> | undefined, proto: object | null, next: Next, engine: Engine): void {
   exposeContext(req, locals, proto, decided);
   const decision = decided.decision;
   if (decision.type === 'block') {
     const { statusCode, headers, body } = decision.response;
     try {
-      res.writeHead(statusCode, headers);
-      res.end(req.method === 'HEAD' ? undefined : body);
+      read(res, 'writeHead').call(res, statusCode, headers);
+      (read(res, 'end') as (this: Response, body?: unknown) => void).call(res, method === 'HEAD' ? undefined : body);
     } catch (error) {
       answerWriteFailure(res, decision.rule, error, engine.logger);
     }
     return;
   }
   const headers = decision.headers;
-  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
+  if (headers) {
+    const setHeader = read(res, 'setHeader');
+    for (const name in headers) setHeader.call(res, name, headers[name]!);
+  }
   if (decision.entry) exitWhenResponseEnds(res, decision.entry);
   runRequest(decision.context, req, next);
 }
@@ -230,10 +239,11 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
     // The app's `trust proxy` setting tells per-client limits whose X-Forwarded-For to believe
     // (the engine's own `trustProxy` option, when given, wins).
     const trust = app?.settings?.['trust proxy fn'] as ProxyTrust | undefined;
-    const view = requestView(read(req, 'method') ?? 'GET', base ? joinMount(base, url) : url, nodeHeaders && req instanceof IncomingMessage ? nodeHeaders.call(req) : read(req, 'headers'), new RequestSocket(req), trust, routingOf(app));
+    const method = read(req, 'method') ?? 'GET';
+    const view = requestView(method, base ? joinMount(base, url) : url, nodeHeaders && req instanceof IncomingMessage ? nodeHeaders.call(req) : read(req, 'headers'), new RequestSocket(req), trust, routingOf(app));
     const decision = engine.enter(view);
-    if (decision instanceof Promise) decision.then((d) => apply({ decision: d, mark: passed, earlier }, req, res, locals, proto, next, engine), next);
-    else apply({ decision, mark: passed, earlier }, req, res, locals, proto, next, engine);
+    if (decision instanceof Promise) decision.then((d) => apply({ decision: d, mark: passed, earlier }, method, req, res, locals, proto, next, engine), next);
+    else apply({ decision, mark: passed, earlier }, method, req, res, locals, proto, next, engine);
   };
   const errors = (error: unknown, _req: Request, res: Response, next: Next): void => {
     const decision = decisionOf(res, passed);
