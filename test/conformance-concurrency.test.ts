@@ -1,6 +1,7 @@
 // ConcurrencyLimitStrategy on every adapter (issue 3): permits held until the response ends,
 // the client hangs up or the handler fails, and released exactly once.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { concurrency, rule, rules } from '../packages/core/test/helpers/yaml.js';
 import { ADAPTERS, send, withApp, type Reply } from './harness.js';
@@ -39,6 +40,22 @@ for (const adapter of ADAPTERS) {
         assert.equal(count(next, 200), 2, 'the abandoned handlers (still running) hold no permit');
         assert.equal(count(next, 429), 1, 'and exactly two were freed');
         assert.ok(performance.now() - started < 1_500, 'admitted without waiting for the abandoned handlers');
+      });
+    });
+
+    it('a client that pipelines 2 requests and hangs up frees both permits, the queued response included', async () => {
+      await withApp(adapter, { rules: twoAtOnce }, slowRoute, async ({ port }) => {
+        // Both are admitted at once; the second's response waits behind the first's, and Node
+        // never emits 'close' on such a queued response when the connection goes.
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write('GET /work HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2));
+        await sleep(50);
+        socket.destroy();
+        await sleep(80); // the server sees the connection close (the handlers run until ~300 ms)
+        const next = await Promise.all([send(port, '/work'), send(port, '/work'), send(port, '/work')]);
+        assert.equal(count(next, 200), 2, `both pipelined requests gave their permits back: ${next.map((r) => r.status).join(',')}`);
+        assert.equal(count(next, 429), 1, 'and exactly two were freed');
       });
     });
 

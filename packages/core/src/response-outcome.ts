@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { OutgoingMessage } from 'node:http';
+import { OutgoingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Entry } from './engine.js';
 
 /** The part of Node's `http.ServerResponse` the engine needs. */
@@ -50,8 +51,44 @@ export function exitWhenResponseCloses(res: ResponseLike, entry: Entry): void {
   // gives `res` its own prototype, and a new property on it cost ~3 µs per request under
   // load (a closure: tens of nanoseconds). `on`, not `once`: `close` fires once per response.
   const listener = (): void => exitWith(res, entry, node);
-  if (node) addListener.call(res as unknown as OutgoingMessage, 'close', listener);
-  else res.on('close', listener);
+  if (!node) {
+    res.on('close', listener);
+    return;
+  }
+  addListener.call(res as unknown as OutgoingMessage, 'close', listener);
+  if ((res as unknown as ServerResponse).socket === null) hearQueued(res as unknown as ServerResponse, listener);
+}
+
+/** The listeners of a connection's queued responses (see `hearQueued`), while it is open. */
+const queuedOn = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * A pipelined response waiting behind an earlier one on its connection has no socket yet, and
+ * when the client goes away Node never emits its 'close' (Node 20: only the response being
+ * written hears it): its entry would hold its permits for good. So its end is also heard on
+ * the request's connection, one listener per connection whatever the number of responses
+ * queued on it; the response's own 'close', when its turn comes, takes it off again.
+ */
+function hearQueued(res: ServerResponse, listener: () => void): void {
+  const connection = res.req?.socket;
+  if (connection == null) return;
+  if (connection.destroyed) {
+    listener();
+    return;
+  }
+  let waiting = queuedOn.get(connection);
+  if (waiting === undefined) {
+    const listeners = new Set<() => void>();
+    waiting = listeners;
+    queuedOn.set(connection, listeners);
+    connection.once('close', () => {
+      queuedOn.delete(connection);
+      for (const queued of listeners) queued();
+    });
+  }
+  const queued = waiting;
+  queued.add(listener);
+  addListener.call(res, 'close', () => queued.delete(listener));
 }
 
 function exitWith(res: ResponseLike, entry: Entry, node: boolean): void {
