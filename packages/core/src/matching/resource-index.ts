@@ -5,6 +5,7 @@ import { NO_LABELS } from '../labels/traffic-labels.js';
 import type { Guard, Ticket } from '../strategies/guard.js';
 import { runSync, type Steps } from '../rules/steps.js';
 import { normaliseRequestPath } from './normalise-path.js';
+import { PathTable } from './path-table.js';
 import { defaultRouting, type PathRouting } from './path-routing.js';
 import { parsePatternFor, type ResourcePattern } from './resource-pattern.js';
 
@@ -137,6 +138,8 @@ function pick(t: MethodTable, method: string): Route | undefined {
  */
 export class ResourceIndex {
   private readonly statics = new Map<string, MethodTable>();
+  /** `statics`, looked up without hashing the request's path (see `PathTable`); built last. */
+  private exact = new PathTable(this.statics);
   private root: TrieNode | undefined;
 
   /** Indexes `bindings` at once; {@link ResourceIndex.build} does the same in steps. */
@@ -191,6 +194,7 @@ export class ResourceIndex {
       this.statics.set(path, table(group, normaliseRequestPath(path, this.routing) === path));
       yield;
     }
+    this.exact = new PathTable(this.statics);
     if (root) yield* finalise(root);
     this.root = root;
   }
@@ -212,7 +216,7 @@ export class ResourceIndex {
    * index's routing gives back unchanged: normalising `url` would then return `url` itself.
    */
   isNormalStatic(url: string): boolean {
-    return this.statics.get(url)?.normal === true;
+    return this.exact.get(url)?.normal === true;
   }
 
   /**
@@ -222,7 +226,7 @@ export class ResourceIndex {
    * `false` when it does not hold (then normalise, and `lookup`).
    */
   lookupAsIs(method: string, url: string, emptyParams: boolean): Route | undefined | false {
-    const exact = this.statics.get(url);
+    const exact = this.exact.get(url);
     if (exact?.normal !== true) return false;
     return this.find(exact, method, url, emptyParams);
   }
@@ -233,7 +237,7 @@ export class ResourceIndex {
    * empty segment.
    */
   lookup(method: string, path: string, emptyParams = this.routing.emptyParams): Route | undefined {
-    return this.find(this.statics.get(path), method, path, emptyParams);
+    return this.find(this.exact.get(path), method, path, emptyParams);
   }
 
   private find(exact: MethodTable | undefined, method: string, path: string, emptyParams: boolean): Route | undefined {
