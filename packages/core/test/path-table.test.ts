@@ -20,7 +20,8 @@ function nearMisses(key: string): string[] {
 
 /** The table answers as the map of the same entries does, for the keys and for `probes`. */
 function assertSameAsMap(entries: Map<string, number>, probes: readonly string[]): void {
-  const table = new PathTable(entries);
+  const table = new PathTable<number>(entries.size);
+  for (const [key, value] of entries) table.set(key, value);
   for (const [key, value] of entries) assert.equal(table.get(key), value, key);
   // A key built at run time (as a request's path is), not the literal the map holds.
   for (const key of entries.keys()) assert.equal(table.get([...key].join('')), entries.get(key), `${key} (a copy)`);
@@ -46,6 +47,22 @@ describe('PathTable', () => {
     const probes = ['/other/10000', '/other/-1', '/other/', '/other', '/other/01', '/others/1', ...nearMisses('/bench'), ...nearMisses('/other/9999')];
     assertSameAsMap(entries, probes);
     assertSameAsMap(new Map(), ['', '/', '/bench']);
+  });
+
+  it('sets a key again as a map does: the last value wins, also in a shared slot', () => {
+    const table = new PathTable<number>(3);
+    for (const [key, value] of [['/bench', 1], ['/other/17', 2], ['/other/27', 3], ['/bench', 4], ['/other/17', 5], ['/other/27', 6]] as const) {
+      table.set(key, value);
+    }
+    assert.deepEqual(['/bench', '/other/17', '/other/27', '/other/37'].map((k) => table.get(k)), [4, 5, 6, undefined]);
+  });
+
+  it('answers with more keys than it was sized for', () => {
+    const entries = new Map(Array.from({ length: 500 }, (_, i) => [`/p/${i}`, i] as const));
+    const table = new PathTable<number>(1);
+    for (const [key, value] of entries) table.set(key, value);
+    for (const [key, value] of entries) assert.equal(table.get(key), value);
+    assert.equal(table.get('/p/500'), undefined);
   });
 
   it('takes the empty string as any other key', () => {

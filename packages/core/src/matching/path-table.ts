@@ -22,31 +22,43 @@ function signature(path: string, shift: number): number {
 }
 
 /**
- * Exact look-up of paths, read-only once built: the same answers as a `Map` of the same
- * entries, for any string. A request's path is a new string on every request, so a `Map`
- * hashes it every time (its whole length; ~300 instructions with the map's probe on `/bench`,
- * callgrind). Here a slot is chosen by a {@link signature} of the path instead, and the one
- * key there is compared with it; only when several keys share a slot (paths alike in length
- * and in the characters read, such as `/other/17` and `/other/27`) does the map decide.
+ * Exact look-up of paths: the same answers as a `Map` of the same entries, for any string. A
+ * request's path is a new string on every request, so a `Map` hashes it every time (its whole
+ * length; ~300 instructions with the map's probe on `/bench`, callgrind). Here a slot is chosen
+ * by a {@link signature} of the path instead, and the one key there is compared with it; only
+ * when several keys share a slot (paths alike in length and in the characters read, such as
+ * `/other/17` and `/other/27`) does the map decide. Filled one key at a time (an index is built
+ * in steps); `size` is how many keys it will hold, which sets the number of slots.
  *
  * @example
  * ```ts
- * const table = new PathTable(new Map([['/bench', 1]]));
+ * const table = new PathTable<number>(1);
+ * table.set('/bench', 1);
  * table.get('/bench'); // 1
  * table.get('/bencH'); // undefined
  * ```
  */
 export class PathTable<V> {
+  private readonly map = new Map<string, V>();
   private readonly slots: (Slot<V> | undefined)[];
   private readonly shift: number;
 
-  constructor(private readonly map: ReadonlyMap<string, V>) {
+  constructor(size: number) {
     let bits = 4;
-    while (bits < MAX_BITS && 1 << bits < map.size * 4) bits++;
+    while (bits < MAX_BITS && 1 << bits < size * 4) bits++;
     this.shift = 32 - bits;
-    const keys = new Array<string[] | undefined>(1 << bits).fill(undefined);
-    for (const key of map.keys()) (keys[signature(key, this.shift)] ??= []).push(key);
-    this.slots = keys.map((list) => (list ? { key: list[0]!, value: map.get(list[0]!)!, crowded: list.length > 1 } : undefined));
+    this.slots = new Array<Slot<V> | undefined>(1 << bits).fill(undefined);
+  }
+
+  /** Sets `key` to `value`, as `Map.set` does. */
+  set(key: string, value: V): void {
+    this.map.set(key, value);
+    const i = signature(key, this.shift);
+    const slot = this.slots[i];
+    // One object shape for every slot, so that `get` reads them all through one map.
+    if (slot === undefined) this.slots[i] = { key, value, crowded: false };
+    else if (slot.key === key) this.slots[i] = { key, value, crowded: slot.crowded };
+    else if (!slot.crowded) this.slots[i] = { key: slot.key, value: slot.value, crowded: true };
   }
 
   get(path: string): V | undefined {

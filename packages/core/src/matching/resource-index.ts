@@ -137,9 +137,8 @@ function pick(t: MethodTable, method: string): Route | undefined {
  * `routing` reads request paths (case, trailing and repeated `/`), so both agree.
  */
 export class ResourceIndex {
-  private readonly statics = new Map<string, MethodTable>();
-  /** `statics`, looked up without hashing the request's path (see `PathTable`); built last. */
-  private exact = new PathTable(this.statics);
+  /** Static targets by path, looked up without hashing the request's path (see `PathTable`). */
+  private statics = new PathTable<MethodTable>(0);
   private root: TrieNode | undefined;
 
   /** Indexes `bindings` at once; {@link ResourceIndex.build} does the same in steps. */
@@ -190,11 +189,11 @@ export class ResourceIndex {
       else (at.end ??= []).push(binding);
     }
     yield;
+    this.statics = new PathTable(staticGroups.size);
     for (const [path, group] of staticGroups) {
       this.statics.set(path, table(group, normaliseRequestPath(path, this.routing) === path));
       yield;
     }
-    this.exact = new PathTable(this.statics);
     if (root) yield* finalise(root);
     this.root = root;
   }
@@ -216,7 +215,7 @@ export class ResourceIndex {
    * index's routing gives back unchanged: normalising `url` would then return `url` itself.
    */
   isNormalStatic(url: string): boolean {
-    return this.exact.get(url)?.normal === true;
+    return this.statics.get(url)?.normal === true;
   }
 
   /**
@@ -226,7 +225,7 @@ export class ResourceIndex {
    * `false` when it does not hold (then normalise, and `lookup`).
    */
   lookupAsIs(method: string, url: string, emptyParams: boolean): Route | undefined | false {
-    const exact = this.exact.get(url);
+    const exact = this.statics.get(url);
     if (exact?.normal !== true) return false;
     return this.find(exact, method, url, emptyParams);
   }
@@ -237,7 +236,7 @@ export class ResourceIndex {
    * empty segment.
    */
   lookup(method: string, path: string, emptyParams = this.routing.emptyParams): Route | undefined {
-    return this.find(this.exact.get(path), method, path, emptyParams);
+    return this.find(this.statics.get(path), method, path, emptyParams);
   }
 
   private find(exact: MethodTable | undefined, method: string, path: string, emptyParams: boolean): Route | undefined {
