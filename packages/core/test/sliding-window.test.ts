@@ -82,6 +82,25 @@ describe('SlidingWindow', () => {
     assert.equal(w.waitMs(1100, 2), 0, 'the first admission left the window at 1100');
   });
 
+  it('counts as a plain log does while its ring grows and wraps, with admissions taken back', () => {
+    // Whole-millisecond times (the grain of a 1 s window), so the log's counts are exact.
+    const w = new SlidingWindow(1000);
+    const log: number[] = [];
+    let seed = 7;
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    let t = 0;
+    for (let step = 0; step < 20_000; step++) {
+      t += random(3) === 0 ? random(400) : random(4);
+      while (log.length > 0 && log[0]! <= t - 1000) log.shift();
+      const threshold = 1 + random(60);
+      const inside = log.length;
+      assert.equal(w.tryAdmit(t, threshold), inside + 1 <= threshold, `step ${step}`);
+      if (inside + 1 <= threshold) log.push(t);
+      if (random(10) === 0 && log.length > 0) w.undo(log.pop()!);
+      assert.equal(w.count(t), log.length, `step ${step}`);
+    }
+  });
+
   it('keeps memory bounded whatever the threshold', () => {
     const w = new SlidingWindow(1000);
     for (let t = 0; t < 1000; t += 0.01) w.tryAdmit(t, 1e9);

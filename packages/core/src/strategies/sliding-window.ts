@@ -49,7 +49,7 @@ export class SlidingWindow {
     let excess = this.total + 1 - threshold;
     const cap = this.runs.length >> 1;
     for (let i = 0; i < this.size; i++) {
-      const at = ((this.head + i) % cap) << 1;
+      const at = ((this.head + i) & (cap - 1)) << 1;
       excess -= this.runs[at + 1]!;
       if (excess <= 0) return Math.max(0, this.runs[at]! + this.windowMs - now);
     }
@@ -67,7 +67,7 @@ export class SlidingWindow {
     const t = this.round(at);
     const cap = this.runs.length >> 1;
     for (let i = this.size - 1; i >= 0; i--) {
-      const idx = ((this.head + i) % cap) << 1;
+      const idx = ((this.head + i) & (cap - 1)) << 1;
       if (this.runs[idx] === t && this.runs[idx + 1]! > 0) {
         this.runs[idx + 1]! -= 1;
         this.total -= 1;
@@ -85,7 +85,7 @@ export class SlidingWindow {
     const t = this.round(now);
     const cap = this.runs.length >> 1;
     if (this.size > 0) {
-      const last = ((this.head + this.size - 1) % cap) << 1;
+      const last = ((this.head + this.size - 1) & (cap - 1)) << 1;
       if (this.runs[last]! >= t) {
         // same grain (or a clock that stood still): extend the newest run
         this.runs[last + 1]! += 1;
@@ -94,7 +94,7 @@ export class SlidingWindow {
       }
     }
     if (this.size === cap) this.grow();
-    const at = ((this.head + this.size) % (this.runs.length >> 1)) << 1;
+    const at = ((this.head + this.size) & ((this.runs.length >> 1) - 1)) << 1;
     this.runs[at] = t;
     this.runs[at + 1] = 1;
     this.size += 1;
@@ -106,18 +106,22 @@ export class SlidingWindow {
     const horizon = now - this.windowMs;
     while (this.size > 0 && this.runs[this.head << 1]! <= horizon) {
       this.total -= this.runs[(this.head << 1) + 1]!;
-      this.head = (this.head + 1) % cap;
+      this.head = (this.head + 1) & (cap - 1);
       this.size -= 1;
     }
     if (this.size === 0) this.total = 0;
   }
 
-  /** Doubles the ring (the first admission makes room for one run: most clients hold a few). */
+  /**
+   * Doubles the ring (the first admission makes room for one run: most clients hold a few).
+   * Its capacity is always a power of two, so positions wrap with `& (cap - 1)` rather than
+   * `% cap` (an integer division with its sign and zero checks, three per admission).
+   */
   private grow(): void {
     const cap = this.runs.length >> 1;
     const runs = new Array<number>(Math.max(2, cap * 4)).fill(0.5);
     for (let i = 0; i < this.size; i++) {
-      const from = ((this.head + i) % cap) << 1;
+      const from = ((this.head + i) & (cap - 1)) << 1;
       runs[i << 1] = this.runs[from]!;
       runs[(i << 1) + 1] = this.runs[from + 1]!;
     }
