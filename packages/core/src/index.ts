@@ -1,6 +1,6 @@
 // @opensergo/core: the framework-neutral engine. Adapters use only:
 // createEngine, Engine, Decision, RequestContext, OpenSergoOptions, requestView,
-// exitWhenResponseCloses, answerWriteFailure, runRequest, fieldsBesideLength, FallbackResponse.
+// exitWhenResponseEnds, exitWhenResponseCloses, answerWriteFailure, runRequest, fieldsBesideLength, FallbackResponse.
 
 export { createEngine } from './create-engine.js';
 export { Engine } from './engine.js';
@@ -11,6 +11,7 @@ export type { FileSourceOptions } from './sources/file-source.js';
 export { joinMount, requestView } from './request-view.js';
 export type { ClientIpSource, HeaderBag, RequestView } from './request-view.js';
 export { exitWhenResponseCloses } from './response-outcome.js';
+export { exitWhenResponseEnds } from './response-end.js';
 export { answerWriteFailure } from './write-failure.js';
 export { currentContext, keepRequestContext, runInContext, runRequest } from './context/current-context.js';
 export type { RequestEmitter } from './context/current-context.js';

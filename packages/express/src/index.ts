@@ -1,10 +1,11 @@
-// Express adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseCloses
-// (in response-end.ts), answerWriteFailure, runRequest, and the types Decision, Engine, Entry,
+// Express adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseEnds,
+// answerWriteFailure, runRequest, and the types Decision, Engine, Entry,
 // OpenSergoOptions, PathRouting, RequestContext.
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
+  exitWhenResponseEnds,
   joinMount,
   requestView,
   runRequest,
@@ -15,7 +16,6 @@ import {
   type PathRouting,
   type RequestContext,
 } from '@opensergo/core';
-import { exitWhenResponseEnds } from './response-end.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -1,11 +1,11 @@
-// Fastify adapter. Uses from core only: createEngine, requestView, exitWhenResponseCloses,
+// Fastify adapter. Uses from core only: createEngine, requestView, exitWhenResponseEnds,
 // answerWriteFailure, runRequest, fieldsBesideLength, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext, RouterSettings.
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   answerWriteFailure,
   createEngine,
-  exitWhenResponseCloses,
+  exitWhenResponseEnds,
   fieldsBesideLength,
   requestView,
   runRequest,
@@ -86,7 +86,7 @@ function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply,
   if (decision.headers) reply.headers(decision.headers);
   if (decision.entry) {
     (request as Governed)[ENTRY] = decision.entry;
-    exitWhenResponseCloses(reply.raw, decision.entry);
+    exitWhenResponseEnds(reply.raw, decision.entry);
   }
   runRequest(decision.context, request.raw, done);
 }

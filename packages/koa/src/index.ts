@@ -1,10 +1,10 @@
-// Koa adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseCloses,
+// Koa adapter. Uses from core only: createEngine, requestView, joinMount, exitWhenResponseEnds,
 // answerWriteFailure, runRequest, fieldsBesideLength, and the types Decision, Engine, Entry, OpenSergoOptions, RequestContext.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   answerWriteFailure,
   createEngine,
-  exitWhenResponseCloses,
+  exitWhenResponseEnds,
   fieldsBesideLength,
   joinMount,
   requestView,
@@ -87,7 +87,7 @@ function apply(decision: Decision, ctx: KoaContext, next: () => Promise<unknown>
   if (decision.headers) ctx.set(decision.headers);
   const entry = decision.entry;
   if (!entry) return runRequest(decision.context, ctx.req, next);
-  exitWhenResponseCloses(ctx.res, entry);
+  exitWhenResponseEnds(ctx.res, entry);
   return followed(runRequest(decision.context, ctx.req, next), entry);
 }
 

@@ -1,16 +1,18 @@
-// How the Express adapter hears an admitted request's response end, without a listener on the
-// response. Express gives every response its own hidden class, so each load or store on `res`
-// misses V8's caches: `res.on('close', …)` and the reads around it (core's
-// `exitWhenResponseCloses`) cost ~8 k instructions per request (docs/benchmarks.md). The socket
-// keeps one shape, and Node says on it and on a diagnostics channel all that 'close' would:
+// How an adapter hears an admitted request's response end without a listener on the response.
+// `res.on('close', …)` (`exitWhenResponseCloses`) is an `EventEmitter.on` with its loads and a
+// keyed store on the response: ~8 k instructions per request on Express, which gives every
+// response its own hidden class, and ~700–800 on Koa and Fastify (docs/benchmarks.md). The
+// socket keeps one shape, and Node says on it and on a diagnostics channel all that 'close'
+// would:
 // - a finished response: Node publishes `http.server.response.finish` for every response of
 //   its HTTP server, when the response's 'finish' fires (its 'close' follows on the next tick);
 // - an abandoned one: the socket closes first (Node's own 'close' on the response comes from a
 //   'close' listener on the socket, in the same emit).
 import { subscribe } from 'node:diagnostics_channel';
-import { OutgoingMessage, type ServerResponse } from 'node:http';
+import { OutgoingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { exitWhenResponseCloses, type Entry } from '@opensergo/core';
+import type { Entry } from './engine.js';
+import { exitWhenResponseCloses } from './response-outcome.js';
 
 /** An admitted response waiting for its end, and the next one on the same socket. */
 interface Waiting {
@@ -30,20 +32,28 @@ interface FinishMessage {
 const writableFinished = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, 'writableFinished')?.get as
   | ((this: ServerResponse) => boolean)
   | undefined;
-/** `statusCode` read without an inline cache (see `read` in index.ts). */
+/** `statusCode` read without an inline cache: Express's responses would make one megamorphic. */
 const statusOf = (res: ServerResponse): number => Reflect.get(res, 'statusCode') as number;
 let subscribed = false;
 
 /**
- * Reports the end of `res` to `entry` as core's `exitWhenResponseCloses` does (`finished` with
- * the status when the response was fully written, `abandoned` when the connection closed
- * first), hearing it on the response's socket. A response that has no live socket of Node's
- * HTTP server (a pipelined response still queued behind another, one already finished or
- * closed, or anything but Node's `http` server) is left to `exitWhenResponseCloses`.
+ * Reports the end of `res` to `entry` as `exitWhenResponseCloses` does (`finished` with the
+ * status when the response was fully written, `abandoned` when the connection closed first),
+ * hearing it on the response's socket. A response that has no live socket of Node's HTTP
+ * server (a pipelined response still queued behind another, one already finished or closed,
+ * an HTTP/2 response, whose socket is a proxy of its session's, or anything but Node's `http`
+ * and `https` servers) is left to `exitWhenResponseCloses`.
+ *
+ * @example
+ * ```ts
+ * import { exitWhenResponseEnds } from '@opensergo/core';
+ * // in an adapter, after a pass decision with an entry:
+ * // exitWhenResponseEnds(res, decision.entry);
+ * ```
  */
 export function exitWhenResponseEnds(res: ServerResponse, entry: Entry): void {
   const socket = Reflect.get(res, 'socket') as HeardSocket | null;
-  if (!(socket instanceof Socket) || socket.destroyed || writableFinished === undefined) {
+  if (!(res instanceof ServerResponse) || !(socket instanceof Socket) || socket.destroyed || writableFinished === undefined) {
     exitWhenResponseCloses(res, entry);
     return;
   }

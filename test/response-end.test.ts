@@ -1,0 +1,167 @@
+// Every adapter hears an admitted response's end on its socket and on Node's
+// `http.server.response.finish` channel (core's `exitWhenResponseEnds`,
+// packages/core/src/response-end.ts), not through a listener on the response. These pin that
+// it reports what the response's own 'close' would, and frees each permit once, on keep-alive
+// and pipelined connections, with two engines on one response, and when the client goes away
+// before the handler answers.
+import assert from 'node:assert/strict';
+import { Agent, request, type RequestListener } from 'node:http';
+import { connect } from 'node:net';
+import { describe, it } from 'node:test';
+import express5 from 'express5';
+import Koa3 from 'koa3';
+import fastify5 from 'fastify5';
+import type { Engine } from '@opensergo/core';
+import { opensergo as expressOpenSergo } from '@opensergo/express';
+import { opensergo as koaOpenSergo } from '@opensergo/koa';
+import { opensergo as fastifyOpenSergo } from '@opensergo/fastify';
+import { concurrency, rule, rules } from '../packages/core/test/helpers/yaml.js';
+import { ADAPTERS, serve, withApp, type Route } from './harness.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const oneAtATime = (name: string): string => rules(concurrency(`${name}-one`, 1), rule(name, ['/work/**'], [`${name}-one`]));
+
+/** In flight, finished or failed (abandoned ones are neither), and failed, over every rule's rows. */
+function outcomes(engine: Engine): { inFlight: number; ended: number; failed: number } {
+  const rows = engine.metrics().resources;
+  return {
+    inFlight: rows.reduce((sum, r) => sum + r.inFlight, 0),
+    ended: rows.reduce((sum, r) => sum + r.duration.count, 0),
+    failed: rows.reduce((sum, r) => sum + r.failed, 0),
+  };
+}
+
+/** GET `path` on a keep-alive `agent`: the status. */
+const get = (port: number, path: string, agent: Agent): Promise<number> =>
+  new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    })
+      .on('error', reject)
+      .end();
+  });
+
+/** Writes `count` pipelined GETs of `path` on one connection; resolves with the statuses read. */
+const pipelined = (port: number, path: string, count: number): Promise<string[]> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const statuses = text.match(/HTTP\/1\.1 \d+/g) ?? [];
+      if (statuses.length === count && text.endsWith('}')) {
+        socket.end();
+        resolve(statuses.map((s) => s.slice(9)));
+      }
+    });
+    socket.on('error', reject);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(count));
+  });
+
+/** `/work/<status>` answers that status after `wait(i)` ms, `i` counting the requests served. */
+function working(wait: (i: number) => number = () => 0): Route[] {
+  let served = 0;
+  return [200, 201, 503].map((status) => ({ path: `/work/${status}`, behaviour: () => ({ status, delayMs: wait(served++) }) }));
+}
+
+for (const adapter of ADAPTERS) {
+  describe(`admitted responses' ends on ${adapter.name}`, () => {
+    it('keep-alive: each response finished with its status frees the permit for the next on the connection', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        await withApp(adapter, { rules: oneAtATime('keep') }, working(), async ({ port, engine }) => {
+          const statuses = [];
+          for (const status of [200, 503, 200, 201]) statuses.push(await get(port, `/work/${status}`, agent));
+          assert.deepEqual(statuses, [200, 503, 200, 201]);
+          await sleep(20);
+          assert.deepEqual(outcomes(engine), { inFlight: 0, ended: 4, failed: 1 });
+        });
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('pipelined requests on one connection: every response finished, every permit freed once', async () => {
+      const yaml = rules(concurrency('three', 3), rule('piped', ['/work/**'], ['three']));
+      // The first answers last: the later responses wait in Node's queue behind it.
+      await withApp(adapter, { rules: yaml }, working((i) => (i === 0 ? 60 : 5)), async ({ port, engine }) => {
+        assert.deepEqual(await pipelined(port, '/work/200', 3), ['200', '200', '200']);
+        await sleep(20);
+        assert.deepEqual(outcomes(engine), { inFlight: 0, ended: 3, failed: 0 });
+        assert.deepEqual(await pipelined(port, '/work/200', 3), ['200', '200', '200'], 'no permit left held');
+      });
+    });
+
+    it('the client goes away before the handler answers: abandoned when the connection closes, not finished later', async () => {
+      await withApp(adapter, { rules: oneAtATime('gone') }, working((i) => (i === 0 ? 150 : 0)), async ({ port, engine }) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write('GET /work/200 HTTP/1.1\r\nHost: x\r\n\r\n');
+        await sleep(40);
+        socket.destroy();
+        await sleep(40);
+        assert.deepEqual(outcomes(engine), { inFlight: 0, ended: 0, failed: 0 }, 'abandoned while the handler still runs');
+        await sleep(150); // the handler answers into the closed connection
+        assert.deepEqual(outcomes(engine), { inFlight: 0, ended: 0, failed: 0 }, 'and nothing more');
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        assert.equal(await get(port, '/work/200', agent), 200, 'the permit is free');
+        agent.destroy();
+      });
+    });
+  });
+}
+
+/** A server with two governances of their own engines in front of one `/work/200` handler. */
+const twoEngines: Record<string, (first: string, second: string) => Promise<{ handler: RequestListener; engines: Engine[] }>> = {
+  async express(first, second) {
+    const app = express5();
+    const governances = [expressOpenSergo({ rules: first, logger: false }), expressOpenSergo({ rules: second, logger: false })];
+    for (const governance of governances) app.use(governance);
+    app.get('/work/200', (_req, res) => void setTimeout(() => res.send('{}'), 0));
+    return { handler: app, engines: governances.map((g) => g.engine) };
+  },
+  async koa(first, second) {
+    const app = new Koa3();
+    const governances = [koaOpenSergo({ rules: first, logger: false }), koaOpenSergo({ rules: second, logger: false })];
+    for (const governance of governances) app.use(governance as unknown as Parameters<typeof app.use>[0]);
+    app.use(async (ctx) => {
+      await sleep(0);
+      ctx.body = {};
+    });
+    return { handler: app.callback(), engines: governances.map((g) => g.engine) };
+  },
+  async fastify(first, second) {
+    const app = fastify5({ logger: false });
+    await app.register(fastifyOpenSergo, { rules: first, logger: false });
+    let engines: Engine[] = [app.opensergoEngine];
+    await app.register(async (child) => {
+      await child.register(fastifyOpenSergo, { rules: second, logger: false });
+      engines = [...engines, child.opensergoEngine];
+      child.get('/work/200', async () => {
+        await sleep(0);
+        return {};
+      });
+    });
+    await app.ready();
+    return { handler: (req, res) => app.routing(req, res), engines };
+  },
+};
+
+for (const [name, start] of Object.entries(twoEngines)) {
+  it(`two engines on one response (${name}): both hear its end`, async () => {
+    const { handler, engines } = await start(oneAtATime('first'), oneAtATime('second'));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await serve(handler, async (port) => {
+        for (let i = 0; i < 3; i++) assert.equal(await get(port, '/work/200', agent), 200);
+        await sleep(20);
+        for (const engine of engines) assert.deepEqual(outcomes(engine), { inFlight: 0, ended: 3, failed: 0 });
+      });
+    } finally {
+      agent.destroy();
+      await Promise.all(engines.map((engine) => engine.close()));
+    }
+  });
+}
