@@ -181,7 +181,7 @@ function apply(decided: Decided, method: string, req: Request, res: Response, lo
     const setHeader = read(res, 'setHeader');
     for (const name in headers) setHeader.call(res, name, headers[name]!);
   }
-  if (decision.entry) exitWhenResponseEnds(res, decision.entry);
+  if (decision.entry) exitWhenResponseEnds(res, decision.entry, true);
   runRequest(decision.context, req, next);
 }
 
