@@ -6,7 +6,8 @@
 // before the handler answers.
 import assert from 'node:assert/strict';
 import { Agent, request, type RequestListener } from 'node:http';
-import { connect } from 'node:net';
+import { connect as http2Connect } from 'node:http2';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import express5 from 'express5';
 import Koa3 from 'koa3';
@@ -165,3 +166,44 @@ for (const [name, start] of Object.entries(twoEngines)) {
     }
   });
 }
+
+/** GETs `path` `count` times, one after another, on one HTTP/2 session: the statuses. */
+async function http2Gets(port: number, path: string, count: number): Promise<number[]> {
+  const session = http2Connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      statuses.push(
+        await new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ':path': path });
+          let status = 0;
+          stream.on('response', (headers) => (status = Number(headers[':status'])));
+          stream.on('error', reject);
+          stream.resume();
+          stream.on('end', () => resolve(status));
+        }),
+      );
+    }
+    return statuses;
+  } finally {
+    session.close();
+  }
+}
+
+it('Fastify over HTTP/2 (h2c): a response whose socket is the session’s still frees its permit when it ends', async () => {
+  // Node publishes no `http.server.response.finish` for HTTP/2 responses, whose `socket` is a
+  // proxy of the session's: waiting on the channel would hold the permit for good.
+  const app = fastify5({ logger: false, http2: true });
+  await app.register(fastifyOpenSergo, { rules: oneAtATime('h2'), logger: false });
+  app.get('/work/200', async () => ({}));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const port = (app.server.address() as AddressInfo).port;
+    assert.deepEqual(await http2Gets(port, '/work/200', 3), [200, 200, 200], 'each request admitted: the one permit came back every time');
+    await sleep(20);
+    assert.deepEqual(outcomes(app.opensergoEngine), { inFlight: 0, ended: 3, failed: 0 });
+  } finally {
+    await app.close();
+  }
+});
