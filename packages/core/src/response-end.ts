@@ -9,10 +9,10 @@
 // - an abandoned one: the socket closes first (Node's own 'close' on the response comes from a
 //   'close' listener on the socket, in the same emit).
 import { subscribe } from 'node:diagnostics_channel';
-import { OutgoingMessage, ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Entry } from './engine.js';
-import { exitWhenResponseCloses } from './response-outcome.js';
+import { exitWhenResponseCloses, finishedGetter as writableFinished } from './response-outcome.js';
 
 /** An admitted response waiting for its end, and the next one on the same socket. */
 interface Waiting {
@@ -34,9 +34,6 @@ interface FinishMessage {
   readonly response: ServerResponse;
 }
 
-const writableFinished = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, 'writableFinished')?.get as
-  | ((this: ServerResponse) => boolean)
-  | undefined;
 // On Express's responses an inline cache only misses (~280 instructions); `Reflect.get` is
 // one generic look-up (~240). On Koa's and Fastify's, whose responses share a hidden class,
 // the cache hits and the look-up alone cost ~460 per request on the combination.

@@ -20,7 +20,8 @@ const addListener = EventEmitter.prototype.on;
 const getter = (name: string): ((this: OutgoingMessage) => boolean) | undefined =>
   Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, name)?.get as ((this: OutgoingMessage) => boolean) | undefined;
 const closedGetter = getter('closed');
-const finishedGetter = getter('writableFinished');
+/** Node's `writableFinished` getter, for `response-end.ts` too. */
+export const finishedGetter = getter('writableFinished');
 
 const isClosed = (res: ResponseLike, node: boolean): boolean =>
   node && closedGetter ? closedGetter.call(res as unknown as OutgoingMessage) : res.closed === true;
