@@ -82,9 +82,9 @@ export class Engine {
     private readonly scope: Scope,
     initial: { readonly source: string; readonly documents: readonly LocatedDocument[]; readonly ruleSet: RuleSet },
   ) {
-    this.observed = new EngineMetrics(this.events);
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
+    this.observed = new EngineMetrics(this.events, this.logger, this.clock);
     this.identity = new ProcessIdentity(scope, options, initial.ruleSet, this.logger);
     this.clients = new ClientAttachments(this.logger, () => this.closed);
     this.ownedStore = options.store === undefined;

@@ -103,6 +103,56 @@ describe('OpenTelemetry metrics', () => {
     }
   });
 
+  it('an exporter that throws costs the request nothing: permits come back, figures stay right, one line is logged', async () => {
+    const { provider } = sdk();
+    // A meter whose histogram throws on every record, as a broken exporter or view would.
+    const broken = {
+      getMeter(name: string, version?: string) {
+        const meter = provider.getMeter(name, version);
+        return Object.assign(Object.create(meter) as typeof meter, {
+          createHistogram: () => ({
+            record() {
+              throw new Error('exporter bug');
+            },
+          }),
+        });
+      },
+    };
+    const errors: string[] = [];
+    const clock = new FakeClock(1_000);
+    const rules = `${RULES}---
+apiVersion: ${FT}
+kind: ConcurrencyLimitStrategy
+metadata: { name: one-at-a-time }
+spec: { maxConcurrency: 1, limitMode: Local }
+---
+apiVersion: ${FT}
+kind: FaultToleranceRule
+metadata: { name: second-rule }
+spec:
+  targets: [{ targetResourceName: /foo }]
+  strategies: [{ name: one-at-a-time }]
+`;
+    const engine = createEngine({ rules, clock, logger: { info() {}, warn() {}, error: (m) => errors.push(m) }, openTelemetry: { meterProvider: broken } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const d = engine.enter(requestView('GET', '/foo', {}));
+        assert.ok(!(d instanceof Promise) && d.type === 'pass', `request ${i} admitted: the permit of the one before came back`);
+        clock.advance(10);
+        assert.doesNotThrow(() => d.entry?.exit({ type: 'finished', statusCode: 200 }));
+      }
+      for (const r of engine.metrics().resources) {
+        assert.equal(r.inFlight, 0, `${r.rule}/${r.strategy}: nothing left in flight`);
+        assert.equal(r.duration.count, 3, `${r.rule}/${r.strategy}: every outcome counted`);
+      }
+      assert.equal(errors.length, 1, 'logged once, not once per request');
+      assert.match(errors[0]!, /metrics exporter failed .*exporter bug/);
+    } finally {
+      await engine.close();
+      await provider.shutdown();
+    }
+  });
+
   it('can be attached later, and detached', async () => {
     const { provider, read } = sdk();
     const engine = createEngine({ rules: RULES, logger: false });

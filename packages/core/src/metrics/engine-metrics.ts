@@ -1,4 +1,7 @@
+import type { Clock } from '../clock.js';
 import type { EngineEvents } from '../events.js';
+import { heldBack, LogLimiter } from '../log-limiter.js';
+import type { Logger } from '../logger.js';
 import type { Binding } from '../matching/resource-index.js';
 import type { EngineStatus } from '../rule-sources.js';
 import type { StrategyKind } from '../rules/types.js';
@@ -83,8 +86,14 @@ export class EngineMetrics {
   /** Unavailable parts of the store and why ('' for a store without shards). */
   private readonly down = new Map<string, string | undefined>();
   private readonly late = { local: 0, refused: 0 };
+  private readonly listenerErrors: LogLimiter;
 
-  constructor(events: EngineEvents) {
+  constructor(
+    events: EngineEvents,
+    private readonly logger: Logger,
+    clock: Clock,
+  ) {
+    this.listenerErrors = new LogLimiter(() => clock.now());
     events.on('store:state', ({ available, reason, shard = '' }) => {
       if (available) this.down.delete(shard);
       else this.down.set(shard, reason);
@@ -124,10 +133,32 @@ export class EngineMetrics {
     this.closers.clear();
   }
 
+  /**
+   * An exporter that throws must not reach the request that ended: the entry would stop
+   * halfway (later rules' in-flight counts never fall) and the throw would surface where the
+   * response's end was heard, an uncaught exception on Express and Fastify. It is logged, at
+   * most once a minute, and the other listeners still hear the outcome.
+   */
   private updateListener(): void {
     const all = [...this.listeners];
     this.outcomeListener =
-      all.length === 0 ? undefined : all.length === 1 ? all[0] : (stats, ms, failed) => all.forEach((l) => l(stats, ms, failed));
+      all.length === 0
+        ? undefined
+        : (stats, ms, failed) => {
+            for (let i = 0; i < all.length; i++) {
+              try {
+                all[i]!(stats, ms, failed);
+              } catch (error) {
+                this.listenerFailed(error);
+              }
+            }
+          };
+  }
+
+  private listenerFailed(error: unknown): void {
+    const held = this.listenerErrors.take('outcome');
+    if (held === undefined) return;
+    this.logger.error(`a metrics exporter failed to record a request's outcome (the request was not affected): ${String(error)}${heldBack(held)}`);
   }
 
   snapshot(bindings: readonly Binding[], status: EngineStatus, store: Store): MetricsSnapshot {
