@@ -186,6 +186,26 @@ function apply(decided: Decided, method: string, req: Request, res: Response, lo
 }
 
 /**
+ * Carries out a decision that had to wait (throttling, a remote store). A function of its own:
+ * V8 allocates what a function's closures capture on every call of it, so a closure in the
+ * middleware cost every request, waited or not.
+ */
+function applyLater(
+  pending: Promise<Decision>,
+  mark: symbol,
+  earlier: Decided | undefined,
+  method: string,
+  req: Request,
+  res: Response,
+  locals: Record<symbol, unknown> | undefined,
+  proto: object | null,
+  next: Next,
+  engine: Engine,
+): void {
+  pending.then((decision) => apply({ decision, mark, earlier }, method, req, res, locals, proto, next, engine), next);
+}
+
+/**
  * OpenSergo governance for Express 4 and 5. Throws `ERR_OPENSERGO_RULES_INVALID` at creation
  * when the rules are wrong, so the app never starts half-configured.
  *
@@ -242,7 +262,7 @@ export function opensergo(options: OpenSergoOptions = {}): OpenSergoMiddleware {
     const method = read(req, 'method') ?? 'GET';
     const view = requestView(method, base ? joinMount(base, url) : url, nodeHeaders && req instanceof IncomingMessage ? nodeHeaders.call(req) : read(req, 'headers'), new RequestSocket(req), trust, routingOf(app));
     const decision = engine.enter(view);
-    if (decision instanceof Promise) decision.then((d) => apply({ decision: d, mark: passed, earlier }, method, req, res, locals, proto, next, engine), next);
+    if (decision instanceof Promise) applyLater(decision, passed, earlier, method, req, res, locals, proto, next, engine);
     else apply({ decision, mark: passed, earlier }, method, req, res, locals, proto, next, engine);
   };
   const errors = (error: unknown, _req: Request, res: Response, next: Next): void => {
