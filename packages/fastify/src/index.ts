@@ -35,18 +35,20 @@ declare module 'fastify' {
 type HookDone = (error?: Error) => void;
 
 /**
- * Where an admitted request keeps its entry for the `onError` hook, set only on requests that
- * have one (strategies that hear the outcome). Not a request decorator: Fastify sets every
+ * Where a request keeps its decision: `request.opensergo` reads its context (through an
+ * accessor on Fastify's request prototype, `null` until the hook ran), the `onError` hook its
+ * entry. One plain property set by the hook, not a request decorator: Fastify sets every
  * decorator on every request it builds, through a megamorphic keyed store of ~200
- * instructions (callgrind, docs/benchmarks.md), which most requests would pay for nothing.
+ * instructions (callgrind, docs/benchmarks.md); and one rather than a property each for the
+ * context and the entry, since each property added to a request is a map transition.
  */
-const ENTRY = Symbol('opensergo.entry');
-/**
- * Where `request.opensergo` keeps its value: set by the hook as a plain property, read through
- * an accessor on Fastify's request prototype (`null` until the hook ran), for the same reason.
- */
-const CONTEXT = Symbol('opensergo.context');
-type Governed = FastifyRequest & { [ENTRY]?: Entry; [CONTEXT]?: RequestContext };
+const DECIDED = Symbol('opensergo.decision');
+/** What `DECIDED` holds: a decision, or what `request.opensergo = …` set. */
+interface Decided {
+  readonly context: RequestContext;
+  readonly entry?: Entry | undefined;
+}
+type Governed = FastifyRequest & { [DECIDED]?: Decided };
 
 /** What Fastify gives a string body when no content-type is set (Fastify 4 and 5). */
 const FASTIFY_TEXT = 'text/plain; charset=utf-8';
@@ -71,7 +73,7 @@ function writeHeaders(reply: FastifyReply, fields: readonly string[]): void {
 }
 
 function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply, done: HookDone, engine: Engine): void {
-  (request as Governed)[CONTEXT] = decision.context;
+  (request as Governed)[DECIDED] = decision;
   if (decision.type === 'block') {
     const { statusCode, body } = decision.response;
     try {
@@ -84,10 +86,7 @@ function apply(decision: Decision, request: FastifyRequest, reply: FastifyReply,
     return;
   }
   if (decision.headers) reply.headers(decision.headers);
-  if (decision.entry) {
-    (request as Governed)[ENTRY] = decision.entry;
-    exitWhenResponseEnds(reply.raw, decision.entry);
-  }
+  if (decision.entry) exitWhenResponseEnds(reply.raw, decision.entry);
   runRequest(decision.context, request.raw, done);
 }
 
@@ -135,19 +134,27 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
     fastify.decorateRequest('opensergo', {
       getter(this: FastifyRequest) {
         // `null` on a request the hook has not seen yet, as the type's comment says.
-        return (this as Governed)[CONTEXT] ?? (null as unknown as RequestContext);
+        return (this as Governed)[DECIDED]?.context ?? (null as unknown as RequestContext);
       },
       setter(this: FastifyRequest, value: RequestContext) {
-        (this as Governed)[CONTEXT] = value;
+        // Keeps the entry: the request's outcome is still reported to its rules.
+        (this as Governed)[DECIDED] = { context: value, entry: (this as Governed)[DECIDED]?.entry };
       },
     });
   }
-  const passed = engine.passedMark;
+  // The same engine registered again where its hooks already run (a child context of one that
+  // has it: Fastify copies a context's hooks into its children when it makes them) would decide
+  // each request twice. Told apart here, once, by a mark on the instance, which a child context
+  // inherits (it is made with `Object.create` of its parent), rather than by a mark on every
+  // request: adding a property to a request cost each request a map transition.
+  const governed = fastify as unknown as Record<symbol, boolean>;
+  if (governed[engine.passedMark] === true) {
+    pluginDone();
+    return;
+  }
+  governed[engine.passedMark] = true;
   const routing = engine.followRouter(routerSettings(fastify.initialConfig), 'Fastify', `router option caseSensitive: ${caseSensitive(fastify.initialConfig)}`);
   fastify.addHook('onRequest', (request, reply, done) => {
-    const marked = request as unknown as Record<symbol, boolean>;
-    if (marked[passed] === true) return done();
-    marked[passed] = true;
     // `request` as the address source for every request: its `ip` is the client by the app's
     // `trustProxy`, and without one the socket's peer, the very address the engine reads
     // otherwise. Telling the two request classes apart (a prototype walk, once per class) cost
@@ -158,7 +165,7 @@ const plugin: FastifyPluginCallback<OpenSergoOptions> = (fastify, options, plugi
     else apply(decision, request, reply, done, engine);
   });
   fastify.addHook('onError', (request, _reply, error, done) => {
-    (request as Governed)[ENTRY]?.exit({ type: 'failed', error });
+    (request as Governed)[DECIDED]?.entry?.exit({ type: 'failed', error });
     done();
   });
   // An engine passed in by the user is theirs to close; one made here closes with the server.
