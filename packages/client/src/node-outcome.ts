@@ -6,8 +6,8 @@ import { endedWith, finished } from './outcome.js';
 /**
  * Tells `admission` how a node:http call ended, exactly once: the response's end (with its
  * status), the response abandoned or the request aborted (the status if it had come, else
- * abandoned), or an error before a response (connection refused or reset, a timeout that
- * destroyed the request: failures). `admission` is the call's, or one attempt's for outlier
+ * abandoned), or an error (connection refused or reset, before the response or during its body,
+ * a timeout that destroyed the request: failures). `admission` is the call's, or one attempt's for outlier
  * detection (CallPath.attempt). A request error that only these listeners hear is thrown on,
  * as Node throws an `error` event nobody listens to.
  *
@@ -18,11 +18,16 @@ import { endedWith, finished } from './outcome.js';
  */
 export function followCall(request: ClientRequest, admission: Entry): void {
   let status: number | undefined;
-  request.once('response', (response: IncomingMessage) => {
-    status = response.statusCode;
-    response.once('end', () => admission.exit(finished(status ?? 200)));
-    response.once('error', (error) => admission.exit(endedWith(status, error)));
-    response.once('close', () => admission.exit(endedWith(status, { name: 'AbortError' })));
+  let response: IncomingMessage | undefined;
+  // A response closed before its end: the caller dropped it (an abort), or the connection was
+  // cut, which node:http reports as the request's 'close' before the response's 'error'.
+  const closed = (): void => admission.exit(endedWith(status, cutOff(response) ?? ABORTED));
+  request.once('response', (res: IncomingMessage) => {
+    response = res;
+    status = res.statusCode;
+    res.once('end', () => admission.exit(finished(status ?? 200)));
+    res.once('error', (error) => admission.exit(endedWith(status, error)));
+    res.once('close', closed);
   });
   request.once('error', (error) => {
     admission.exit(endedWith(status, error));
@@ -30,7 +35,19 @@ export function followCall(request: ClientRequest, admission: Entry): void {
     // would have without us. (A response's error is emitted only to listeners; it needs nothing.)
     if (request.listenerCount('error') === 0) throw error;
   });
-  request.once('close', () => admission.exit(endedWith(status, { name: 'AbortError' })));
+  request.once('close', closed);
+}
+
+const ABORTED = { name: 'AbortError' };
+
+/**
+ * The error of a response whose connection closed before its end (node:http destroys it with
+ * `ECONNRESET` "aborted"); `undefined` for one the caller destroyed, or a pipeline destroyed
+ * with its own error.
+ */
+function cutOff(response: IncomingMessage | undefined): Error | undefined {
+  const error = response?.errored ?? undefined;
+  return (error as { code?: unknown } | undefined)?.code === 'ECONNRESET' ? error : undefined;
 }
 
 /**

@@ -1,11 +1,12 @@
 // Test support: one local server standing in for a callee whose behaviour a test switches:
 // answering at once, slowly (advancing the engine's fake clock before answering), with 500s,
-// holding calls open until the test lets them go, or dropping the connection.
+// holding calls open until the test lets them go, or dropping the connection (before or after
+// the response's headers).
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeClock } from '@opensergo/core';
 
-export type Mode = 'ok' | 'slow' | 'fail' | 'hold' | 'hold-body' | 'drop';
+export type Mode = 'ok' | 'slow' | 'fail' | 'hold' | 'hold-body' | 'drop' | 'cut';
 
 export interface Backend {
   readonly url: string;
@@ -42,6 +43,9 @@ export async function backend(clock?: FakeClock): Promise<Backend> {
         return void state.held.push(res);
       case 'drop':
         return void req.socket.destroy();
+      case 'cut':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.write('x'.repeat(1024), () => req.socket.destroy());
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

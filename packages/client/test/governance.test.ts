@@ -145,6 +145,17 @@ for (const make of CLIENTS) {
       assert.equal((await client.send(`${gone.url}/x`)).status, 503, 'opened by connection errors: refused locally, no connection tried');
     });
 
+    it('a connection reset after the response headers is a failure for an ErrorRequestRatio breaker, as one before them is', async () => {
+      const yaml = rules(errorBreaker('errors'), rule('backend-errors', ['http://backend/**'], ['errors']));
+      const { server, client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }), { outlierDetection: false });
+      server.mode = 'cut';
+      for (let i = 0; i < 4; i++) await assert.rejects(client.open('http://backend/x').then((call) => call.read()));
+      const hits = server.hits;
+      server.mode = 'ok';
+      assert.equal((await client.send('http://backend/x')).status, 503, 'opened by the resets: refused locally');
+      assert.equal(server.hits, hits);
+    });
+
     it("with onBlock: 'reject', a refused call fails with ERR_OPENSERGO_BLOCKED carrying the kind and rule", async () => {
       const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
       const { client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }), { onBlock: 'reject' });
