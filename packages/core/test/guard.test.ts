@@ -98,6 +98,17 @@ describe('guard(resource, fn)', () => {
     await Promise.all(next);
   });
 
+  it('rejects, and gives the permit back, when what fn returns has a `then` that cannot be read (a revoked Proxy)', async () => {
+    const { engine } = engineWith(
+      rules(doc('ConcurrencyLimitStrategy', 'one', '{ maxConcurrency: 1, limitMode: Local }'), faultToleranceRule('db', ['db:orders'], ['one'])),
+    );
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const call = settled(engine.guard('db:orders', () => proxy));
+    assert.ok((await call).error instanceof TypeError, 'a rejection, as `await proxy` would be, not a throw');
+    assert.equal(await engine.guard('db:orders', () => 'next'), 'next', 'the permit is back');
+  });
+
   it('queues under a ThrottlingStrategy: calls wait their turn instead of being refused', async () => {
     const { engine, clock } = engineWith(
       rules(doc('ThrottlingStrategy', 'spaced', '{ minIntervalOfRequests: 100ms, queueTimeout: 500ms }'), faultToleranceRule('db', ['db:orders'], ['spaced'])),

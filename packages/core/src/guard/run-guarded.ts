@@ -50,17 +50,20 @@ function settle<T, F>(decision: Decision, fn: () => T, options: GuardOptions<F> 
   const entry = decision.entry;
   if (entry === undefined) return callDirect(fn);
   let result: T;
+  let pending: Promise<unknown> | undefined;
   try {
     result = fn();
+    // Inside the try: reading `then` can throw too (a getter, a revoked Proxy).
+    if (isThenable(result)) pending = result instanceof Promise ? result : Promise.resolve(result);
   } catch (error) {
     entry.exit(failed(error));
     return Promise.reject(error);
   }
-  if (!isThenable(result)) {
+  if (pending === undefined) {
     entry.exit(SUCCEEDED);
     return Promise.resolve(result as Awaited<T>);
   }
-  return ((result instanceof Promise ? result : Promise.resolve(result)) as Promise<unknown>).then(
+  return pending.then(
     (value) => {
       entry.exit(SUCCEEDED);
       return value as Awaited<T>;
