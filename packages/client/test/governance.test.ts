@@ -163,7 +163,10 @@ for (const make of CLIENTS) {
         () => assert.fail('expected a rejection'),
         (e: unknown) => e,
       );
-      const blocked = (error as { cause?: unknown }).cause ?? error;
+      // fetch's TypeError and axios's AxiosError wrap it (axios copies its name and code, not
+      // its fields): the guard must not take the wrapper for it
+      assert.equal(isOpenSergoError(error, 'ERR_OPENSERGO_BLOCKED'), false, `${String(error)} carries no kind`);
+      const blocked = (error as { cause?: unknown }).cause;
       assert.ok(isOpenSergoError(blocked, 'ERR_OPENSERGO_BLOCKED'), String(error));
       assert.equal(blocked.kind, 'RateLimitStrategy');
       assert.equal(blocked.rule, 'FaultToleranceRule/closed');

@@ -53,14 +53,19 @@ export class OpenSergoError extends Error {
 
 /**
  * Whether `value` is an OpenSergoError (optionally with the given code).
- * Works across copies of the package, so it checks the shape rather than `instanceof`.
+ * Works across copies of the package, so it checks the shape rather than `instanceof`. An
+ * error that only copies the name and code of an `ERR_OPENSERGO_BLOCKED` (axios's
+ * `AxiosError` does) is not one: look at its `cause`.
  */
 export function isOpenSergoError(value: unknown, code: 'ERR_OPENSERGO_BLOCKED'): value is BlockedError;
 export function isOpenSergoError(value: unknown, code?: OpenSergoErrorCode): value is OpenSergoError;
 export function isOpenSergoError(value: unknown, code?: OpenSergoErrorCode): value is OpenSergoError {
   if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { name?: unknown; code?: unknown };
+  const candidate = value as { name?: unknown; code?: unknown; kind?: unknown };
   if (candidate.name !== 'OpenSergoError' || typeof candidate.code !== 'string') return false;
+  // A client library's own error may copy our name and code but not the fields (axios's
+  // AxiosError does): a refusal is one only with what a BlockedError carries.
+  if (candidate.code === 'ERR_OPENSERGO_BLOCKED' && typeof candidate.kind !== 'string') return false;
   return code === undefined || candidate.code === code;
 }
 
