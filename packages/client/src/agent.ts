@@ -59,7 +59,7 @@ class OpenSergoAgent extends Agent {
   private place(request: ClientRequest, options: Options, call: NodeCall): void {
     if (call.blocked !== undefined) {
       // Answered as if the callee had sent the fallback, without a connection.
-      (request as unknown as { onSocket(socket: Duplex): void }).onSocket(answeringSocket(call.blocked.response));
+      (request as unknown as { onSocket(socket: Duplex): void }).onSocket(answeringSocket(call.blocked.response, call.method));
       return;
     }
     if (call.admission !== undefined) followCall(request, call.admission);

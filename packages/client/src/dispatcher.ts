@@ -45,7 +45,7 @@ class OpenSergoDispatcher extends Dispatcher {
   /** A refused call is answered here with its fallback; an admitted one is followed to its end. */
   private start(call: UndiciCall, handler: Dispatcher.DispatchHandler): boolean {
     if (call.blocked !== undefined) {
-      answerLocally(handler, call.blocked.response);
+      answerLocally(handler, call.blocked.response, call.method);
       return true;
     }
     return this.send(call, call.admission === undefined ? handler : observe(handler, call.admission));

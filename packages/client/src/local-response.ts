@@ -3,20 +3,34 @@ import type { Dispatcher } from 'undici';
 import type { FallbackResponse } from '@opensergo/core';
 import { isModern, type AnyHandler } from './handler-shapes.js';
 
-
 /**
- * Answers an undici dispatch with `response` as if the callee had sent it (a blocked call's
- * fallback): status, headers and body go through the caller's handler, in its own shape, on the
- * next microtask, without a connection. An abort in between ends it as an abort would.
+ * The bytes of `response` a callee would send after its headers: none for a HEAD request (a
+ * client would take them for the next response, or fail). Statuses without a body (204, 304)
+ * never have one: the rules refuse it.
  *
  * @example
  * ```ts
- * if (call.blocked) return answerLocally(handler, call.blocked.response), true;
+ * socket.push(bodyFor(call.blocked.response, call.method));
  * ```
  */
-export function answerLocally(handler: Dispatcher.DispatchHandler, response: FallbackResponse): void {
+export function bodyFor(response: FallbackResponse, method: string): Buffer {
+  return method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(response.body);
+}
+
+/**
+ * Answers an undici dispatch with `response` as if the callee had sent it (a blocked call's
+ * fallback): status, headers and body (none for HEAD) go through the caller's handler, in its
+ * own shape, on the next microtask, without a connection. An abort in between ends it as an
+ * abort would.
+ *
+ * @example
+ * ```ts
+ * if (call.blocked) return answerLocally(handler, call.blocked.response, call.method), true;
+ * ```
+ */
+export function answerLocally(handler: Dispatcher.DispatchHandler, response: FallbackResponse, method: string): void {
   const inner = handler as unknown as AnyHandler;
-  const body = Buffer.from(response.body);
+  const body = bodyFor(response, method);
   const statusText = STATUS_CODES[response.statusCode] ?? '';
   let aborted: unknown;
   const abort = (reason?: unknown): void => {

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { Entry, FallbackResponse } from '@opensergo/core';
+import { bodyFor } from './local-response.js';
 import { endedWith, finished } from './outcome.js';
 
 /**
@@ -52,15 +53,15 @@ function cutOff(response: IncomingMessage | undefined): Error | undefined {
 
 /**
  * A stand-in socket that answers one request with `response`, as the callee would have, and
- * closes: what a node:http request refused by a rule is given instead of a connection. What
- * the request writes is discarded.
+ * closes: what a node:http request refused by a rule is given instead of a connection (no body
+ * for a HEAD request, as from a callee). What the request writes is discarded.
  *
  * @example
  * ```ts
- * request.onSocket(answeringSocket(call.blocked.response));
+ * request.onSocket(answeringSocket(call.blocked.response, call.method));
  * ```
  */
-export function answeringSocket(response: FallbackResponse): Duplex {
+export function answeringSocket(response: FallbackResponse, method: string): Duplex {
   const head = [`HTTP/1.1 ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`];
   for (const [name, value] of Object.entries(response.headers)) if (name !== 'connection') head.push(`${name}: ${value}`);
   head.push('connection: close', '', '');
@@ -73,7 +74,7 @@ export function answeringSocket(response: FallbackResponse): Duplex {
   const self = (): Duplex => socket;
   // What node:http asks of a net.Socket beyond the stream.
   Object.assign(socket, { setTimeout: self, setNoDelay: self, setKeepAlive: self, ref: self, unref: self, remoteAddress: undefined, encrypted: false });
-  socket.push(Buffer.concat([Buffer.from(head.join('\r\n'), 'latin1'), Buffer.from(response.body)]));
+  socket.push(Buffer.concat([Buffer.from(head.join('\r\n'), 'latin1'), bodyFor(response, method)]));
   socket.push(null);
   return socket;
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import axios, { type AxiosResponse } from 'axios';
-import { fetch } from 'undici';
+import { fetch, request } from 'undici';
 import { createEngine, FakeClock, isOpenSergoError, requestView, type Engine } from '@opensergo/core';
 import { concurrency, doc, errorBreaker, rateLimit, rule, rules, throttling } from '../../core/test/helpers/yaml.js';
 import { createAgent, createDispatcher, type ClientOptions } from '../src/index.js';
@@ -15,7 +15,7 @@ interface Reply {
   body: string;
   headers: Record<string, string | undefined>;
 }
-type Send = (url: string, init?: { signal?: AbortSignal }) => Promise<Reply>;
+type Send = (url: string, init?: { signal?: AbortSignal; method?: string }) => Promise<Reply>;
 
 interface Client {
   readonly name: string;
@@ -47,7 +47,7 @@ function axiosClient(options: ClientOptions): Client {
   return {
     name: 'axios',
     send: async (url, init) => {
-      const response: AxiosResponse<string> = await axios.get(url, { ...base, responseType: 'text', ...init });
+      const response: AxiosResponse<string> = await axios.request({ url, ...base, responseType: 'text', ...init });
       return { status: response.status, body: response.data, headers: response.headers as Record<string, string> };
     },
     open: async (url, signal) => {
@@ -156,6 +156,14 @@ for (const make of CLIENTS) {
       assert.equal(server.hits, hits);
     });
 
+    it('a refused HEAD call gets the fallback status and headers without a body, as from a callee', async () => {
+      const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
+      const { server, client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }));
+      const reply = await client.send('http://backend/x', { method: 'HEAD' });
+      assert.deepEqual([reply.status, reply.body, reply.headers['retry-after']], [429, '', '10']);
+      assert.equal(server.hits, 0);
+    });
+
     it("with onBlock: 'reject', a refused call fails with ERR_OPENSERGO_BLOCKED carrying the kind and rule", async () => {
       const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
       const { client } = await setup(yaml, make, (b) => ({ backend: [{ url: b.url }] }), { onBlock: 'reject' });
@@ -247,6 +255,17 @@ for (const make of CLIENTS) {
     });
   });
 }
+
+describe("a refused HEAD call through undici's request", () => {
+  it('has the fallback status and headers and no body, as from a callee', async () => {
+    const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
+    const engine = createEngine({ rules: yaml, clock: new FakeClock(), logger: false });
+    const dispatcher = createDispatcher({ engine, instances: { backend: [{ url: 'http://127.0.0.1:1' }] } });
+    opened.push(dispatcher, engine);
+    const reply = await request('http://backend/x', { dispatcher, method: 'HEAD' });
+    assert.deepEqual([reply.statusCode, await reply.body.text(), reply.headers['content-length']], [429, '', '18']);
+  });
+});
 
 describe('outgoing calls that no rule names', () => {
   it('pass untouched, and inbound middleware never matches outgoing targets', async () => {
