@@ -16,6 +16,15 @@ export interface DispatcherOptions extends ClientOptions {
 /** Only a body that can be sent again may follow a call to another instance. */
 const replayable = (body: unknown): boolean => body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
 
+/**
+ * A refused call's body stream is never read: it is destroyed, as undici destroys the body of a
+ * call it cannot send, so that a file stream gives its descriptor back at once.
+ */
+function discard(body: unknown): void {
+  const stream = body as { pipe?: unknown; destroy?: unknown; destroyed?: unknown } | null | undefined;
+  if (typeof stream?.pipe === 'function' && typeof stream.destroy === 'function' && stream.destroyed !== true) (stream.destroy as () => void).call(stream);
+}
+
 class OpenSergoDispatcher extends Dispatcher {
   constructor(
     private readonly path: CallPath,
@@ -45,6 +54,7 @@ class OpenSergoDispatcher extends Dispatcher {
   /** A refused call is answered here with its fallback; an admitted one is followed to its end. */
   private start(call: UndiciCall, handler: Dispatcher.DispatchHandler): boolean {
     if (call.blocked !== undefined) {
+      discard(call.options.body);
       answerLocally(handler, call.blocked.response, call.method);
       return true;
     }

@@ -3,6 +3,7 @@
 // against a real local backend. The engine's clock is fake: "slow" is the backend advancing it.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { Readable } from 'node:stream';
 import axios, { type AxiosResponse } from 'axios';
 import { fetch, request } from 'undici';
 import { createEngine, FakeClock, isOpenSergoError, requestView, type Engine } from '@opensergo/core';
@@ -256,14 +257,27 @@ for (const make of CLIENTS) {
   });
 }
 
-describe("a refused HEAD call through undici's request", () => {
-  it('has the fallback status and headers and no body, as from a callee', async () => {
+describe("refused calls through undici's request", () => {
+  function refusing() {
     const yaml = rules(rateLimit('none', 0), rule('closed', ['http://backend/**'], ['none']));
     const engine = createEngine({ rules: yaml, clock: new FakeClock(), logger: false });
     const dispatcher = createDispatcher({ engine, instances: { backend: [{ url: 'http://127.0.0.1:1' }] } });
     opened.push(dispatcher, engine);
-    const reply = await request('http://backend/x', { dispatcher, method: 'HEAD' });
+    return dispatcher;
+  }
+
+  it('a HEAD call has the fallback status and headers and no body, as from a callee', async () => {
+    const reply = await request('http://backend/x', { dispatcher: refusing(), method: 'HEAD' });
     assert.deepEqual([reply.statusCode, await reply.body.text(), reply.headers['content-length']], [429, '', '18']);
+  });
+
+  it('a call with a stream body has that stream destroyed, as undici does with a call it cannot send', async () => {
+    const body = new Readable({ read() {} });
+    body.push('upload');
+    const reply = await request('http://backend/x', { dispatcher: refusing(), method: 'POST', body });
+    assert.equal(reply.statusCode, 429);
+    await reply.body.text();
+    assert.equal(body.destroyed, true, 'a file stream left open would hold its descriptor');
   });
 });
 
