@@ -21,6 +21,11 @@ export class Connection implements ShardOwner {
   closed = false;
   /** Called when the client turned out to name one node of a Cluster and may be replaced. */
   onMisrouted: (() => void) | undefined;
+  /**
+   * Called when a shard becomes available: what waited for Redis (releases, late grants to
+   * give back, leases of requests still running) goes now, before any new decision.
+   */
+  onAvailable: (() => void) | undefined;
   private lastError: string | undefined;
   private readonly hosts = new Set<StoreHost>();
   private dirty: Flushable[] = [];
@@ -277,6 +282,7 @@ export class Connection implements ShardOwner {
     }
     const event = { store: 'redis', available, ...(reason === undefined ? {} : { reason }), ...(shard.id === '' ? {} : { shard: shard.id }) };
     for (const host of this.hosts) host.events.emit('store:state', event);
+    if (available) this.onAvailable?.();
     if (this.available) for (const waiter of this.waiters) waiter();
   }
 

@@ -69,6 +69,9 @@ class RedisStoreImpl implements RedisStore {
     const probeMs = Math.min(PROBE_MS, options.heartbeatMs);
     this.connection = new Connection(client, describe(given), options.timeoutMs, options.logger, () => this.count, probeMs);
     if (given.kind === 'single') this.connection.onMisrouted = () => this.useAsCluster(given.url);
+    // Permits released or granted too late while Redis was away would otherwise stay taken
+    // (from every instance) until the next renewal, up to a third of a lease later.
+    this.connection.onAvailable = () => this.renew();
     this.listeners = [
       ['error', (error) => this.connection.connectionError(error as Error)],
       ['close', () => this.connection.connectionClosed()],

@@ -196,6 +196,33 @@ describe('Redis failures', { skip }, () => {
     await until(() => store.available, 3000, 'recovery after SIGCONT');
   });
 
+  it('permits a late reply took are free as soon as Redis answers again, not at the next lease renewal', async () => {
+    const redis = await server();
+    const text = rules(concurrencyLimit('c', 'Global', 4), rule('rc', '/c', ['c']));
+    // A lease so long that its renewal (every third of it) never comes during the test.
+    const { store, engine } = setup(redis.url, text, { timeoutMs: 30, heartbeatMs: 200, leaseMs: 600_000 });
+    assert.ok(await store.ready(3000), 'the store connected');
+    redis.pause();
+    cleanup.push(() => redis.resume());
+    // Three rounds of four requests, each one call that gets no answer: refused (the others may
+    // hold every permit), and the third failure sends the key local.
+    for (let round = 0; round < 3; round++) {
+      const decisions = await Promise.all(Array.from({ length: 4 }, () => enter(engine, '/c')));
+      assert.deepEqual(decisions.map((d) => d.type), ['block', 'block', 'block', 'block'], `round ${round + 1}`);
+    }
+    assert.equal(store.available, false);
+    // Redis now runs the first round's acquire, late: it grants all 4 permits to requests that
+    // were refused long ago.
+    redis.resume();
+    await until(() => store.available, 5000, 'recovery');
+    const admin = new Redis(redis.url);
+    const [key] = await admin.keys('*:permits');
+    admin.disconnect();
+    const decisions = await Promise.all(Array.from({ length: 4 }, () => enter(engine, '/c')));
+    assert.equal(decisions.filter((d) => d.type === 'pass').length, 4, `no request runs, so every permit is free (key ${key})`);
+    for (const d of decisions) if (d.type === 'pass') d.entry!.exit({ type: 'finished', statusCode: 200 });
+  });
+
   it('close() is bounded and quiet with Redis gone', async () => {
     const redis = await server();
     const store = createRedisStore({ url: redis.url }, { logger: recordingLogger() });
