@@ -1,6 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import { consoleLogger, type Logger, type StoreHost } from '@opensergo/core';
+import { consoleLogger, type EngineEventMap, type Logger, type StoreHost } from '@opensergo/core';
 import { connectedTo } from './connect.js';
 import { Deadlines } from './deadlines.js';
 import { Link, type Flushable } from './link.js';
@@ -79,8 +79,16 @@ export class Connection implements ShardOwner {
     return shard;
   }
 
+  /**
+   * An engine starts using the store. One that comes after a transition hears of the shards
+   * unavailable now (an app built after `await store.ready()` said false), else its metrics
+   * would say available until the next transition.
+   */
   attach(host: StoreHost): () => void {
     this.hosts.add(host);
+    for (const shard of this.shards.values()) {
+      if (shard.state === 'unavailable') host.events.emit('store:state', this.stateEvent(shard, false, shard.reason));
+    }
     return () => this.hosts.delete(host);
   }
 
@@ -280,10 +288,14 @@ export class Connection implements ShardOwner {
           `fall back to this instance's fair share (threshold / ${this.instances()} instances), enforced locally, until Redis answers again`,
       );
     }
-    const event = { store: 'redis', available, ...(reason === undefined ? {} : { reason }), ...(shard.id === '' ? {} : { shard: shard.id }) };
+    const event = this.stateEvent(shard, available, reason);
     for (const host of this.hosts) host.events.emit('store:state', event);
     if (available) this.onAvailable?.();
     if (this.available) for (const waiter of this.waiters) waiter();
+  }
+
+  private stateEvent(shard: Shard, available: boolean, reason: string | undefined): EngineEventMap['store:state'][0] {
+    return { store: 'redis', available, ...(reason === undefined ? {} : { reason }), ...(shard.id === '' ? {} : { shard: shard.id }) };
   }
 
   private shardName(shard: Shard): string {

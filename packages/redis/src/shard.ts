@@ -37,6 +37,8 @@ export class Shard {
   probeKey: string | undefined;
   /** performance.now() when it last became available. */
   availableSince = 0;
+  /** Why it is unavailable (the last transition's reason). */
+  reason: string | undefined;
   private failures = 0;
   private good = 0;
 
@@ -88,6 +90,7 @@ export class Shard {
     if (this.state === 'unavailable' || this.owner.closed) return;
     const first = this.state === 'starting';
     this.state = 'unavailable';
+    this.reason = reason;
     this.owner.report(this, false, reason, first);
   }
 

@@ -223,6 +223,29 @@ describe('Redis failures', { skip }, () => {
     for (const d of decisions) if (d.type === 'pass') d.entry!.exit({ type: 'finished', statusCode: 200 });
   });
 
+  it('an engine that starts using a store already known down reports it down, and why (a wrong password)', async () => {
+    const redis = await server();
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'requirepass', 'right');
+    admin.disconnect();
+    const logger = recordingLogger();
+    const store = createRedisStore({ url: `redis://:wrong@127.0.0.1:${redis.port}` }, { keyPrefix: uniquePrefix('failure'), logger });
+    cleanup.push(() => store.close());
+    // The usual start-up: wait (bounded) for Redis, then build the app whatever the answer.
+    assert.equal(await store.ready(1000), false);
+    await until(() => logger.lines.length > 0, 3000, 'the warning');
+    assert.match(logger.lines[0]!, /^warn ERR_OPENSERGO_STORE_UNAVAILABLE: .*cannot connect to redis:\/\/127\.0\.0\.1:\d+: WRONGPASS/);
+    const engine = createEngine({ rules: RATE, store, app: 'failure-test', logger: recordingLogger() });
+    cleanup.push(() => engine.close());
+    const { available, reason } = engine.metrics().store;
+    assert.equal(available, false, 'the engine says what the store says');
+    assert.match(reason ?? '', /WRONGPASS/);
+    const { passed, waited } = await decideTimed(engine, '/foo', 15);
+    assert.equal(passed, 10, 'the local fair share');
+    assert.equal(waited, 0, 'decided on the spot');
+    assert.equal(logger.lines.length, 1, 'one line, not one per reconnect attempt');
+  });
+
   it('close() is bounded and quiet with Redis gone', async () => {
     const redis = await server();
     const store = createRedisStore({ url: redis.url }, { logger: recordingLogger() });
