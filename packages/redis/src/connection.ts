@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { consoleLogger, type EngineEventMap, type Logger, type StoreHost } from '@opensergo/core';
 import { connectedTo } from './connect.js';
+import { probeKey } from './keys.js';
 import { Deadlines } from './deadlines.js';
 import { Link, type Flushable } from './link.js';
 import { errorMessage, loadScripts, runScript, withTimeout, type RedisClient } from './run-script.js';
@@ -135,7 +136,7 @@ export class Connection implements ShardOwner {
   failed(shard: Shard | undefined, key: string, error: unknown): void {
     if (this.closed || shard === undefined) return;
     if (isMisrouted(error)) return this.misrouted(shard, error);
-    shard.probeKey = key;
+    shard.probeKey = probeKey(key);
     shard.failed(error, this.shardName(shard));
   }
 
@@ -220,8 +221,8 @@ export class Connection implements ShardOwner {
     const node = this.nodeOf(shard);
     if (node === undefined) return;
     shard.probing = true;
-    // Through the key's own route when one failed (a Cluster node may answer a keyless
-    // script while refusing its slots); else any script on the node.
+    // Through the route of a key that failed (a Cluster node may answer a keyless script
+    // while refusing its slots), writing as decisions do; else any script on the node.
     const key = shard.probeKey;
     const asked = (): Promise<unknown> =>
       key !== undefined

@@ -14,6 +14,14 @@ export function redisKey(prefix: string, scope: string, key: string, kind: 'rate
 }
 
 /**
+ * The key a shard's recovery probe writes after `key` failed: beside it, in its hash tag (so
+ * its slot, on the same node), gone a second later. `opensergo:{prod/orders/…:/foo}:probe`
+ */
+export function probeKey(key: string): string {
+  return `${key.slice(0, key.lastIndexOf('}') + 1)}:probe`;
+}
+
+/**
  * Where one registered instance describes itself (URL, labels, attributes): beside its app's
  * `instances` set, in the same Cluster slot. `opensergo:{prod/orders}:instance:<id>`
  */

@@ -147,7 +147,18 @@ return { redis.call('ZCARD', key), added }
 `,
 );
 
-/** A shard's health probe: answers when the node runs scripts (no key: any node may run it). */
-export const PROBE = script('probe', 'return 1');
+/**
+ * A shard's health probe: answers when the node runs scripts (no key: any node may run it).
+ * With a key (`probeKey`, beside a key that failed) it also writes, as every decision does, so
+ * a node that answers but refuses writes (out of memory under `noeviction`, a read-only
+ * replica, MISCONF) is not taken for back, and its keys do not flap between Redis and local.
+ */
+export const PROBE = script(
+  'probe',
+  `
+if #KEYS > 0 then redis.call('SET', KEYS[1], '1', 'PX', 1000) end
+return 1
+`,
+);
 
 export const ALL_SCRIPTS: readonly Script[] = [RATE_LIMIT, ACQUIRE, RENEW, HEARTBEAT, PROBE];

@@ -33,7 +33,7 @@ export class Shard {
   probing = false;
   /** Never comes back by probing (a client that names one node of a Cluster). */
   misrouted = false;
-  /** A key of this shard that failed: probes run a script on it, the path decisions take. */
+  /** Beside a key of this shard that failed (`probeKey`): probes write it, on the path decisions take. */
   probeKey: string | undefined;
   /** performance.now() when it last became available. */
   availableSince = 0;

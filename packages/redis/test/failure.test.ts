@@ -246,6 +246,48 @@ describe('Redis failures', { skip }, () => {
     assert.equal(logger.lines.length, 1, 'one line, not one per reconnect attempt');
   });
 
+  it('a Redis that answers but refuses writes (out of memory, noeviction) keeps the keys local instead of flapping', async () => {
+    const redis = await server(['--maxmemory-policy', 'noeviction']);
+    // Above 500 a window is counted in buckets, whose script's first write is refused when
+    // Redis is out of memory (the admission log's first write, a removal, is not).
+    const text = rules(rateLimit('g', 'Global', 1000), rule('r', '/foo', ['g']));
+    const { store, engine, events } = setup(redis.url, text, { heartbeatMs: 200 });
+    assert.ok(await store.ready(3000), 'the store connected');
+    const admin = new Redis(redis.url);
+    cleanup.push(() => admin.disconnect());
+    for (let i = 0; i < 50; i++) await admin.set(`fill:${i}`, 'x'.repeat(10_000));
+    await admin.config('SET', 'maxmemory', '1mb'); // far below what it uses now
+    const oomErrors = async (): Promise<number> => Number(/errorstat_OOM:count=(\d+)/.exec(await admin.info('errorstats'))?.[1] ?? 0);
+    await until(
+      async () => {
+        const decisions = await Promise.all(Array.from({ length: 5 }, () => enter(engine, '/foo')));
+        assert.equal(decisions.filter((d) => d.type === 'pass').length, 5, 'served, whatever Redis says');
+        return events.some((e) => !e.available);
+      },
+      10_000,
+      'the unavailable event',
+    );
+    assert.match(events.at(-1)!.reason!, /OOM command not allowed/);
+    // Recovery needs three good probe replies in a row, a few hundred ms apart. Keep deciding
+    // until Redis has refused several more calls: before, its probes were answered every time
+    // and the keys went back to Redis, failed again and came back, two log lines a second.
+    const refused = await oomErrors();
+    await until(
+      async () => {
+        await Promise.all(Array.from({ length: 5 }, () => enter(engine, '/foo')));
+        return events.at(-1)!.available || (await oomErrors()) >= refused + 6;
+      },
+      20_000,
+      'six more refusals',
+    );
+    assert.deepEqual(events.map((e) => e.available), [true, false], 'down once, and stays down');
+    assert.equal(store.available, false);
+    assert.match(engine.metrics().store.reason ?? '', /OOM/);
+    await admin.config('SET', 'maxmemory', '0');
+    await until(() => store.available, 5000, 'recovery once Redis accepts writes again');
+    assert.deepEqual(events.map((e) => e.available), [true, false, true]);
+  });
+
   it('close() is bounded and quiet with Redis gone', async () => {
     const redis = await server();
     const store = createRedisStore({ url: redis.url }, { logger: recordingLogger() });
