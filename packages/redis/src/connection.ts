@@ -137,7 +137,7 @@ export class Connection implements ShardOwner {
     if (this.closed || shard === undefined) return;
     if (isMisrouted(error)) return this.misrouted(shard, error);
     shard.probeKey = probeKey(key);
-    shard.failed(error, this.shardName(shard));
+    shard.failed(error, this.shardName(shard), key);
   }
 
   /** Decisions on `key` were taken without Redis because its reply came too late. */
@@ -272,11 +272,13 @@ export class Connection implements ShardOwner {
     const keys = shard.id === '' ? 'Global limits' : `Global limits on the keys of shard ${shard.id}`;
     if (available) {
       const master = connectedTo(this.client);
+      // Sentinel hands out a master; a single URL names the server itself (maybe a replica).
+      const role = this.where.startsWith('redis+sentinel') ? 'master' : 'server';
       if (!this.everAvailable) {
-        const at = master ? ` (master ${master})` : this.client.isCluster ? ` (masters ${this.masters()})` : '';
+        const at = master ? ` (${role} ${master})` : this.client.isCluster ? ` (masters ${this.masters()})` : '';
         this.logger().info(`redis store connected to ${this.where}${at}: Global limits are enforced across instances`);
       } else if (!first) {
-        const at = master ? `, master ${master}` : '';
+        const at = master ? `, ${role} ${master}` : '';
         this.logger().info(
           `redis store${part} available again (${this.where}${at}; ${REPLIES_BEFORE_RECOVERY} good replies in a row): ` +
             `${keys} are enforced across instances again`,
@@ -285,7 +287,8 @@ export class Connection implements ShardOwner {
       this.everAvailable = true;
     } else {
       this.logger().warn(
-        `ERR_OPENSERGO_STORE_UNAVAILABLE: redis store${part} unavailable: ${reason}. Requests are still served: ${keys} ` +
+        // Redis's own messages may end with a full stop; the sentence goes on after it.
+        `ERR_OPENSERGO_STORE_UNAVAILABLE: redis store${part} unavailable: ${reason?.replace(/\.$/, '')}. Requests are still served: ${keys} ` +
           `fall back to this instance's fair share (threshold / ${this.instances()} instances), enforced locally, until Redis answers again`,
       );
     }

@@ -19,6 +19,14 @@ export function isScriptingForbidden(error: unknown): boolean {
   return /unknown command|NOPERM|no permissions/i.test(message(error));
 }
 
+/**
+ * The user may run scripts but not touch the store's keys (an ACL key pattern that leaves them
+ * out): `NOPERM this user has no permissions to access one of the keys used as arguments`.
+ */
+export function isKeyAccessRefused(error: unknown): boolean {
+  return /NOPERM.*\bkeys?\b/i.test(message(error));
+}
+
 const isNoScript = (error: unknown): boolean => message(error).startsWith('NOSCRIPT');
 
 /**

@@ -1,4 +1,4 @@
-import { errorMessage, isScriptingForbidden, RedisTimeoutError } from './run-script.js';
+import { errorMessage, isKeyAccessRefused, isScriptingForbidden, RedisTimeoutError } from './run-script.js';
 
 /** Consecutive failed calls (timeouts, errors) that send a shard's keys to local shares. */
 const FAILURES_BEFORE_FALLBACK = 3;
@@ -56,8 +56,15 @@ export class Shard {
     this.failures = 0;
   }
 
-  /** A call failed. Scripting refused: down now. Else down after a few in a row. */
-  failed(error: unknown, where: string): void {
+  /**
+   * A call failed (on `key`, when it had one). Scripting or the store's keys refused: down now.
+   * Else down after a few in a row.
+   */
+  failed(error: unknown, where: string, key?: string): void {
+    if (key !== undefined && isKeyAccessRefused(error)) {
+      this.down(`${where} refuses access to the store's keys (${errorMessage(error)}); allow them by ACL: ~${key.slice(0, key.indexOf('{'))}*`);
+      return;
+    }
     if (isScriptingForbidden(error)) {
       this.down(
         `${where} refuses Lua scripting (${errorMessage(error)}); the store needs EVALSHA, EVAL or SCRIPT LOAD ` +

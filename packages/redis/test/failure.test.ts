@@ -91,6 +91,8 @@ describe('Redis failures', { skip }, () => {
     assert.ok(await store.ready(5000), 'connects by itself once Redis answers');
     assert.deepEqual(events.at(-1), { store: 'redis', available: true });
     assert.equal(logger.lines.filter((l) => l.startsWith('warn')).length, 1, 'one line per transition, not per retry');
+    // A single URL names the server itself, which may be a replica: not called a master.
+    assert.match(logger.lines.find((l) => l.includes('connected to'))!, new RegExp(`connected to redis://127\\.0\\.0\\.1:${port} \\(server 127\\.0\\.0\\.1:${port}\\)`));
   });
 
   it('a Redis that refuses scripting: a warning naming the problem, and requests still served', async () => {
@@ -114,6 +116,46 @@ describe('Redis failures', { skip }, () => {
     await until(() => events.length > 0, 3000, 'the store:state event');
     assert.equal(store.available, false);
     assert.match(events[0]!.reason!, /refuses Lua scripting \(NOPERM/);
+  });
+
+  it('an ACL user allowed scripts but not the store\'s keys: the warning says keys, not scripting', async () => {
+    const redis = await server();
+    const admin = new Redis(redis.url);
+    await admin.call('ACL', 'SETUSER', 'nokeys', 'on', '>secret', '~other:*', '+@all');
+    admin.disconnect();
+    const { store, engine, logger, events } = setup(`redis://nokeys:secret@127.0.0.1:${redis.port}`, RATE);
+    // The probe at start-up runs no key: the store connects; the first decision reaches the key and is refused.
+    assert.ok(await store.ready(3000), 'the store connected');
+    const first = await enter(engine, '/foo');
+    assert.equal(first.type, 'pass', 'decided locally, not a failure');
+    await until(() => events.some((e) => e.available === false), 3000, 'the store:state event');
+    assert.equal(store.available, false);
+    const reason = events.find((e) => e.available === false)!.reason!;
+    // The key pattern to allow, with the store's key prefix (a test prefix here).
+    assert.match(reason, /refuses access to the store's keys \(NOPERM .*\); allow them by ACL: ~opensergo\S*:\*$/);
+    assert.doesNotMatch(reason, /scripting/);
+    assert.match(logger.lines.join('\n'), /ERR_OPENSERGO_STORE_UNAVAILABLE.*refuses access to the store's keys/);
+  });
+
+  it('a Redis error that ends with a full stop reads as one sentence in the warning', async () => {
+    const redis = await server();
+    const { store, engine, logger } = setup(redis.url, RATE);
+    assert.ok(await store.ready(3000), 'the store connected');
+    // Writes refused with `NOREPLICAS Not enough good replicas to write.`
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'min-replicas-to-write', '1');
+    admin.disconnect();
+    await until(
+      async () => {
+        await enter(engine, '/foo');
+        return !store.available;
+      },
+      3000,
+      'the store going down',
+    );
+    const warning = logger.lines.find((l) => l.includes('ERR_OPENSERGO_STORE_UNAVAILABLE'))!;
+    assert.match(warning, /NOREPLICAS Not enough good replicas to write.*[^.]\. Requests are still served/);
+    assert.doesNotMatch(warning, /\.\./, 'one full stop between the reason and what follows');
   });
 
   it('only EVAL renamed away is fine: EVALSHA and SCRIPT LOAD carry every decision', async () => {
