@@ -7,8 +7,9 @@ import { endedWith, finished } from './outcome.js';
 /**
  * Tells `admission` how a node:http call ended, exactly once: the response's end (with its
  * status), the response abandoned or the request aborted (the status if it had come, else
- * abandoned), or an error (connection refused or reset, before the response or during its body,
- * a timeout that destroyed the request: failures). `admission` is the call's, or one attempt's for outlier
+ * abandoned; whatever the signal's reason, unless it is a `TimeoutError`, which node:http puts
+ * in the AbortError's `cause`: a failure), or an error (connection refused or reset, before the
+ * response or during its body, a timeout that destroyed the request: failures). `admission` is the call's, or one attempt's for outlier
  * detection (CallPath.attempt). A request error that only these listeners hear is thrown on,
  * as Node throws an `error` event nobody listens to.
  *
