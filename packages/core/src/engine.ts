@@ -29,7 +29,7 @@ import type { WorkloadIdentity } from './workload/workload.js';
 import { peekContext } from './context/current-context.js';
 import { engineClosed, engineOpened } from './guard/guard.js';
 import { routeOf } from './guard/resource-route.js';
-import { callDirect, contextOn, runGuarded, type GuardOptions } from './guard/run-guarded.js';
+import { callUnguarded, contextOn, runGuarded, type GuardOptions, type Guarded } from './guard/run-guarded.js';
 
 /** The view a guarded function is decided with: it has no request. */
 const NO_REQUEST: RequestView = requestView('GET', '/', {});
@@ -209,9 +209,12 @@ export class Engine {
    * const user = await engine.guard('db:users.select', () => db.users.find(id));
    * ```
    */
-  guard<T, F = never>(resource: string, fn: () => T, options?: GuardOptions<F>): Promise<Awaited<T> | Awaited<F>> {
+  guard<T, F = never>(resource: string, fn: Guarded<T>, options?: GuardOptions<F>): Promise<Awaited<T> | Awaited<F>> {
+    const signal = options?.signal;
+    // Aborted already: nothing is decided, nothing is run.
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     const route = routeOf(this.current, resource);
-    if (route === undefined) return callDirect(fn);
+    if (route === undefined) return callUnguarded(fn, signal);
     // A guarded function has no request: a per-client limit counts it under the shared empty value.
     return runGuarded(this.decider.check(NO_REQUEST, route, 0, this.clock.now(), contextOn(route, peekContext()), undefined), fn, options);
   }

@@ -41,7 +41,7 @@ export type { ResourcePattern, ResourceScope, PatternSegment } from './matching/
 export { OpenSergoError, isOpenSergoError, formatProblems } from './errors.js';
 export { guard } from './guard/guard.js';
 export type { GuardCallOptions } from './guard/guard.js';
-export type { GuardOptions } from './guard/run-guarded.js';
+export type { GuardOptions, Guarded } from './guard/run-guarded.js';
 export { BlockedError } from './guard/blocked-error.js';
 export type { Blocked } from './guard/blocked-error.js';
 export type { OpenSergoErrorCode } from './errors.js';

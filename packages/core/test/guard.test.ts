@@ -195,3 +195,107 @@ describe('guard(resource, fn)', () => {
     assert.equal(refusal.context.resource, 'db:orders');
   });
 });
+
+describe('guard(resource, fn, { signal })', () => {
+  const one = rules(doc('ConcurrencyLimitStrategy', 'one', '{ maxConcurrency: 1, limitMode: Local }'), faultToleranceRule('db', ['db:orders'], ['one']));
+  const breaker = rules(
+    doc('CircuitBreakerStrategy', 'errors', '{ strategy: ErrorRequestRatio, triggerRatio: 50%, statDuration: 10s, recoveryTimeout: 5s, minRequestAmount: 4 }'),
+    faultToleranceRule('vendor', ['vendor:quotes'], ['errors']),
+  );
+  const timeout = (): DOMException => new DOMException('The operation timed out.', 'TimeoutError');
+
+  it('already aborted: rejects with its reason, without calling fn or taking a permit', async () => {
+    const { engine } = engineWith(one);
+    const controller = new AbortController();
+    const reason = new Error('the user left');
+    controller.abort(reason);
+    let called = 0;
+    await assert.rejects(engine.guard('db:orders', () => ++called, { signal: controller.signal }), (e) => e === reason);
+    await assert.rejects(engine.guard('db:users', () => ++called, { signal: controller.signal }), (e) => e === reason, 'a resource no rule names too');
+    assert.equal(called, 0);
+    assert.equal(await engine.guard('db:orders', () => 'next'), 'next', 'the permit was never taken');
+  });
+
+  it('aborted while fn runs: rejects at once with its reason, fn gets the signal, and the permit is held until fn settles', async () => {
+    const { engine } = engineWith(one);
+    const controller = new AbortController();
+    const work = gate();
+    let seen: AbortSignal | undefined;
+    const call = engine.guard(
+      'db:orders',
+      (signal) => {
+        seen = signal;
+        return work.promise;
+      },
+      { signal: controller.signal },
+    );
+    await flush();
+    assert.equal(seen, controller.signal, 'fn is called with the signal');
+    controller.abort();
+    await assert.rejects(call, (e) => (e as Error).name === 'AbortError');
+    await assert.rejects(
+      engine.guard('db:orders', () => 'second'),
+      (e) => isOpenSergoError(e, 'ERR_OPENSERGO_BLOCKED') && e.kind === 'ConcurrencyLimitStrategy',
+      'fn still runs: a limit of 1 means one running',
+    );
+    work.open();
+    await flush();
+    assert.equal(await engine.guard('db:orders', () => 'after'), 'after', 'released once fn settled');
+  });
+
+  it('a resource no rule names: rejects on abort, and fn gets the signal', async () => {
+    const { engine } = engineWith(one);
+    const controller = new AbortController();
+    const call = engine.guard('db:users', (signal) => new Promise((_, reject) => signal!.addEventListener('abort', () => reject(new Error('cancelled by fn')))), {
+      signal: controller.signal,
+    });
+    controller.abort(timeout());
+    await assert.rejects(call, (e) => (e as Error).name === 'TimeoutError');
+  });
+
+  it('a TimeoutError counts as a failure for a breaker; an abort with another reason counts as neither', async () => {
+    const run = async (engine: Engine, reason: () => unknown): Promise<void> => {
+      for (let i = 0; i < 4; i++) {
+        const controller = new AbortController();
+        // fn stops its work when told, as fetch(url, { signal }) would
+        const call = engine.guard('vendor:quotes', (signal) => new Promise((_, reject) => signal!.addEventListener('abort', () => reject(signal!.reason))), {
+          signal: controller.signal,
+        });
+        controller.abort(reason());
+        await settled(call);
+      }
+      await flush();
+    };
+    const timedOut = engineWith(breaker).engine;
+    await run(timedOut, timeout);
+    await assert.rejects(timedOut.guard('vendor:quotes', () => 'x'), (e) => isOpenSergoError(e, 'ERR_OPENSERGO_BLOCKED') && e.kind === 'CircuitBreakerStrategy');
+
+    for (const reason of [() => undefined, () => new Error('the user left')]) {
+      const cancelled = engineWith(breaker).engine;
+      await run(cancelled, reason);
+      assert.equal(await cancelled.guard('vendor:quotes', () => 'still closed'), 'still closed');
+      const stats = cancelled.metrics().resources.find((r) => r.rule === 'vendor')!;
+      assert.equal(stats.failed, 0, 'not counted as failures');
+    }
+  });
+
+  it('under a ThrottlingStrategy, aborted while it waits its turn: rejects at once, and fn never runs', async () => {
+    const { engine, clock } = engineWith(
+      rules(doc('ThrottlingStrategy', 'spaced', '{ minIntervalOfRequests: 100ms, queueTimeout: 500ms }'), faultToleranceRule('db', ['db:orders'], ['spaced'])),
+    );
+    const ranAt: number[] = [];
+    const controller = new AbortController();
+    const first = engine.guard('db:orders', () => ranAt.push(clock.now()));
+    const waiting = engine.guard('db:orders', () => ranAt.push(clock.now()), { signal: controller.signal });
+    const third = engine.guard('db:orders', () => ranAt.push(clock.now()));
+    await flush();
+    controller.abort();
+    await assert.rejects(waiting, (e) => (e as Error).name === 'AbortError');
+    for (let t = 0; t < 300; t += 10) {
+      await flush();
+      clock.advance(10);
+    }
+    await Promise.all([first, third]);
+    assert.deepEqual(ranAt, [0, 200], 'the aborted call kept its slot (100) and did not run');
+  });
+});

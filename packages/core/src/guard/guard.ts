@@ -1,6 +1,6 @@
 import type { Engine } from '../engine.js';
 import { OpenSergoError } from '../errors.js';
-import type { GuardOptions } from './run-guarded.js';
+import type { GuardOptions, Guarded } from './run-guarded.js';
 
 /** Engines not yet closed, oldest first (weakly: an engine dropped unclosed is not kept alive). */
 let open: WeakRef<Engine>[] = [];
@@ -38,7 +38,9 @@ export interface GuardCallOptions<F = never> extends GuardOptions<F> {
  * `rule` and the fallback `response`), or resolves to `options.fallback`'s value. A throw or a
  * rejection counts as a failure for circuit breakers; its duration counts for slow-call ratios.
  * A resource no rule names is simply called. Inside a governed request, `fn` runs in that
- * request's context (its labels go on with the calls `fn` makes).
+ * request's context (its labels go on with the calls `fn` makes). With `options.signal`, the
+ * guard rejects with its reason when it aborts, and `fn` is called with it (`fn(signal)`) to
+ * stop its own work; a `TimeoutError` reason counts as a failure for circuit breakers.
  *
  * @example
  * ```ts
@@ -46,9 +48,10 @@ export interface GuardCallOptions<F = never> extends GuardOptions<F> {
  * const rows = await guard('db:orders.select', () => pool.query('select …'), {
  *   fallback: () => [], // when refused
  * });
+ * const report = await guard('vendor:report', (signal) => fetch(reportUrl, { signal }), { signal: AbortSignal.timeout(3000) });
  * ```
  */
-export function guard<T, F = never>(resource: string, fn: () => T, options?: GuardCallOptions<F>): Promise<Awaited<T> | Awaited<F>> {
+export function guard<T, F = never>(resource: string, fn: Guarded<T>, options?: GuardCallOptions<F>): Promise<Awaited<T> | Awaited<F>> {
   const engine = options?.engine ?? firstOpen();
   if (engine === undefined) {
     return Promise.reject(
