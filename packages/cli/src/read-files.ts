@@ -17,7 +17,8 @@ export function readFiles(files: readonly string[]): ReadFiles {
   for (const file of files) {
     const text = readRulesFileText(file);
     if (typeof text !== 'string') {
-      unreadable.push(text.error);
+      if ('problems' in text) problems.push(...text.problems);
+      else unreadable.push(text.error);
       continue;
     }
     const parsed = parseRulesText(text, file);

@@ -1,7 +1,7 @@
 // The real `opensergo` bin, run as npx runs it (issue 18): validate and explain.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,20 @@ describe('opensergo validate', () => {
     const missing = opensergo('validate', 'nope.yaml');
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /cannot read nope\.yaml/);
+  });
+
+  it('reads a file the way the service does: Latin-1 is refused as the service refuses it, UTF-16 with a byte-order mark passes', () => {
+    const launch = readFileSync(launchPost, 'utf8');
+    writeFileSync(join(dir, 'latin1.yaml'), Buffer.from(launch.replace('"Blocked by Sentinel"', '"Bloqué par Sentinel"'), 'latin1'));
+    const latin1 = opensergo('validate', 'latin1.yaml');
+    assert.equal(latin1.status, 1, latin1.stdout);
+    assert.match(latin1.stderr, /latin1\.yaml:\d+:\d+ file encoding: not valid UTF-8 \(bytes E9 20 70 61…\)/);
+    assert.throws(() => createEngine({ rulesFile: join(dir, 'latin1.yaml'), logger: false, watch: false }), /file encoding: not valid UTF-8/);
+    writeFileSync(join(dir, 'utf16.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(launch, 'utf16le')]));
+    const utf16 = opensergo('validate', 'utf16.yaml');
+    assert.equal(utf16.status, 0, utf16.stderr);
+    assert.match(utf16.stdout, /^ok: 1 FaultToleranceRule\(s\)/);
+    assert.equal(opensergo('explain', 'utf16.yaml', 'GET', '/foo').status, 0);
   });
 });
 

@@ -73,7 +73,7 @@ export { createLocalConcurrencyGuard } from './strategies/concurrency-limit.js';
 export { createSystemMetrics } from './strategies/system-metrics.js';
 export type { MetricProbe, SystemMetrics } from './strategies/system-metrics.js';
 
-export { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText, tryCompileRules } from './rules/load.js';
+export { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText, readRulesFile, tryCompileRules } from './rules/load.js';
 export type { CompileResult } from './rules/load.js';
 export type { KindVersion, LocatedDocument, RuleSource, RuleSourceSink, UpdateInfo, UpdateResult } from './rules/source.js';
 export type { PendingRule } from './rules/pending.js';

@@ -43,7 +43,14 @@ export function loadRulesFile(path: string, scope: Scope): RuleSet {
  * Reads a rules file synchronously; an unreadable file throws
  * ERR_OPENSERGO_RULES_FILE_UNREADABLE naming the path, with the system error as `cause`, and
  * a file that is not text (invalid UTF-8, UTF-16 without a byte-order mark) throws
- * ERR_OPENSERGO_RULES_INVALID saying so, with the position of the first bad byte.
+ * ERR_OPENSERGO_RULES_INVALID saying so, with the position of the first bad byte. This is how
+ * the engine reads `rulesFile`; tools that check files (`opensergo validate`) read them with it
+ * too, so that they accept and refuse exactly what a service would.
+ *
+ * @example
+ * ```ts
+ * const { documents, problems } = parseRulesText(readRulesFile('./opensergo.yaml'), './opensergo.yaml');
+ * ```
  */
 export function readRulesFile(path: string): string {
   let bytes: Buffer;
