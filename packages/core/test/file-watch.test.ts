@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { renameSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createEngine, FakeClock, type Engine } from '../src/index.js';
+import { createEngine, createFileSource, FakeClock, type Engine } from '../src/index.js';
 import { admitted, limitedTarget } from './helpers/rate-limit-rules.js';
 import { watchedFiles } from './helpers/watched-files.js';
 
@@ -103,6 +103,26 @@ describe('watched rules file', () => {
     writeFileSync(file, limit('foo', 5));
     await back;
     assert.equal(engine.status().sources[0]?.connected, true);
+  });
+
+  it('a file source added with addSource applies its file at once, not at its first edit; a broken one is rejected at once', async () => {
+    const dir = files.dir();
+    const good = join(dir, 'extra.yaml');
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(good, limit('extra', 2));
+    writeFileSync(broken, limit('other', 2).replace('threshold: 2', 'threshold: two'));
+    const engine = files.track(createEngine({ rules: [], logger: false, clock: new FakeClock() }));
+    const loaded = once(engine.events, 'rules:loaded');
+    engine.addSource(createFileSource(good));
+    const [event] = (await loaded) as [{ source: string }];
+    assert.equal(event.source, `file:${good}`);
+    assert.equal(admitted(engine, '/extra', 5), 2);
+    const rejected = once(engine.events, 'rules:rejected');
+    engine.addSource(createFileSource(broken));
+    const [refusal] = (await rejected) as [{ error: Error }];
+    assert.match(refusal.error.message, /broken\.yaml:5:\d+ RateLimitStrategy\/other spec\.threshold/);
+    assert.equal(admitted(engine, '/extra', 5), 0, 'the good file still applies (its window is used up)');
+    assert.equal(admitted(engine, '/other', 5), 5, 'nothing of the broken file applies');
   });
 
   it('does not watch with watch: false', () => {

@@ -8,7 +8,10 @@ import type { RuleSource, RuleSourceSink } from '../rules/source.js';
 import { runSliced } from '../rules/steps.js';
 
 export interface FileSourceOptions {
-  /** The text already loaded at start-up, so an unchanged file is not reloaded. */
+  /**
+   * The text already loaded at start-up, so an unchanged file is not reloaded. Without it, the
+   * file is read when the source starts (its rules apply once read, or are rejected as on a reload).
+   */
   readonly initialText?: string | undefined;
   /** Quiet time after the last change before reloading. Default 100 ms. */
   readonly debounceMs?: number;
@@ -105,6 +108,9 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
         if (changed === null || changed === target || String(changed).startsWith('..')) schedule();
       });
       watcher.on('error', (error) => sink.error(error));
+      // Without the text start-up read (a source added with `addSource`), the file is read now,
+      // not at its first edit.
+      if (options.initialText === undefined) reading = reading.then(() => reload(sink)).catch((error: unknown) => sink.error(error as Error));
     },
     async close() {
       closed = true;
