@@ -96,6 +96,16 @@ describe('YAML that would exhaust memory or the stack', () => {
     assert.match(p.message, /aliases expand to more than 100 nodes \(a "billion laughs" alias bomb\?\)/);
   });
 
+  it('an alias to an anchor of another document is named as such, at the alias, not as an alias bomb', () => {
+    // Anchors do not carry across `---`: the rule's `*rl` names nothing in its own document.
+    const text = docs(rateLimit('&rl rl'), rule('r', ['*rl']));
+    const p = problem(text);
+    const line = text.split('\n').findIndex((l) => l.includes('*rl')) + 1;
+    assert.deepEqual([p.line, p.column, p.resource, p.field], [line, 13, 'FaultToleranceRule/r', 'yaml']);
+    assert.match(p.message, /the alias \*rl names no anchor before it in this document \(anchors do not carry across ---\)/);
+    assert.doesNotMatch(p.message, /billion laughs/);
+  });
+
   it('a mapping that contains itself through an alias names the place', () => {
     const p = problem(docs(rateLimit('rl', { extra: ['selector: &s { app: { again: *s } }'] }), rule('r', ['rl'])));
     assert.equal(p.resource, 'RateLimitStrategy/rl');

@@ -1,4 +1,4 @@
-import { Composer, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
+import { Composer, LineCounter, Parser, isScalar, visit, type Document, type YAMLError } from 'yaml';
 import type { LocatedDocument, SourceTextDocument } from './source.js';
 import type { Steps } from './steps.js';
 import type { RuleProblem } from './types.js';
@@ -45,7 +45,7 @@ export function* exactDocuments(source: string, file: string): Steps<ParsedText>
       try {
         value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (error) {
-        failure = { offset: doc.range[0], message: valueMessage(error) };
+        failure = unresolvedAlias(doc) ?? { offset: doc.range[0], message: valueMessage(error) };
       }
     }
     if (failure !== undefined) {
@@ -81,6 +81,25 @@ function syntaxMessage(error: YAMLError, source: string): string {
   }
 }
 
+/**
+ * The first alias of `doc` that names no anchor before it in the same document (anchors do not
+ * carry across `---`, which is how people usually meet this), with its position.
+ */
+function unresolvedAlias(doc: Document.Parsed): { offset: number; message: string } | undefined {
+  let found: { offset: number; message: string } | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return undefined;
+      found = {
+        offset: alias.range?.[0] ?? doc.range[0],
+        message: `invalid YAML: the alias *${alias.source} names no anchor before it in this document (anchors do not carry across ---); define &${alias.source} earlier in this document, or write the value out`,
+      };
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** Why a document that parsed could not become a value. */
 function valueMessage(error: unknown): string {
   const words = error instanceof Error ? error.message : String(error);
@@ -108,7 +127,12 @@ function unreadable(doc: Document.Parsed, file: string, index: number, at: (offs
     const metadata = typeof head?.metadata === 'object' && head.metadata !== null ? head.metadata : {};
     value = { apiVersion: head?.apiVersion, kind: head?.kind, metadata: { name: metadata.name, namespace: metadata.namespace } };
   } catch {
-    value = {};
+    // A value that cannot be made whole (an alias to nothing): the head's scalars, read one by one.
+    const scalar = (path: string[]): unknown => {
+      const node: unknown = doc.getIn(path, true);
+      return isScalar(node) ? node.value : undefined;
+    };
+    value = { apiVersion: scalar(['apiVersion']), kind: scalar(['kind']), metadata: { name: scalar(['metadata', 'name']), namespace: scalar(['metadata', 'namespace']) } };
   }
   const start = at(doc.range[0]);
   const placeholder: SourceTextDocument = { value, file, index, locate: () => ({ ...start }), scalarSource: () => undefined, unreadable: true };
