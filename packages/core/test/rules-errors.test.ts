@@ -246,6 +246,14 @@ describe('hints for the commonest slips', () => {
     assert.match(problem(breaker).message, /got "60 %" \(did you mean "60%"\?\)$/);
   });
 
+  it('threshold: .inf, .nan or 1e400 is named as what it is, not as "null"', () => {
+    const message = (value: string) => problem(rateLimit('rl').replace('threshold: 10', `threshold: ${value}`)).message;
+    assert.equal(message('.inf'), 'expected a number ≥ 0, got .inf (infinity; write the largest number you mean)');
+    assert.equal(message('1e400'), 'expected a number ≥ 0, got .inf (infinity; write the largest number you mean)');
+    assert.equal(message('-.inf'), 'expected a number ≥ 0, got -.inf (infinity; write the largest number you mean)');
+    assert.equal(message('.nan'), 'expected a number ≥ 0, got .nan (not a number)');
+  });
+
   it('valid rules still load', () => {
     assert.equal(load(RULES).faultToleranceRules.length, 1);
   });

@@ -171,6 +171,9 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'symbol') return `a symbol (${String(value)})`;
   if (typeof value === 'bigint') return `${value}n (a BigInt; give a number)`;
+  // JSON has no spelling for these either (it writes null): YAML's, which is how they get here.
+  if (typeof value === 'number' && Number.isNaN(value)) return '.nan (not a number)';
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value < 0 ? '-' : ''}.inf (infinity; write the largest number you mean)`;
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}…"` : text;
 }
