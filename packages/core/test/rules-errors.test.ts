@@ -203,6 +203,21 @@ describe('one mistake, one problem (issue 20)', () => {
     assert.deepEqual(fail(text).problems.map((p) => p.field), ['apiVersion', 'spec.strategies[1].name']);
   });
 
+  it('a reference with a wrong kind is one problem, at its kind, not also "no RateLimitStrategy named"', () => {
+    const fallback = yaml`
+      apiVersion: fault-tolerance.opensergo.io/v1alpha1
+      kind: HttpRequestFallbackAction
+      metadata: { name: f }
+      spec: { behavior: ReturnProvidedResponse, behaviorDesc: { responseStatusCode: 429 } }
+    `;
+    const wrongFallback = problem(docs(rateLimit('rl'), fallback, rule('r', ['rl'], { fallback: '{ name: f, kind: RateLimitStrategy }' })));
+    assert.equal(wrongFallback.field, 'spec.fallbackAction.kind');
+    assert.match(wrongFallback.message, /expected one of HttpRequestFallbackAction, got "RateLimitStrategy"/);
+    const misspelt = problem(docs(rateLimit('rl'), rule('r', ['name: rl, kind: RateLimitStrategi'])));
+    assert.equal(misspelt.field, 'spec.strategies[0].kind');
+    assert.match(misspelt.message, /did you mean "RateLimitStrategy"/);
+  });
+
   it('a misspelt strategy name gets "did you mean"', () => {
     const p = problem(docs(rateLimit('rate-limit-foo'), rule('r', ['rate-limit-fo'])));
     assert.match(p.message, /no strategy named "rate-limit-fo" without namespace \(did you mean "rate-limit-foo"\?\)/);

@@ -90,6 +90,8 @@ export function resolveReference<T>(
   role: 'strategy' | 'fallback',
   sink: ProblemSink,
 ): T | undefined {
+  // The reference itself was refused (a wrong `kind`, a name that is no string): one problem is enough.
+  if (sink.has(ref.path)) return undefined;
   const { kinds, named, reachable, candidates } = reach(ref, namespace, pool, role);
   const field = typeof ref.path.at(-1) === 'number' ? [...ref.path, 'name'] : ref.path;
   const what = ref.kind ?? (role === 'strategy' ? 'strategy' : 'fallback action');
