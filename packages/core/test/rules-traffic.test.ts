@@ -94,6 +94,12 @@ describe('TrafficLabelRule match', () => {
     assert.match(problems[1]!.message, /not used for type path/);
   });
 
+  it('a misspelt type with its key is one problem, at the type ("headers": did you mean "header"), not also "key not used"', () => {
+    const p = problem(labelRule('{ type: headers, key: X-User-Id, condition: "==", value: "12345" }'));
+    assert.equal(p.field, 'spec.match[0].type');
+    assert.match(p.message, /got "headers" \(did you mean "header"\?\)/);
+  });
+
   it('requires value except for exists, where it is refused', () => {
     const { problems } = fail(labelRule('{ type: header, key: a, condition: "==" }', '{ type: header, key: b, condition: exists, value: x }'));
     assert.deepEqual(problems.map((p) => p.field), ['spec.match[0].value', 'spec.match[1].value']);

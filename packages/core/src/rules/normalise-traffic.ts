@@ -35,7 +35,8 @@ export function normaliseTrafficLabelRule(c: Ctx, meta: Meta, spec: Rec): Traffi
     if (KEYED.has(type)) {
       if (key === undefined) report(c, [...path, 'key'], `missing; expected the ${type} name to match`, path);
       else if (type === 'header') key = headerNameAt(c, [...path, 'key'], key)?.toLowerCase();
-    } else if (m['key'] !== undefined) {
+    } else if (m['key'] !== undefined && (type === 'path' || type === 'method')) {
+      // Only for a type known to take no key: a misspelt type (`headers`) is its own problem.
       report(c, [...path, 'key'], `not used for type ${type} (it matches the request ${type} itself); remove it`);
       key = undefined;
     }
