@@ -302,4 +302,21 @@ describe('file encodings', () => {
     assert.deepEqual(action.location, { file: 'rules.yaml', line: 1, column: 1 });
     assert.deepEqual(action.headers, [['X-A', 'foo']]);
   });
+
+  it('CR line endings alone (classic Mac) are line breaks, as YAML 1.2 says, not one long comment', () => {
+    const text = readFileSync(fixture('launch-post.yaml'), 'utf8');
+    assert.ok(text.startsWith('#'), 'the fixture opens with a comment, which swallowed the whole file');
+    const cr = text.replaceAll('\n', '\r');
+    assert.deepEqual(load(cr), load(text));
+    const p = problem(cr.replace('threshold: 10', 'threshold: ten'));
+    const line = text.split('\n').findIndex((l) => l.includes('threshold: 10')) + 1;
+    assert.deepEqual([p.line, p.column, p.field], [line, 14, 'spec.threshold']);
+  });
+
+  it('a byte-order mark at the start of a later document (files joined with cat) changes nothing', () => {
+    const text = readFileSync(fixture('launch-post.yaml'), 'utf8');
+    const joined = text.replace('\n---\n', '\n---\n\uFEFF');
+    assert.notEqual(joined, text);
+    assert.deepEqual(load(joined), load(text));
+  });
 });

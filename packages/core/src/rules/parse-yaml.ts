@@ -53,8 +53,7 @@ export function parseRulesText(text: string, file: string): ParsedText {
  * ```
  */
 export function* parseRulesSteps(text: string, file: string, cache?: ChunkCache): Steps<ParsedText> {
-  // A byte-order mark would count as column 1 of line 1.
-  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const source = yamlText(text);
   const fast = yield* fastDocuments(source, file, cache);
   const parsed = fast ? { documents: fast, problems: [] } : yield* exactDocuments(source, file);
   const documents: LocatedDocument[] = [];
@@ -68,6 +67,25 @@ export function* parseRulesSteps(text: string, file: string, cache?: ChunkCache)
     problems.push(...carried.problems);
   }
   return { documents, problems };
+}
+
+/**
+ * The text as YAML 1.2 reads it, in the form both parsers read alike. A byte-order mark may open
+ * the text and each document (files joined with `cat`): it is dropped, or it would count as
+ * column 1 of line 1, or be read as part of the first key. A CR alone is a line break (classic
+ * Mac files): it becomes LF, which keeps every offset, where `yaml` and `js-yaml` would read the
+ * whole file as one line (after a leading comment, as nothing at all).
+ *
+ * @example
+ * ```ts
+ * yamlText('\uFEFFa: 1\rb: 2\r'); // 'a: 1\nb: 2\n'
+ * ```
+ */
+export function yamlText(text: string): string {
+  let source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  if (source.includes('\r')) source = source.replace(/\r(?!\n)/g, '\n');
+  if (source.includes('\uFEFF')) source = source.replace(/(?<=\n)\uFEFF/g, '');
+  return source;
 }
 
 /**
