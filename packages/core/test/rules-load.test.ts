@@ -172,6 +172,34 @@ describe('documents that are not rules', () => {
     assert.match(problems[2]!.message, /belongs to fault-tolerance.opensergo.io\/v1alpha1/);
   });
 
+  it('reports an OpenSergo kind whose apiVersion lost its domain (fault-tolerance/v1alpha1, v1alpha1, v1): never skips a rule silently', () => {
+    const { problems } = fail(yaml`
+      apiVersion: fault-tolerance/v1alpha1
+      kind: FaultToleranceRule
+      metadata: { name: r }
+      ---
+      apiVersion: v1alpha1
+      kind: RateLimitStrategy
+      metadata: { name: a }
+      ---
+      apiVersion: v1
+      kind: TrafficLabelRule
+      metadata: { name: l }
+      ---
+      apiVersion: traffic.example.com/v1
+      kind: TrafficRouter
+      metadata: { name: someone-elses }
+    `);
+    assert.deepEqual(problems.map((p) => [p.line, p.field]), [
+      [1, 'apiVersion'],
+      [5, 'apiVersion'],
+      [9, 'apiVersion'],
+    ]);
+    assert.match(problems[0]!.message, /expected fault-tolerance\.opensergo\.io\/v1alpha1 for kind FaultToleranceRule, got "fault-tolerance\/v1alpha1"/);
+    assert.match(problems[1]!.message, /expected fault-tolerance\.opensergo\.io\/v1alpha1 for kind RateLimitStrategy, got "v1alpha1"/);
+    assert.match(problems[2]!.message, /expected traffic\.opensergo\.io\/v1alpha1 for kind TrafficLabelRule, got "v1"/);
+  });
+
   it('reports a document that is not a mapping, or has no apiVersion', () => {
     const { problems } = fail('just a string\n---\nkind: RateLimitStrategy\nmetadata: { name: x }\n');
     assert.deepEqual(problems.map((p) => [p.line, p.resource, p.field]), [

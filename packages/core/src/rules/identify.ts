@@ -63,7 +63,10 @@ export function identify(doc: LocatedDocument): Identity {
   if (known === undefined) {
     const typo = group === '' ? undefined : closest(group, Object.keys(GROUPS));
     if (typo !== undefined) return broken(['apiVersion'], `unknown API group "${group}" (did you mean "${typo}"?)`);
-    if (knownKind !== undefined && group.includes('opensergo')) {
+    // An OpenSergo kind under a group that is OpenSergo-looking, or under no real CRD group at
+    // all (`v1`, a bare `v1alpha1`, `fault-tolerance/v1alpha1`: the domain left out; only
+    // Kubernetes' built-in groups have no dot, and none of them has these kinds).
+    if (knownKind !== undefined && (group.includes('opensergo') || !group.includes('.'))) {
       return broken(['apiVersion'], `expected ${knownKind} for kind ${kind}, got ${describe(apiVersion)}`);
     }
     return { type: 'skip' };
