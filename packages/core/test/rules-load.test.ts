@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isOpenSergoError } from '../src/errors.js';
 import { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText } from '../src/rules/load.js';
-import { ANY, fail, load, problem, yaml } from './fixtures/rules/helpers.js';
+import { ANY, docs, fail, load, problem, rateLimit, yaml } from './fixtures/rules/helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/rules/${name}`, import.meta.url));
 
@@ -198,6 +198,18 @@ describe('documents that are not rules', () => {
     assert.match(problems[0]!.message, /expected fault-tolerance\.opensergo\.io\/v1alpha1 for kind FaultToleranceRule, got "fault-tolerance\/v1alpha1"/);
     assert.match(problems[1]!.message, /expected fault-tolerance\.opensergo\.io\/v1alpha1 for kind RateLimitStrategy, got "v1alpha1"/);
     assert.match(problems[2]!.message, /expected traffic\.opensergo\.io\/v1alpha1 for kind TrafficLabelRule, got "v1"/);
+  });
+
+  it('a misspelt metadata.namespace or labels is a problem (it would widen the scope); what kubectl prints is ignored', () => {
+    const { problems } = fail(docs(rateLimit('a', { extra: [] }).replace('  name: a', '  name: a\n  nmespace: prod'), rateLimit('b').replace('  name: b', '  name: b\n  lables: { app: my-app }')));
+    assert.deepEqual(problems.map((p) => [p.line, p.field]), [
+      [5, 'metadata.nmespace'],
+      [16, 'metadata.lables'],
+    ]);
+    assert.match(problems[0]!.message, /unknown field "nmespace" \(did you mean "namespace"\?\)/);
+    assert.match(problems[1]!.message, /unknown field "lables" \(did you mean "labels"\?\)/);
+    const kubectl = rateLimit('c').replace('  name: c', '  name: c\n  uid: 6f1c\n  resourceVersion: "42"\n  generation: 1\n  creationTimestamp: "2026-01-01T00:00:00Z"\n  annotations: { a: b }\n  managedFields: []\n  finalizers: []');
+    assert.equal(load(kubectl).strategies.length, 1);
   });
 
   it('reports a document that is not a mapping, or has no apiVersion', () => {

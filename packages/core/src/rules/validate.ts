@@ -43,12 +43,38 @@ function validatorFor(kind: OpenSergoKind): ValidateFunction {
  */
 export function validateDocument(kind: OpenSergoKind, value: unknown, sink: ProblemSink): boolean {
   const validate = validatorFor(kind);
-  if (validate(value)) return true;
+  const slips = metadataSlips(value, sink);
+  if (validate(value)) return slips === 0;
   for (const error of validate.errors ?? []) {
     const { path, at, message } = translate(error);
     if (!sink.has(path)) sink.add(path, message, at);
   }
   return false;
+}
+
+/** Kubernetes' ObjectMeta fields: what `kubectl get -o yaml` may print, allowed and ignored. */
+const OBJECT_META: ReadonlySet<string> = new Set([
+  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
+  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+]);
+
+/**
+ * Metadata fields are open (docs/rules.md), but a misspelt `namespace` or `labels` would widen
+ * the rule's scope to every namespace or app without a word: one close to a field we read, and
+ * not a Kubernetes field, is a problem. Returns how many were found.
+ */
+function metadataSlips(value: unknown, sink: ProblemSink): number {
+  const metadata = (value as { metadata?: unknown } | null)?.metadata;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return 0;
+  let found = 0;
+  for (const key of Object.keys(metadata)) {
+    if (OBJECT_META.has(key)) continue;
+    const guess = closest(key, ['name', 'namespace', 'labels']);
+    if (guess === undefined) continue;
+    sink.add(['metadata', key], `unknown field "${key}" (did you mean "${guess}"?)`);
+    found++;
+  }
+  return found;
 }
 
 function translate(error: ErrorObject): { path: Path; at: Path; message: string } {
