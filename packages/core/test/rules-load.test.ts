@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isOpenSergoError } from '../src/errors.js';
 import { compileRules, documentsFromValues, loadRulesFile, loadRulesText, parseRulesText } from '../src/rules/load.js';
-import { ANY, docs, fail, load, problem, rateLimit, yaml } from './fixtures/rules/helpers.js';
+import { ANY, docs, fail, load, problem, rateLimit, rule, yaml } from './fixtures/rules/helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/rules/${name}`, import.meta.url));
 
@@ -210,6 +210,13 @@ describe('documents that are not rules', () => {
     assert.match(problems[1]!.message, /unknown field "lables" \(did you mean "labels"\?\)/);
     const kubectl = rateLimit('c').replace('  name: c', '  name: c\n  uid: 6f1c\n  resourceVersion: "42"\n  generation: 1\n  creationTimestamp: "2026-01-01T00:00:00Z"\n  annotations: { a: b }\n  managedFields: []\n  finalizers: []');
     assert.equal(load(kubectl).strategies.length, 1);
+  });
+
+  it('a misspelt spec.selector.app is a problem too (the rule would apply to every app)', () => {
+    const p = problem(docs(rateLimit('a'), rule('r', ['a']).replace('spec:\n', 'spec:\n  selector: { ap: my-app }\n')));
+    assert.equal(p.field, 'spec.selector.ap');
+    assert.match(p.message, /unknown selector label "ap" \(did you mean "app"\?\)/);
+    assert.equal(load(docs(rateLimit('a'), rule('r', ['a']).replace('spec:\n', 'spec:\n  selector: { app: my-app, version: v2, az: eu-1 }\n'))).faultToleranceRules.length, 1);
   });
 
   it('reports a document that is not a mapping, or has no apiVersion', () => {

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DURATION_PATTERN, RATIO_PATTERN, describe, durationHint, quotedNumberHint, ratioHint } from './duration.js';
-import { closest } from './kinds.js';
+import { closest, editDistance } from './kinds.js';
 import type { Path, ProblemSink } from './problems.js';
 import type { Schema } from './schemas/common.js';
 import * as ft from './schemas/fault-tolerance.js';
@@ -43,7 +43,7 @@ function validatorFor(kind: OpenSergoKind): ValidateFunction {
  */
 export function validateDocument(kind: OpenSergoKind, value: unknown, sink: ProblemSink): boolean {
   const validate = validatorFor(kind);
-  const slips = metadataSlips(value, sink);
+  const slips = scopeSlips(kind, value, sink);
   if (validate(value)) return slips === 0;
   for (const error of validate.errors ?? []) {
     const { path, at, message } = translate(error);
@@ -59,22 +59,34 @@ const OBJECT_META: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Metadata fields are open (docs/rules.md), but a misspelt `namespace` or `labels` would widen
- * the rule's scope to every namespace or app without a word: one close to a field we read, and
- * not a Kubernetes field, is a problem. Returns how many were found.
+ * Metadata fields and selector labels are open (docs/rules.md), but a misspelt `namespace`,
+ * `labels` or selector `app` would widen the rule's scope to every namespace or app without a
+ * word: a key close to one we read (and not a Kubernetes metadata field) is a problem. A
+ * WorkloadLabelRule's selector is left alone: its labels are the workload's attributes, and a
+ * slip there matches fewer processes, not more. Returns how many were found.
  */
-function metadataSlips(value: unknown, sink: ProblemSink): number {
-  const metadata = (value as { metadata?: unknown } | null)?.metadata;
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return 0;
+function scopeSlips(kind: OpenSergoKind, value: unknown, sink: ProblemSink): number {
+  const head = mapping(value);
   let found = 0;
-  for (const key of Object.keys(metadata)) {
+  for (const key of Object.keys(mapping(head?.['metadata']) ?? {})) {
     if (OBJECT_META.has(key)) continue;
     const guess = closest(key, ['name', 'namespace', 'labels']);
     if (guess === undefined) continue;
     sink.add(['metadata', key], `unknown field "${key}" (did you mean "${guess}"?)`);
     found++;
   }
+  const selector = kind === 'WorkloadLabelRule' ? undefined : mapping(mapping(head?.['spec'])?.['selector']);
+  for (const key of Object.keys(selector ?? {})) {
+    // One edit from `app` (`ap`, `aap`, `App`, `apps`): two would take in real labels such as `az`.
+    if (key === 'app' || editDistance(key.toLowerCase(), 'app') > 1) continue;
+    sink.add(['spec', 'selector', key], `unknown selector label "${key}" (did you mean "app"?); only app scopes a rule`);
+    found++;
+  }
   return found;
+}
+
+function mapping(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function translate(error: ErrorObject): { path: Path; at: Path; message: string } {
