@@ -92,6 +92,19 @@ describe('watched rules file', () => {
     assert.equal(admitted(engine, '/foo', 5), 3, 'the changed strategy starts fresh with its new threshold');
   });
 
+  it('sees edits of the file a symlink in another directory points to (ln -s /etc/opensergo/rules.yaml opensergo.yaml)', async () => {
+    const app = files.dir();
+    const etc = files.dir();
+    writeFileSync(join(etc, 'rules.yaml'), limit('foo', 1));
+    symlinkSync(join(etc, 'rules.yaml'), join(app, 'opensergo.yaml'));
+    const engine = files.track(createEngine({ rulesFile: join(app, 'opensergo.yaml'), logger: false, clock: new FakeClock() }));
+    assert.equal(admitted(engine, '/foo', 3), 1);
+    const loaded = once(engine.events, 'rules:loaded');
+    writeFileSync(join(etc, 'rules.yaml'), limit('foo', 3));
+    await loaded;
+    assert.equal(admitted(engine, '/foo', 5), 3, 'the edited threshold applies');
+  });
+
   it('keeps the last good rules when the file is deleted, and says so', async () => {
     const { file, engine } = setup(limit('foo', 1));
     const gone = once(engine.events, 'source:disconnected');

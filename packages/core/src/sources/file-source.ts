@@ -1,6 +1,6 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, resolve, sep } from 'node:path';
 import { decodeRulesText } from '../rules/encoding.js';
 import { ChunkCache } from '../rules/parse-fast.js';
 import { parseRulesSteps } from '../rules/parse-yaml.js';
@@ -57,6 +57,9 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let reading: Promise<void> = Promise.resolve();
+  /** The file a symlink points to, when it is in another directory, and the watcher of that directory. */
+  let linked: { real: string; watcher: FSWatcher } | undefined;
+  let follow = (): void => {};
 
   async function reload(sink: RuleSourceSink): Promise<void> {
     let bytes: Buffer;
@@ -103,11 +106,42 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
         timer.unref();
       };
       const target = basename(path);
-      watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+      const dir = dirname(path);
+      watcher = watch(dir, { persistent: false }, (_event, changed) => {
         // `..data` is the ConfigMap symlink swap; anything else in the directory is noise.
         if (changed === null || changed === target || String(changed).startsWith('..')) schedule();
+        // The link may have been pointed elsewhere.
+        if (changed === null || changed === target) follow();
       });
       watcher.on('error', (error) => sink.error(error));
+      // A symlink to a file in another directory (ln -s /etc/opensergo/rules.yaml): edits of that
+      // file make no event here, so its directory is watched too. The ConfigMap's links stay
+      // inside the directory (`..data/…`), whose own events already say when they change.
+      follow = () => {
+        let real: string;
+        try {
+          real = realpathSync(path);
+        } catch {
+          return;
+        }
+        const realDir = dirname(real);
+        const inside = realDir === dir || realDir.startsWith(`${dir}${sep}`);
+        if ((inside ? undefined : real) === linked?.real) return;
+        linked?.watcher.close();
+        linked = undefined;
+        if (inside) return;
+        try {
+          const name = basename(real);
+          const w = watch(realDir, { persistent: false }, (_event, changed) => {
+            if (changed === null || changed === name) schedule();
+          });
+          w.on('error', (error) => sink.error(error));
+          linked = { real, watcher: w };
+        } catch (error) {
+          sink.error(error as Error);
+        }
+      };
+      follow();
       // Without the text start-up read (a source added with `addSource`), the file is read now,
       // not at its first edit.
       if (options.initialText === undefined) reading = reading.then(() => reload(sink)).catch((error: unknown) => sink.error(error as Error));
@@ -116,6 +150,7 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
       closed = true;
       if (timer) clearTimeout(timer);
       watcher?.close();
+      linked?.watcher.close();
       await reading;
     },
   };
