@@ -1,4 +1,4 @@
-import { createEngine, formatProblems, requestView, type Decision, type Scope } from '@opensergo/core';
+import { createEngine, requestView, type Decision, type Scope } from '@opensergo/core';
 import { readFiles } from './read-files.js';
 import type { Output } from './output.js';
 
@@ -38,13 +38,10 @@ export async function explain(
   const { documents, problems, unreadable } = readFiles(files);
   for (const line of unreadable) out.err(line);
   if (unreadable.length > 0) return 2;
-  if (problems.length > 0) {
-    out.err(`Invalid OpenSergo rules:\n${formatProblems(problems)}`);
-    return 1;
-  }
   const engine = createEngine({ logger: false, rules: [], watch: false, controlPlane: false, openTelemetry: false, ...definedScope(scope) });
   try {
-    const result = engine.update('files', documents);
+    // Syntax problems go with the documents, so that every problem is reported as validate reports it.
+    const result = engine.update('files', documents, { problems });
     if (!result.ok) {
       out.err(result.error.message);
       return 1;

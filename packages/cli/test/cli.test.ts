@@ -115,6 +115,16 @@ describe('opensergo explain', () => {
     assert.match(opensergo('explain', 'zero.yaml', 'GET', '/foo').stdout, /decision: +block by RateLimitStrategy in my-rule: 429 "Too Many Requests\\n"/);
   });
 
+  it('reports invalid rules exactly as validate does: a syntax error and the other problems together', () => {
+    writeFileSync(join(dir, 'syntax.yaml'), BROKEN.replace('  threshold: -1', '\tthreshold: -1'));
+    const explained = opensergo('explain', 'syntax.yaml', 'GET', '/foo');
+    const validated = opensergo('validate', 'syntax.yaml');
+    assert.equal(explained.status, 1);
+    assert.match(validated.stderr, /syntax\.yaml:8:1 RateLimitStrategy\/rate-limit-foo yaml: invalid YAML: a tab/);
+    assert.match(validated.stderr, /syntax\.yaml:19:13 FaultToleranceRule\/my-rule spec\.strategies\[0\]\.name/);
+    assert.equal(explained.stderr, validated.stderr);
+  });
+
   it('exits 1 on invalid rules and 2 on a malformed header', () => {
     assert.equal(opensergo('explain', 'broken.yaml', 'GET', '/foo').status, 1);
     const bad = opensergo('explain', launchPost, 'GET', '/foo', '-H', 'no colon');
