@@ -269,6 +269,13 @@ describe('hints for the commonest slips', () => {
     assert.equal(message('.nan'), 'expected a number ≥ 0, got .nan (not a number)');
   });
 
+  it('a YAML 1.1 merge key (<<: *defaults) is named as such, not only as an unknown field', () => {
+    const text = rateLimit('rl').replace('spec:\n  metricType: RequestAmount\n  limitMode: Local\n', 'spec:\n  <<: { metricType: RequestAmount, limitMode: Local }\n');
+    const merge = fail(text).problems.find((p) => p.field === 'spec["<<"]');
+    assert.ok(merge, 'a problem at the merge key');
+    assert.match(merge.message, /"<<" is a YAML 1\.1 merge key, which YAML 1\.2 does not have: write the fields out/);
+  });
+
   it('valid rules still load', () => {
     assert.equal(load(RULES).faultToleranceRules.length, 1);
   });

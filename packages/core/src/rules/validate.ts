@@ -100,6 +100,9 @@ function translate(error: ErrorObject): { path: Path; at: Path; message: string 
     }
     case 'additionalProperties': {
       const name = String(error.params['additionalProperty']);
+      if (name === '<<') {
+        return { path: [...at, name], at: [...at, name], message: '"<<" is a YAML 1.1 merge key, which YAML 1.2 does not have: write the fields out' };
+      }
       const known = Object.keys(schema.properties ?? {});
       const guess = closest(name, known);
       const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? `; expected one of ${known.join(', ')}` : '';
