@@ -138,6 +138,20 @@ describe('watched rules file', () => {
     assert.equal(admitted(engine, '/other', 5), 5, 'nothing of the broken file applies');
   });
 
+  it('a file source whose file does not exist yet says so, and applies the file once it appears', async () => {
+    const dir = files.dir();
+    const path = join(dir, 'later.yaml');
+    const engine = files.track(createEngine({ rules: [], logger: false, clock: new FakeClock() }));
+    const gone = once(engine.events, 'source:disconnected');
+    engine.addSource(createFileSource(path));
+    const [event] = (await gone) as [{ reason: string }];
+    assert.equal(event.reason, `${path} does not exist`);
+    const loaded = once(engine.events, 'rules:loaded');
+    writeFileSync(path, limit('later', 1));
+    await loaded;
+    assert.equal(admitted(engine, '/later', 3), 1);
+  });
+
   it('does not watch with watch: false', () => {
     const { file } = setup(limit('foo', 1));
     const engine = files.track(createEngine({ rulesFile: file, watch: false, logger: false }));

@@ -68,7 +68,8 @@ export function watchRulesFile(file: string, options: FileSourceOptions, cache: 
     } catch (error) {
       if (!missing) {
         missing = true;
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'was deleted' : `cannot be read (${(error as Error).message})`;
+        const gone = lastText === undefined ? 'does not exist' : 'was deleted';
+        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? gone : `cannot be read (${(error as Error).message})`;
         sink.disconnected(`${path} ${reason}`);
       }
       return;
