@@ -17,10 +17,11 @@ export function validate(files: readonly string[], scope: Scope, out: Output): n
     out.err(`Invalid OpenSergo rules (${count}):\n${formatProblems(result.problems)}`);
     return 1;
   }
-  const { faultToleranceRules, trafficLabelRules, strategies, fallbackActions } = result.ruleSet;
+  const { faultToleranceRules, trafficLabelRules, workloadLabelRules, trafficRouters, strategies, fallbackActions } = result.ruleSet;
   const scoped = scope.app === undefined && scope.namespace === undefined ? 'every app and namespace' : describeScope(scope);
   out.log(
     `ok: ${faultToleranceRules.length} FaultToleranceRule(s), ${trafficLabelRules.length} TrafficLabelRule(s), ` +
+      `${workloadLabelRules.length} WorkloadLabelRule(s), ${trafficRouters.length} TrafficRouter(s), ` +
       `${strategies.length} strategies, ${fallbackActions.length} fallback action(s) apply to ${scoped}`,
   );
   return 0;

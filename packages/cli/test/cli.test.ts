@@ -65,9 +65,16 @@ describe('opensergo validate', () => {
   it('passes the launch post, and says what applies', () => {
     const run = opensergo('validate', launchPost, '--app', 'my-app');
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /^ok: 1 FaultToleranceRule\(s\), 1 TrafficLabelRule\(s\), 1 strategies, 1 fallback action\(s\) apply to app my-app/);
+    assert.match(run.stdout, /^ok: 1 FaultToleranceRule\(s\), 1 TrafficLabelRule\(s\), .*1 strategies, 1 fallback action\(s\) apply to app my-app/);
     const other = opensergo('validate', launchPost, '--app', 'other-app');
     assert.match(other.stdout, /^ok: 0 FaultToleranceRule\(s\), 0 TrafficLabelRule\(s\)/);
+  });
+
+  it('counts every kind it read: a file of TrafficRouters and WorkloadLabelRules is not "ok: 0 …"', () => {
+    const run = opensergo('validate', launchPost);
+    assert.match(run.stdout, /^ok: 1 FaultToleranceRule\(s\), 1 TrafficLabelRule\(s\), 1 WorkloadLabelRule\(s\), 0 TrafficRouter\(s\), 1 strategies, 1 fallback action\(s\) apply to every app and namespace/);
+    writeFileSync(join(dir, 'router.yaml'), 'apiVersion: traffic.opensergo.io/v1alpha1\nkind: TrafficRouter\nmetadata: { name: r }\nspec:\n  hosts: [backend]\n  http: [{ route: [{ destination: { host: backend, subset: v1 } }] }]\n');
+    assert.match(opensergo('validate', 'router.yaml').stdout, /^ok: 0 FaultToleranceRule\(s\), 0 TrafficLabelRule\(s\), 0 WorkloadLabelRule\(s\), 1 TrafficRouter\(s\)/);
   });
 
   it('checks several files as one rule set, and refuses a file it cannot read', () => {
