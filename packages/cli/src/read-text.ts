@@ -11,6 +11,9 @@ export function readRulesFileText(file: string): string | { readonly problems: r
   } catch (error) {
     if (isOpenSergoError(error, 'ERR_OPENSERGO_RULES_INVALID')) return { problems: error.problems };
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    if ((cause as NodeJS.ErrnoException).code === 'EISDIR') {
+      return { error: `cannot read ${file}: it is a directory; give the files in it (${file.replace(/\/+$/, '')}/*.yaml)` };
+    }
     return { error: `cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}` };
   }
 }

@@ -1,7 +1,7 @@
 // The real `opensergo` bin, run as npx runs it (issue 18): validate and explain.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,10 @@ describe('opensergo validate', () => {
     const missing = opensergo('validate', 'nope.yaml');
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /cannot read nope\.yaml/);
+    mkdirSync(join(dir, 'rules.d'), { recursive: true });
+    const directory = opensergo('validate', 'rules.d');
+    assert.equal(directory.status, 2);
+    assert.match(directory.stderr, /cannot read rules\.d: it is a directory; give the files in it \(rules\.d\/\*\.yaml\)/);
   });
 
   it('reads a file the way the service does: Latin-1 is refused as the service refuses it, UTF-16 with a byte-order mark passes', () => {
