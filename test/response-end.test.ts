@@ -6,8 +6,9 @@
 // before the handler answers.
 import assert from 'node:assert/strict';
 import { Agent, request, type RequestListener } from 'node:http';
-import { connect as http2Connect } from 'node:http2';
+import { connect as http2Connect, createServer as createHttp2Server, constants as http2Constants } from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import express5 from 'express5';
 import Koa3 from 'koa3';
@@ -16,7 +17,7 @@ import type { Engine } from '@opensergo/core';
 import { opensergo as expressOpenSergo } from '@opensergo/express';
 import { opensergo as koaOpenSergo } from '@opensergo/koa';
 import { opensergo as fastifyOpenSergo } from '@opensergo/fastify';
-import { concurrency, rule, rules } from '../packages/core/test/helpers/yaml.js';
+import { concurrency, rule, rules, throttling } from '../packages/core/test/helpers/yaml.js';
 import { ADAPTERS, serve, withApp, type Route } from './harness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -207,3 +208,94 @@ it('Fastify over HTTP/2 (h2c): a response whose socket is the session’s still 
     await app.close();
   }
 });
+
+/**
+ * An HTTP/2 request whose client cancels its stream (RST_STREAM) after `afterMs`, or once the
+ * first bytes of the response arrived when `afterMs` is undefined.
+ */
+function http2Cancel(port: number, path: string, afterMs?: number): Promise<void> {
+  const session = http2Connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  const stream = session.request({ ':path': path });
+  stream.on('error', () => {});
+  return new Promise((resolve) => {
+    const cancel = (): void => {
+      stream.close(http2Constants.NGHTTP2_CANCEL);
+      session.close();
+      resolve();
+    };
+    if (afterMs === undefined) stream.once('data', cancel);
+    else setTimeout(cancel, afterMs);
+  });
+}
+
+/** A server-sent-events body that sends one event and stays open. */
+function oneEvent(): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) this.push('data: tick\n\n');
+      sent = true;
+    },
+  });
+}
+
+/** Koa 3 and Fastify 5 over HTTP/2 (h2c), `/work/stream` answering one event and staying open; Express has no HTTP/2. */
+const http2Apps: Record<string, (yaml: string) => Promise<{ port: number; engine: Engine; close: () => Promise<void> }>> = {
+  async koa(yaml) {
+    const app = new Koa3();
+    app.silent = true; // the body's pipeline fails when the client cancels
+    const governance = koaOpenSergo({ rules: yaml, logger: false });
+    app.use(governance as unknown as Parameters<typeof app.use>[0]);
+    app.use((ctx) => {
+      ctx.body = ctx.path === '/work/stream' ? oneEvent() : {};
+    });
+    const server = createHttp2Server(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    return { port, engine: governance.engine, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  },
+  async fastify(yaml) {
+    const app = fastify5({ logger: false, http2: true });
+    await app.register(fastifyOpenSergo, { rules: yaml, logger: false });
+    app.get('/work/200', async () => ({}));
+    app.get('/work/stream', (_request, reply) => void reply.send(oneEvent()));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return { port: (app.server.address() as AddressInfo).port, engine: app.opensergoEngine, close: () => app.close() };
+  },
+};
+
+for (const [name, start] of Object.entries(http2Apps)) {
+  describe(`HTTP/2 (h2c) on ${name}`, () => {
+    it('a client that cancels its stream mid-response: abandoned, not finished, and the permit is free', async () => {
+      const { port, engine, close } = await start(oneAtATime('h2-cancel'));
+      try {
+        await http2Cancel(port, '/work/stream');
+        await sleep(50); // the server hears the RST_STREAM
+        assert.deepEqual(outcomes(engine), { inFlight: 0, ended: 0, failed: 0 }, 'the client left: no response time, no status');
+        assert.deepEqual(await http2Gets(port, '/work/200', 1), [200]);
+      } finally {
+        await close();
+        await engine.close();
+      }
+    });
+
+    it('a client that leaves while its request waits in a throttling queue gives its permit back', async () => {
+      // One at a time, one admission per 300 ms: the second request waits for its slot holding
+      // the permit, and its client cancels before the slot comes.
+      const yaml = rules(concurrency('one', 1), throttling('paced', '300ms', '2s'), rule('h2-queue', ['/work/**'], ['one', 'paced']));
+      const { port, engine, close } = await start(yaml);
+      try {
+        assert.deepEqual(await http2Gets(port, '/work/200', 1), [200]);
+        await http2Cancel(port, '/work/200', 80);
+        await sleep(600); // its slot came and went; the next slot is free
+        assert.deepEqual(await http2Gets(port, '/work/200', 1), [200], 'the permit of the request that left was given back');
+        await sleep(20);
+        assert.equal(outcomes(engine).inFlight, 0);
+      } finally {
+        await close();
+        await engine.close();
+      }
+    });
+  });
+}

@@ -9,6 +9,12 @@ export interface ResponseLike {
   readonly writableFinished: boolean;
   /** Already closed: the client went away while the request waited (a throttling queue). */
   readonly closed?: boolean;
+  /**
+   * An HTTP/2 response's stream (`Http2ServerResponse`), which has no `closed`: `destroyed`
+   * once it closed, `aborted` when the client reset it. Node reports such a response's
+   * `writableFinished` as true even then, once what was written had been flushed.
+   */
+  readonly stream?: { readonly destroyed: boolean; readonly aborted: boolean };
   on(event: 'close', listener: () => void): unknown;
 }
 
@@ -24,9 +30,9 @@ const closedGetter = getter('closed');
 export const finishedGetter = getter('writableFinished');
 
 const isClosed = (res: ResponseLike, node: boolean): boolean =>
-  node && closedGetter ? closedGetter.call(res as unknown as OutgoingMessage) : res.closed === true;
+  node && closedGetter ? closedGetter.call(res as unknown as OutgoingMessage) : res.closed === true || res.stream?.destroyed === true;
 const isFinished = (res: ResponseLike, node: boolean): boolean =>
-  node && finishedGetter ? finishedGetter.call(res as unknown as OutgoingMessage) : res.writableFinished;
+  node && finishedGetter ? finishedGetter.call(res as unknown as OutgoingMessage) : res.writableFinished && res.stream?.aborted !== true;
 
 /**
  * Reports the end of a Node HTTP response to `entry`: `finished` with its status when the
