@@ -90,6 +90,16 @@ for (const adapter of ADAPTERS) {
       });
     });
 
+    it('governs a WebSocket handshake no `upgrade` listener takes like any other request', async () => {
+      // Node hands an Upgrade request to the app when the server has no 'upgrade' listener
+      // (with one, ws's, it never reaches the middleware: docs/rules.md).
+      const handshake = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+      await withApp(adapter, { rules: limit('/ws', 0) }, [{ path: '/ws' }, { path: '/home' }], async ({ port }) => {
+        assert.equal((await send(port, '/ws', { headers: handshake })).status, 429);
+        assert.equal((await send(port, '/home', { headers: handshake })).status, 200);
+      });
+    });
+
     it('blocks everything with threshold 0, and leaves unrelated paths alone', async () => {
       await withApp(adapter, { rules: limit('/api/**', 0) }, [{ path: '/api/a/b' }, { path: '/home' }], async ({ port }) => {
         assert.equal((await send(port, '/api/a/b')).status, 429);
