@@ -2,6 +2,8 @@
 // strategies, engine-level with a fake clock. The six adapters are in test/conformance-per-client.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createEngine, FakeClock, isOpenSergoError, requestView, type Decision, type Engine } from '../src/index.js';
 import { compileRules, documentsFromValues } from '../src/rules/load.js';
 import type { OpenSergoOptions } from '../src/options.js';
@@ -157,6 +159,42 @@ describe('maxTrackedValues', () => {
     const [row] = engine.metrics().resources;
     assert.equal(row!.trackedValues, 100_000);
     assert.equal(decide(engine, {}, '10.0.0.0').type, 'pass', 'the first address was forgotten long ago: it starts afresh');
+  });
+
+  it('a remembered value keeps only its own characters, not the 8 KB query, header or cookie it was read from', async () => {
+    // V8 keeps a substring as a view of the string it was cut from: a value remembered as such
+    // would hold its whole request line or header, 8 KB a client instead of a few dozen bytes.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pad = 'p'.repeat(8 * 1024);
+    const clients = 2_000;
+    const cases: [string, Record<string, unknown>, (id: string, i: number) => [string, Record<string, string>, string]][] = [
+      ['query', { type: 'query', key: 'id' }, (id) => [`/api/items?id=${id}&pad=${pad}`, {}, '127.0.0.1']],
+      ['cookie that is no percent-encoding', { type: 'cookie', key: 'id' }, (id) => ['/api/items', { cookie: `id=${id}%zz; pad=${pad}` }, '127.0.0.1']],
+      ['X-Forwarded-For behind trustProxy: 1', { type: 'clientIp' }, (_id, i) => ['/api/items', { 'x-forwarded-for': `${pad}, 203.113.${100 + (i >> 7)}.${100 + (i & 127)}` }, '10.0.0.1']],
+      ['incoming traffic label', { type: 'trafficLabel' }, (id) => ['/api/items', { 'x-opensergo-traffic': `${id}, ${pad}` }, '127.0.0.1']],
+    ];
+    for (const [name, limitBy, request] of cases) {
+      const { engine } = engineWith(perClientRate({ limitBy }, 1), { trustProxy: 1 });
+      const send = (i: number): Decision => {
+        const [url, headers, address] = request(`client-number-${String(i).padStart(8, '0')}`, i);
+        const decision = engine.enter(requestView('GET', url, headers, { remoteAddress: address }));
+        assert.ok(!(decision instanceof Promise), '!(decision instanceof Promise)');
+        return decision;
+      };
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      let passed = 0;
+      for (let i = 0; i < clients; i++) if (send(i).type === 'pass') passed++;
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      assert.equal(passed, clients, `${name}: each of the ${clients} clients had its first request admitted`);
+      assert.equal(engine.metrics().resources[0]!.trackedValues, clients, `${name}: ${clients} values remembered`);
+      assert.equal(send(7).type, 'block', `${name}: a client's second request is refused`);
+      // 2,000 × 8 KB would be 16 MB; the values and their windows take well under 2 MB.
+      assert.ok(grown < 4 * 1024 * 1024, `${name}: ${clients} remembered values took ${(grown / 1024 / 1024).toFixed(1)} MB`);
+      await engine.close();
+    }
   });
 });
 

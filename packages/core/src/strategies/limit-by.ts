@@ -42,6 +42,17 @@ export function valueReader(limitBy: LimitBy, clientAddress: ClientAddress): Val
   }
 }
 
+/**
+ * `value` as a string of its own. V8 keeps a substring of 13 characters or more as a view of
+ * the string it was cut from: a value read from a query string, a cookie that is no
+ * percent-encoding, an `X-Forwarded-For` list or a label header would hold that whole string,
+ * up to Node's 16 KB of headers per remembered client. The concatenation is flattened into a
+ * new string before it is cut, so the copy refers to nothing else (0.15 µs, once per new value).
+ */
+function ownCopy(value: string): string {
+  return value.length < 13 ? value : ` ${value}`.slice(1);
+}
+
 /** A remembered value: its state, in a ring of values ordered by when they were last seen. */
 class Seen<T> {
   prev: Seen<T> = this;
@@ -81,8 +92,9 @@ export class RecentValues<T> {
     let seen = this.values.get(value);
     if (seen === undefined) {
       if (this.values.size >= this.max) this.forget(head.prev);
-      seen = new Seen(value, this.create(value));
-      this.values.set(value, seen);
+      const own = ownCopy(value);
+      seen = new Seen(own, this.create(own));
+      this.values.set(own, seen);
     } else if (head.next === seen) {
       return seen.state;
     } else {
