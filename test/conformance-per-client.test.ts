@@ -114,6 +114,20 @@ describe("the framework's own proxy setting: per-client limits count the client 
     const b = await statuses(port, 6, { headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.2' } });
     return [...a, ...b].filter((s) => s === 200).length;
   }
+  /**
+   * Passed requests of two clients whose proxy writes each address with the connection's source
+   * port (as Azure Application Gateway does: `203.0.113.1:40001`, `[2001:db8::1]:40001`), ten
+   * requests each, from a new port every time: the port is no part of the client.
+   */
+  async function portedClients(port: number): Promise<number[]> {
+    const passed: number[] = [];
+    for (const address of ['203.0.113.1', '[2001:db8::1]']) {
+      const replies: number[] = [];
+      for (let i = 0; i < 10; i++) replies.push((await send(port, '/api/items', { headers: { 'x-forwarded-for': `${address}:${40_001 + i}` } })).status);
+      passed.push(replies.filter((s) => s === 200).length);
+    }
+    return passed;
+  }
   const cases = [{}, { trustProxy: false }] as const;
   const expected = (extra: OpenSergoOptions): number => (extra.trustProxy === false ? 5 : 10);
 
@@ -131,6 +145,15 @@ describe("the framework's own proxy setting: per-client limits count the client 
         await serve(app, async (port) => assert.equal(await twoClients(port), expected(extra), JSON.stringify(extra))).finally(() => governance.engine.close());
       }
     });
+
+    it(`${name}: app.set('trust proxy', 1), behind a proxy that writes ports`, async () => {
+      const app = express();
+      app.set('trust proxy', 1);
+      const governance = opensergo({ rules: perClient('{ type: clientIp }'), clock: new FakeClock(), logger: false });
+      app.use(governance);
+      app.get('/api/items', (_req, res) => void res.send('ok'));
+      await serve(app, async (port) => assert.deepEqual(await portedClients(port), [5, 5])).finally(() => governance.engine.close());
+    });
   }
 
   for (const [name, Koa] of [
@@ -145,6 +168,14 @@ describe("the framework's own proxy setting: per-client limits count the client 
         app.use((ctx) => void (ctx.body = 'ok'));
         await serve(app.callback(), async (port) => assert.equal(await twoClients(port), expected(extra), JSON.stringify(extra))).finally(() => governance.engine.close());
       }
+    });
+
+    it(`${name}: app.proxy = true with maxIpsCount 1, behind a proxy that writes ports`, async () => {
+      const app = new Koa({ proxy: true, maxIpsCount: 1 });
+      const governance = koaOpenSergo({ rules: perClient('{ type: clientIp }'), clock: new FakeClock(), logger: false });
+      app.use(governance);
+      app.use((ctx) => void (ctx.body = 'ok'));
+      await serve(app.callback(), async (port) => assert.deepEqual(await portedClients(port), [5, 5])).finally(() => governance.engine.close());
     });
   }
 
@@ -164,6 +195,18 @@ describe("the framework's own proxy setting: per-client limits count the client 
         } finally {
           await app.close();
         }
+      }
+    });
+
+    it(`${name}: trustProxy: '127.0.0.1', behind a proxy that writes ports`, async () => {
+      const app = fastify({ trustProxy: '127.0.0.1' });
+      await app.register(fastifyOpenSergo, { rules: perClient('{ type: clientIp }'), clock: new FakeClock(), logger: false });
+      app.get('/api/items', async () => 'ok');
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        assert.deepEqual(await portedClients((app.server.address() as AddressInfo).port), [5, 5]);
+      } finally {
+        await app.close();
       }
     });
   }

@@ -154,7 +154,9 @@ export interface ClientAddress {
  */
 export function clientAddressReader(trust: ProxyTrust, prefix: number, explicit: boolean, header: string): ClientAddress {
   const read = (view: RequestView): string => {
-    if (!explicit && view.ipSource !== undefined) return clientKey(view.ipSource.ip ?? '', prefix);
+    // The framework's address is the hop as the proxy wrote it: Koa and Fastify keep a port
+    // (`203.0.113.1:40001`, as Azure Application Gateway writes), which is no part of the client.
+    if (!explicit && view.ipSource !== undefined) return clientKey(host(view.ipSource.ip ?? ''), prefix);
     const peer = view.socket?.remoteAddress ?? '';
     const believe = explicit ? trust : (view.proxyTrust ?? trust);
     if (believe === NOBODY || !believe(peer, 0)) return clientKey(peer, prefix);
