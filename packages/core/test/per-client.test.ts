@@ -96,6 +96,30 @@ describe('limitBy: clientIp', () => {
     assert.equal(passes(engine, 3, {}, '10.0.0.9'), 0, 'a known abuser gets 0');
     assert.equal(passes(engine, 10, {}, '2001:db8:0:ff::5'), 7);
   });
+
+  it('two IPv6 overrides in one /56 are one client: the first holds, and a warning names both', () => {
+    const warnings: string[] = [];
+    const overrides = [
+      { value: '2001:db8::1', threshold: 0 },
+      { value: '2001:db8:0:2::1', threshold: 100 },
+      { value: '2001:db8:1::1', threshold: 2 },
+    ];
+    const { engine } = engineWith(perClientRate({ limitBy: { type: 'clientIp' }, limitByOverrides: overrides }), {
+      logger: { info() {}, error() {}, warn: (m) => warnings.push(m) },
+    });
+    assert.equal(passes(engine, 3, {}, '2001:db8:0:2::1'), 0, 'the block of 2001:db8::1 holds for its /56');
+    assert.equal(passes(engine, 3, {}, '2001:db8:1::9'), 2, 'an override in another /56 is its own');
+    assert.deepEqual(warnings, [
+      'RateLimitStrategy/per-client: limitByOverrides "2001:db8::1" and "2001:db8:0:2::1" are one client, 2001:db8::/56 (ipv6Subnet 56); the first holds, "2001:db8:0:2::1" is ignored',
+    ]);
+    warnings.length = 0;
+    const by64 = engineWith(perClientRate({ limitBy: { type: 'clientIp' }, limitByOverrides: overrides }), {
+      ipv6Subnet: 64,
+      logger: { info() {}, error() {}, warn: (m) => warnings.push(m) },
+    }).engine;
+    assert.equal(passes(by64, 3, {}, '2001:db8:0:2::1'), 3, 'with ipv6Subnet 64 the second is a client of its own');
+    assert.deepEqual(warnings, []);
+  });
 });
 
 describe('limitBy: header, query, cookie, trafficLabel', () => {
@@ -299,6 +323,18 @@ describe('limitBy rules are checked at load', () => {
       /^spec\.limitByOverrides\[0\].*minIntervalOfRequests/,
     );
     assert.deepEqual(problems({ limitBy: { type: 'clientIp' }, limitByOverrides: [{ value: '10.0.0.1', threshold: 2 }] }, 'ConcurrencyLimitStrategy'), []);
+    // One address written two ways is one client: the later override would silently replace the first.
+    for (const [first, second, canonical] of [
+      ['10.0.0.1', '::ffff:10.0.0.1', '10.0.0.1'],
+      ['2001:db8::1', '2001:DB8:0:0::1', '2001:db8::1'],
+      ['2001:db8::1', '[2001:db8::1]', '2001:db8::1'],
+    ]) {
+      assert.deepEqual(
+        problems({ limitBy: { type: 'clientIp' }, limitByOverrides: [{ value: first, threshold: 0 }, { value: second, threshold: 9 }] }),
+        [`spec.limitByOverrides[1].value: the address "${second}" is overridden twice (it is ${canonical}, as limitByOverrides[0]); keep one`],
+        second,
+      );
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { clientKey } from '../client/client-address.js';
 import { describe } from './duration.js';
 import { arr, durationAt, headerNameAt, rec, report, str, type Ctx, type Rec } from './normalise-common.js';
 import type { LimitBy, LimitByOverride, LimitByType, PerClient } from './types.js';
@@ -28,18 +29,24 @@ export function limitByAt(c: Ctx, spec: Rec): PerClient {
       if (spec[field] !== undefined) report(c, ['spec', field], `only used with limitBy (a per-client limit); add limitBy or remove ${field}`);
     }
   }
-  const seen = new Set<string>();
+  /** Each value's index, by the value as requests are counted (an address as its canonical text). */
+  const seen = new Map<string, number>();
   const limitByOverrides = arr(spec['limitByOverrides']).flatMap((item, i): LimitByOverride[] => {
     const override = rec(item);
     const written = override['value'];
     const value = typeof written === 'number' ? String(written) : str(written);
     if (value === undefined) return [];
     const path = ['spec', 'limitByOverrides', i, 'value'];
-    if (seen.has(value)) report(c, path, `the value ${describe(value)} is overridden twice; keep one`);
-    seen.add(value);
-    if (limitBy?.type === 'clientIp' && isIP(value.replace(/^\[|\]$/g, '')) === 0) {
+    const address = limitBy?.type === 'clientIp' ? value.replace(/^\[|\]$/g, '') : undefined;
+    if (address !== undefined && isIP(address) === 0) {
       report(c, path, `expected an IP address for limitBy clientIp, such as "10.0.0.7" or "2001:db8::1", got ${describe(value)}`);
     }
+    // One address written two ways (`::ffff:10.0.0.1` and `10.0.0.1`, upper case) is one client.
+    const counted = address === undefined || isIP(address) === 0 ? value : clientKey(address, 128);
+    const first = seen.get(counted);
+    if (first === undefined) seen.set(counted, i);
+    else if (counted === value) report(c, path, `the value ${describe(value)} is overridden twice; keep one`);
+    else report(c, path, `the address ${describe(value)} is overridden twice (it is ${counted}, as limitByOverrides[${first}]); keep one`);
     const threshold = override['threshold'];
     const interval = override['minIntervalOfRequests'];
     return [

@@ -52,8 +52,18 @@ class PerClientGuard<S extends PerClientStrategy> implements Guard {
     this.order = CHECK_ORDER[strategy.kind];
     const limitBy = strategy.limitBy!;
     this.read = valueReader(limitBy, context.clientAddress);
+    const written = new Map<string, string>();
     for (const o of strategy.limitByOverrides) {
       const value = limitBy.type === 'clientIp' ? context.clientAddress.key(o.value) : o.value;
+      const first = written.get(value);
+      if (first !== undefined) {
+        // Two IPv6 addresses in one network under the engine's ipv6Subnet: the loader cannot tell.
+        context.logger.warn(
+          `${strategy.kind}/${strategy.name}: limitByOverrides "${first}" and "${o.value}" are one client, ${value} (ipv6Subnet ${value.slice(value.lastIndexOf('/') + 1)}); the first holds, "${o.value}" is ignored`,
+        );
+        continue;
+      }
+      written.set(value, o.value);
       this.overrides.set(value, Object.freeze(override(strategy, o)));
     }
     // A Global limit's guard per value has its own store key, `<the pair's key>?<value>` (a
