@@ -58,3 +58,33 @@ it('puts the labels into OpenTelemetry baggage, beside baggage already there', a
     await governance.engine.close();
   }
 });
+
+it('carries no OpenSergo-Label an outside client put in its baggage when the request has no labels: at the edge, or when the label was dropped', async () => {
+  // What OpenTelemetry's http instrumentation does: the request's own baggage header, extracted
+  // into the context the handler runs in, injected again into every instrumented outgoing call.
+  const extract = (req: { headers: Record<string, unknown> }, _res: unknown, next: () => void): void =>
+    void context.with(propagation.extract(context.active(), req.headers), next);
+  const carried = async (options: Parameters<typeof opensergo>[0], baggage: string): Promise<string | undefined> => {
+    const governance = opensergo({ ...options, logger: false });
+    const app = express();
+    app.use(extract);
+    app.use(governance);
+    app.get('/', (_req, res) => {
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      res.json(carrier);
+    });
+    try {
+      let out: string | undefined;
+      await serve(app, async (port) => void (out = (JSON.parse((await send(port, '/', { headers: { baggage } })).body) as Record<string, string>)['baggage']));
+      return out;
+    } finally {
+      await governance.engine.close();
+    }
+  };
+  assert.equal(await carried({ trustIncomingLabels: false }, 'userId=7,OpenSergo-Label=gray'), 'userId=7', 'at the edge the client does not choose the next hop’s lane');
+  assert.equal(await carried({ trustIncomingLabels: false }, 'OpenSergo-Label=gray'), undefined);
+  assert.equal(await carried({}, 'userId=7,OpenSergo-Label=canary%0D%0AX-Evil%3A%201'), 'userId=7', 'a label that is no token is dropped for outgoing calls too');
+  assert.equal(await carried({ rules: RULE, trustIncomingLabels: false }, 'OpenSergo-Label=gray'), undefined, 'no rule labelled it');
+  assert.equal(await carried({}, 'userId=7,OpenSergo-Label=gray'), 'userId=7,OpenSergo-Label=gray', 'an upstream’s label is trusted by default');
+});

@@ -93,7 +93,8 @@ export interface RequestEmitter {
  * those events from the connection's: so a request with a body has its events emitted in the
  * context too (one own property on that request; requests without a body pay nothing). When
  * the request has traffic labels and `@opentelemetry/api` is installed, they are also put
- * into OpenTelemetry baggage, so OpenTelemetry-instrumented clients carry them.
+ * into OpenTelemetry baggage, so OpenTelemetry-instrumented clients carry them; when it has
+ * none, an `OpenSergo-Label` member extracted from its own `baggage` header is taken out.
  *
  * @example
  * ```ts
@@ -106,7 +107,9 @@ export function runRequest<T>(context: RequestContext, request: RequestEmitter, 
   // The common case first, in a function with no closures: V8 allocates the captured variables
   // of a function's closures on every call, taken or not, and a small function is inlined into
   // the adapter's hook.
-  if (!kept && context.trafficLabels.length === 0) return fn();
+  // A request without labels that arrived with baggage may carry an OpenSergo-Label member in
+  // OpenTelemetry's context (its http instrumentation extracts the header): that member goes.
+  if (!kept && context.trafficLabels.length === 0 && request.headers.baggage === undefined) return fn();
   return runLabelledOrKept(context, request, fn);
 }
 
@@ -118,6 +121,6 @@ function runLabelledOrKept<T>(context: RequestContext, request: RequestEmitter, 
     const emit = request.emit;
     request.emit = (...args: [string | symbol, ...unknown[]]): boolean => storage.run(context, () => emit.apply(request, args));
   }
-  if (labelled) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
+  if (labelled || headers.baggage !== undefined) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
   return storage.run(context, fn);
 }
