@@ -104,6 +104,25 @@ for (const adapter of ADAPTERS) {
         assert.deepEqual(anonymous, FIVE_THEN_REFUSED, 'requests without the header share one budget');
       });
     });
+
+    it('limitBy trafficLabel trusts the label a caller sends unless trustIncomingLabels is false: at the edge, a new label on each request is no new budget', async () => {
+      const rules = `apiVersion: traffic.opensergo.io/v1alpha1
+kind: TrafficLabelRule
+metadata: { name: free }
+spec: { trafficLabel: free, match: [{ type: header, key: x-plan, condition: "==", value: free }] }
+---
+${perClient('{ type: trafficLabel }')}`;
+      for (const [trustIncomingLabels, passed] of [
+        [true, 10],
+        [false, 5],
+      ] as const) {
+        await withApp(adapter, options(rules, { trustIncomingLabels }), routes, async ({ port }) => {
+          const replies: number[] = [];
+          for (let i = 0; i < 10; i++) replies.push((await send(port, '/api/items', { headers: { 'x-plan': 'free', 'x-opensergo-traffic': `lane-${i}` } })).status);
+          assert.equal(replies.filter((s) => s === 200).length, passed, `trustIncomingLabels: ${trustIncomingLabels}`);
+        });
+      }
+    });
   });
 }
 
