@@ -357,6 +357,10 @@ describe('client addresses', () => {
     assert.equal(blockedKey(trusted, { 'x-forwarded-for': '198.51.100.2, 10.1.1.1' }), '198.51.100.2', 'a trusted hop passes on to the next');
     assert.equal(blockedKey(trusted, { 'x-forwarded-for': '203.0.113.3:8080' }), '203.0.113.3', 'a port is dropped');
     assert.equal(blockedKey(trusted, { 'x-forwarded-for': '192.0.2.4' }, '198.51.100.9'), '198.51.100.9', 'an untrusted peer’s header is ignored');
+    // Express's req.ip (proxy-addr) skips empty list entries; an empty hop would be the shared empty value.
+    const twoHops = engineWith(rules, { trustProxy: 2 }).engine;
+    assert.equal(blockedKey(twoHops, { 'x-forwarded-for': '198.51.100.3,,203.0.113.5' }), '198.51.100.3', 'an empty entry is no hop');
+    assert.equal(blockedKey(twoHops, { 'x-forwarded-for': '198.51.100.4, 203.0.113.6, ' }), '198.51.100.4', 'nor is a trailing one');
   });
 
   it("a framework's own reading of the client (ipSource) counts when trustProxy is not given, and trustProxy overrides it", () => {

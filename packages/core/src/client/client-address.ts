@@ -80,12 +80,15 @@ function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
 function forwardedHops(view: RequestView, header: string): string[] {
   const value = view.header(header);
   if (value === undefined) return [];
-  if (header !== 'forwarded') return value.split(',').map((hop) => hop.trim()).reverse();
+  // Empty entries (`a,,b`, a trailing comma) are no hops, as for Express's req.ip (proxy-addr).
+  if (header !== 'forwarded') return value.split(',').map((hop) => hop.trim()).filter((hop) => hop !== '').reverse();
   const hops: string[] = [];
   for (const element of value.split(',')) {
     for (const pair of element.split(';')) {
       const eq = pair.indexOf('=');
-      if (eq !== -1 && pair.slice(0, eq).trim().toLowerCase() === 'for') hops.push(pair.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      if (eq === -1 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
+      const hop = pair.slice(eq + 1).trim().replace(/^"|"$/g, '');
+      if (hop !== '') hops.push(hop);
     }
   }
   return hops.reverse();
