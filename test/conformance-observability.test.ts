@@ -98,5 +98,43 @@ for (const adapter of ADAPTERS) {
         assert.equal(row.passed, 30);
       });
     });
+
+    it('answers as usual when request:blocked and request:would-block listeners throw, logs each once, and still tells the other listeners', async () => {
+      const clock = new FakeClock(1_000);
+      const lines: string[] = [];
+      const logger = { debug() {}, info() {}, warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+      // my-rule blocks on /foo; a dry-run rule with the same limit on /index only reports.
+      const rules = `${launchPost}
+---
+apiVersion: fault-tolerance.opensergo.io/v1alpha1
+kind: FaultToleranceRule
+metadata:
+  name: dry-rule
+  annotations: { opensergo.io/dry-run: "true" }
+spec:
+  targets: [{ targetResourceName: /index }]
+  strategies: [{ name: rate-limit-foo }]
+`;
+      await withApp(adapter, { rules, clock, logger }, routes, async ({ port, engine }) => {
+        let blocked = 0;
+        engine.events.on('request:blocked', () => {
+          throw new Error('a broken log sink');
+        });
+        engine.events.on('request:would-block', () => {
+          throw new Error('another broken log sink');
+        });
+        engine.events.on('request:blocked', () => blocked++);
+        const foo = await Promise.all(Array.from({ length: 30 }, () => send(port, '/foo')));
+        const index = await Promise.all(Array.from({ length: 30 }, () => send(port, '/index')));
+        assert.deepEqual(
+          foo.map((r) => r.status).sort(),
+          [...Array<number>(10).fill(200), ...Array<number>(20).fill(429)],
+        );
+        assert.deepEqual(new Set(index.map((r) => r.status)), new Set([200]));
+        assert.equal(blocked, 20);
+        assert.equal(lines.filter((l) => l.includes('request:blocked') && l.includes('a broken log sink')).length, 1);
+        assert.equal(lines.filter((l) => l.includes('request:would-block') && l.includes('another broken log sink')).length, 1);
+      });
+    });
   });
 }

@@ -4,6 +4,7 @@ import { Decider } from './decide.js';
 import { EngineEvents } from './events.js';
 import { NO_LABELS } from './labels/traffic-labels.js';
 import { GuardRegistry, indexFor, type CompiledRules, type PreparedRules } from './guard-registry.js';
+import { heldBack, LogLimiter } from './log-limiter.js';
 import { consoleLogger, silentLogger, type Logger } from './logger.js';
 import { normalisePath, normaliseRequestPath } from './matching/normalise-path.js';
 import type { PathRouting, RouterSettings } from './matching/path-routing.js';
@@ -49,7 +50,7 @@ export type { Decision, Entry, RequestContext } from './decision.js';
  * ```
  */
 export class Engine {
-  readonly events = new EngineEvents();
+  readonly events: EngineEvents;
   /**
    * @internal Adapters set this key on a request the engine has decided (Express `res.locals`,
    * Koa's context, Fastify's request): the same engine mounted twice (app and router) then
@@ -84,6 +85,11 @@ export class Engine {
   ) {
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
+    const listenerErrors = new LogLimiter(() => this.clock.now());
+    this.events = new EngineEvents((event, error) => {
+      const held = listenerErrors.take(event);
+      if (held !== undefined) this.logger.error(`a ${event} listener threw (the engine went on as if it had returned): ${String(error)}${heldBack(held)}`);
+    });
     this.observed = new EngineMetrics(this.events, this.logger, this.clock);
     this.identity = new ProcessIdentity(scope, options, initial.ruleSet, this.logger);
     this.clients = new ClientAttachments(this.logger, () => this.closed);

@@ -78,8 +78,36 @@ export interface EngineEventMap {
 /**
  * The engine's typed event emitter. The request path asks it whether anyone listens to the
  * per-request events before building one, so that they cost nothing otherwise.
+ *
+ * A listener that throws does not reach the emitter: many events fire on the request path or
+ * halfway through a state change (a breaker opening), where the throw would turn a 429 or a
+ * dry-run admission into a 500, or leave the state half changed. The engine's emitter hands
+ * the error to `listenerFailed` (it logs it, at most once a minute per event), and the other
+ * listeners still hear the event.
  */
 export class EngineEvents extends EventEmitter<EngineEventMap> {
+  /** `listenerFailed`: told of each listener that threw. Without it, the throw propagates (as with any EventEmitter). */
+  constructor(
+    private readonly listenerFailed: (event: string, error: unknown) => void = (_event, error) => {
+      throw error;
+    },
+  ) {
+    super();
+  }
+
+  override emit<K extends keyof EngineEventMap>(event: K, ...args: EngineEventMap[K]): boolean {
+    const listeners = this.rawListeners(event) as ((...a: EngineEventMap[K]) => void)[];
+    if (listeners.length === 0) return false;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        Reflect.apply(listeners[i]!, this, args);
+      } catch (error) {
+        this.listenerFailed(event, error);
+      }
+    }
+    return true;
+  }
+
   /** @internal Someone listens to `request:blocked`. */
   get hearsBlocked(): boolean {
     return this.listenerCount('request:blocked') > 0;
