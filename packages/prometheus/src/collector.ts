@@ -6,6 +6,8 @@ import type { RuleMetrics } from '@opensergo/core';
 export interface RegistryLike {
   registerMetric(metric: never): void;
   removeSingleMetric(name: string): void;
+  /** prom-client's: the text format, Prometheus's or OpenMetrics'. */
+  readonly contentType?: string;
 }
 
 export interface CollectorOptions {
@@ -52,6 +54,32 @@ function renderer(prefix: string, constant: Readonly<Record<string, string>> | u
 }
 
 const NO_LABELS = Object.freeze({});
+const OPENMETRICS = /^application\/openmetrics-text/;
+
+/**
+ * Whether the registry writes a sample as it is given: a name with its labels already in it.
+ * prom-client appends the registry's default labels (`setDefaultLabels`) to every sample, and
+ * `_total` to counters' names in OpenMetrics, which after rendered labels makes a line no
+ * scraper reads (`name{…}{pod="a"} 1`, and Prometheus drops the whole scrape, the app's own
+ * metrics too). Default labels have no public getter; a registry that does not show them as
+ * prom-client 15 does is not assumed to have none.
+ */
+function writesAsGiven(registry: RegistryLike): boolean {
+  if (registry.contentType !== undefined && OPENMETRICS.test(registry.contentType)) return false;
+  const defaults = (registry as { _defaultLabels?: unknown })._defaultLabels;
+  return typeof defaults === 'object' && defaults !== null && Object.keys(defaults).length === 0;
+}
+
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** `name{a="x",b="y"}` as prom-client's `metricName` and `labels`, unescaped (it escapes them again). */
+function labelled(series: string): { metricName: string; labels: Record<string, string> } {
+  const brace = series.indexOf('{');
+  if (brace < 0) return { metricName: series, labels: {} };
+  const labels: Record<string, string> = {};
+  for (const [, name, value] of series.slice(brace).matchAll(LABEL)) labels[name!] = value!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  return { metricName: series.slice(0, brace), labels };
+}
 
 /**
  * A prom-client metric whose values are read from the engine when the registry is scraped. The
@@ -70,6 +98,7 @@ class EngineMetric {
     prefix: string,
     private readonly read: () => MetricsSnapshot,
     private readonly render: Render,
+    private readonly registry: RegistryLike,
   ) {
     this.name = `${prefix}${family.name}`;
     this.help = family.help;
@@ -77,7 +106,17 @@ class EngineMetric {
   }
 
   get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: unknown[] }> {
-    const values = this.family.samples(this.read(), this.render).map((s) => ({ metricName: s.series, labels: NO_LABELS, value: s.value }));
+    const samples = this.family.samples(this.read(), this.render);
+    let values: unknown[];
+    if (writesAsGiven(this.registry)) values = samples.map((s) => ({ metricName: s.series, labels: NO_LABELS, value: s.value }));
+    else {
+      // prom-client formats these itself; in OpenMetrics it names a counter's samples `<name>_total`.
+      const counter = this.type === 'counter' && this.registry.contentType !== undefined && OPENMETRICS.test(this.registry.contentType);
+      values = samples.map((s) => {
+        const { metricName, labels } = labelled(s.series);
+        return { metricName: counter ? metricName.replace(/_total$/, '') : metricName, labels, value: s.value };
+      });
+    }
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
   }
 
@@ -110,7 +149,7 @@ export function collectOpenSergoMetrics(engine: Engine, options: CollectorOption
     return cached;
   };
   const render = renderer(prefix, options.labels);
-  const metrics = FAMILIES.map((family) => new EngineMetric(family, prefix, read, render));
+  const metrics = FAMILIES.map((family) => new EngineMetric(family, prefix, read, render, options.registry));
   for (const metric of metrics) options.registry.registerMetric(metric as never);
   const names = metrics.map((m) => m.name);
   return {

@@ -1,12 +1,13 @@
 // The collector on a real prom-client registry, scraped through each framework's handler.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import express from 'express';
 import Koa from 'koa';
 import Fastify from 'fastify';
-import { Registry } from 'prom-client';
+import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { createEngine, FakeClock, requestView, type Engine } from '@opensergo/core';
 import { collectOpenSergoMetrics, fastifyMetricsHandler, koaMetricsHandler, metricsHandler } from '@opensergo/prometheus';
 
@@ -154,6 +155,70 @@ describe('@opensergo/prometheus', () => {
     assert.equal(samples.get('gov_requests_total{resource="/foo",rule="my-rule",strategy="rate-limit-foo",kind="RateLimitStrategy",result="passed",app="shop"}'), 1);
     collector.unregister();
     assert.equal(await registry.metrics(), '\n');
+    await engine.close();
+  });
+
+  it("writes valid series with the registry's default labels, and on an OpenMetrics registry", async () => {
+    const { engine, registry } = setup();
+    registry.setDefaultLabels({ pod: 'web-1', app: 'from-registry' });
+    const text = await registry.metrics();
+    const samples = parse(text);
+    assert.equal(samples.get(`opensergo_requests_total{resource="/foo",rule="my-rule",strategy="rate-limit-foo",kind="RateLimitStrategy",result="blocked",pod="web-1",app="from-registry"}`), 20);
+    assert.equal(samples.get(`opensergo_request_duration_seconds_bucket{${fragileTarget},le="0.025",pod="web-1",app="from-registry"}`), 2);
+    assert.equal(samples.get('opensergo_rules_applied_timestamp_seconds{pod="web-1",app="from-registry"}') !== undefined, true);
+    for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#')) assert.match(line, /^[a-z_]+\{[^{}]*\} [-+0-9.e]+$|^[a-z_]+ [-+0-9.e]+$/, line);
+
+    const open = new Registry<OpenMetricsContentType>();
+    open.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    collectOpenSergoMetrics(engine, { registry: open, labels: { app: 'shop' } });
+    const openText = await open.metrics();
+    const openSamples = parse(openText);
+    assert.match(openText, /^# TYPE opensergo_requests counter$/m);
+    assert.equal(openSamples.get(`${foo('blocked').replace('}', ',app="shop"}')}`), 20);
+    assert.equal(openSamples.get('opensergo_store_late_decisions_total{store="memory",decided="refused",app="shop"}'), 3);
+    assert.equal(openSamples.get(`opensergo_request_failures_total{${fragileTarget},app="shop"}`), 2);
+    await engine.close();
+  });
+
+  it("passes promtool's check with every strategy, dry run, per-client limits, a store down and hostile names", async () => {
+    const names = ['quote"d', 'back\\slash', 'new\nline', 'ünï€😀', '<img src=x onerror=alert(1)>', '</script>'];
+    const doc = (kind: string, name: string, spec: string, dry = false): string =>
+      `apiVersion: ${FT}\nkind: ${kind}\nmetadata: { name: ${JSON.stringify(name)}${dry ? ', annotations: { opensergo.io/dry-run: "true" }' : ''} }\nspec: ${spec}`;
+    const docs = names.flatMap((n, i) => {
+      const target = JSON.stringify(`/r${i}/${n}`);
+      return [
+        doc('RateLimitStrategy', `rl ${n}`, '{ metricType: RequestAmount, limitMode: Local, threshold: 1, statDuration: 10s }'),
+        doc('RateLimitStrategy', `client ${n}`, '{ metricType: RequestAmount, limitMode: Local, threshold: 1, statDuration: 10s, limitBy: { type: header, key: x-user } }'),
+        doc('CircuitBreakerStrategy', `cb ${n}`, "{ strategy: ErrorRequestRatio, triggerRatio: '50%', statDuration: 10s, recoveryTimeout: 1s, minRequestAmount: 1 }"),
+        doc('ConcurrencyLimitStrategy', `cc ${n}`, '{ maxConcurrency: 3, limitMode: Local }'),
+        doc('ThrottlingStrategy', `th ${n}`, '{ minIntervalOfRequests: 10ms, queueTimeout: 1s }'),
+        doc('AdaptiveOverloadProtectionStrategy', `ad ${n}`, "{ metricType: CpuPercentage, triggerThreshold: '80%', adaptiveStrategy: NONE }"),
+        doc('FaultToleranceRule', `rule ${n}`, `{ targets: [{ targetResourceName: ${target} }], strategies: ${JSON.stringify(['rl', 'client', 'cb', 'cc', 'th', 'ad'].map((s) => ({ name: `${s} ${n}` })))} }`),
+        doc('FaultToleranceRule', `dry ${n}`, `{ targets: [{ targetResourceName: ${JSON.stringify(`/dry${i}/${n}`)} }], strategies: [{ name: ${JSON.stringify(`rl ${n}`)} }] }`, true),
+      ];
+    });
+    const clock = new FakeClock(1_000);
+    const engine = createEngine({ rules: docs.join('\n---\n'), clock, logger: false, outcomeMetrics: 'all' });
+    const registry = new Registry();
+    collectOpenSergoMetrics(engine, { registry, labels: { app: 'a "quoted\\ app\nname' } });
+    names.forEach((_, i) => {
+      for (let k = 0; k < 3; k++) {
+        const d = engine.enter(requestView('GET', `/r${i}/${names[i]}`, { 'x-user': `user-${k}` }));
+        if (!(d instanceof Promise) && d.type === 'pass' && d.entry) {
+          clock.advance(7);
+          d.entry.exit({ type: 'finished', statusCode: 503 });
+        }
+        engine.enter(requestView('GET', `/dry${i}/${names[i]}`, {}));
+      }
+    });
+    engine.events.emit('store:state', { store: 'memory', available: false, reason: 'down' });
+    const text = await registry.metrics();
+    const samples = parse(text);
+    assert.equal(samples.get(`opensergo_requests_total{resource="/r0/quote\\"d",rule="rule quote\\"d",strategy="cb quote\\"d",kind="CircuitBreakerStrategy",result="blocked",app="a \\"quoted\\\\ app\\nname"}`), 2);
+    assert.equal(samples.get(`opensergo_requests_total{resource="/dry2/new\\nline",rule="dry new\\nline",strategy="rl new\\nline",kind="RateLimitStrategy",result="would_block",app="a \\"quoted\\\\ app\\nname"}`), 2);
+    execFileSync(process.env['PROMTOOL_PATH'] ?? 'promtool', ['check', 'metrics'], { input: text });
+    registry.setDefaultLabels({ pod: 'web-1' });
+    execFileSync(process.env['PROMTOOL_PATH'] ?? 'promtool', ['check', 'metrics'], { input: await registry.metrics() });
     await engine.close();
   });
 
