@@ -139,8 +139,10 @@ function render(snapshot) {
 const events = new EventSource(${JSON.stringify(eventsUrl)});
 const status = document.getElementById('status');
 events.addEventListener('history', (e) => {
-  // Totals sampled before this page opened: the chart starts with the last minutes.
+  // Totals sampled before this page opened: the chart starts with the last minutes. Sent
+  // again on each reconnection: only the samples after what the page has are new.
   for (const sample of JSON.parse(e.data)) {
+    if (previous && sample.at <= previous.at) continue;
     const { totals } = record(sample);
     previous = { at: sample.at, totals, rows: new Map() };
   }

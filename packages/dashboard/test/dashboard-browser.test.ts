@@ -14,6 +14,8 @@ import { dashboard, type DashboardHandler } from '@opensergo/dashboard';
 
 /** The page's DOM, as far as the functions run in it read it (the tests compile without the DOM library). */
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+/** The page's chart data: per resource, its points in time order. */
+declare const series: Map<string, { at: number }[]>;
 
 const FT = 'fault-tolerance.opensergo.io/v1alpha1';
 const RULES = `
@@ -145,6 +147,17 @@ describe('dashboard in Chromium', () => {
     assert.equal(governance.engine.metrics().resources.find((r) => r.resource === '/fragile')?.breaker, 'open');
     await page.waitForSelector('tr[data-resource="/fragile"] .state[data-breaker="open"]', { timeout: 5_000 });
     assert.equal(await page.textContent('tr[data-resource="/fragile"] .state'), 'breaker open');
+  });
+
+  it('after its stream drops, reconnects and does not draw again the minutes it already has', async () => {
+    const points = (): Promise<number[][]> => page.evaluate(() => [...series.values()].map((p) => p.map((x) => x.at)));
+    await page.waitForFunction(() => [...series.values()].some((p) => p.length >= 2), undefined, { timeout: 10_000 });
+    handler.close(); // ends the page's stream, as a proxy timing out would; the page reconnects
+    await page.waitForSelector('#status[data-state="lost"]', { timeout: 10_000 });
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+    const at = await points();
+    for (const line of at) assert.deepEqual(line, [...line].sort((a, b) => a - b), 'each line runs forward in time');
+    for (const line of at) assert.equal(new Set(line).size, line.length, 'no moment drawn twice');
   });
 
   it('passes every other request on, and answers nothing but GET on its paths', async () => {
