@@ -1,7 +1,7 @@
 // engine.metrics(), block events, dry run and explain on the engine alone (issue 18).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEngine, FakeClock, isOpenSergoError, requestView, type Engine, type RuleMetrics } from '../src/index.js';
+import { createEngine, FakeClock, isOpenSergoError, parseRulesText, requestView, type Engine, type RuleMetrics } from '../src/index.js';
 
 const FT = 'fault-tolerance.opensergo.io/v1alpha1';
 
@@ -131,6 +131,12 @@ describe('engine.metrics()', () => {
       const before = row(engine, 'api-rule', 'RateLimitStrategy');
       assert.equal(before.passed, 5);
       assert.equal(before.blocked, 2);
+      const raised = rules().replace('threshold: 5,', 'threshold: 50,');
+      assert.equal(engine.update('inline', parseRulesText(raised, 'raised.yaml').documents).ok, true);
+      engine.enter(get('/api/1'));
+      const kept = row(engine, 'api-rule', 'RateLimitStrategy');
+      assert.equal(kept.passed, 6, 'the count went on from 5');
+      assert.equal(kept.blocked, 2);
       const result = engine.update('inline', [], undefined);
       assert.equal(result.ok, true);
       assert.equal(engine.metrics().resources.length, 0);
