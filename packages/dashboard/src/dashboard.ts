@@ -39,7 +39,7 @@ export interface DashboardHandler {
 export function dashboard(engine: Engine, options: DashboardOptions = {}): DashboardHandler {
   const path = (options.path ?? '/opensergo').replace(/\/+$/, '') || '/';
   const eventsPath = `${path === '/' ? '' : path}/events`;
-  const html = page(eventsPath);
+  const html = page();
   const feed = new LiveFeed(engine, { intervalMs: options.intervalMs ?? 1000, historyMs: (options.historyMinutes ?? 5) * 60_000 });
   const pathOf = (url: string): string => url.split('?', 1)[0]!.replace(/\/+$/, '') || '/';
   const matches = (url: string): boolean => {

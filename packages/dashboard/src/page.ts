@@ -1,9 +1,10 @@
 /**
  * The dashboard page: one self-contained document (no framework, no CDN, no external file).
- * It subscribes to `<path>/events` (server-sent events) and draws what arrives. Everything
- * written into the page goes through `textContent`, never `innerHTML`.
+ * It subscribes to `events` under the address it was loaded from (server-sent events), so that
+ * it also works where a proxy serves it under a prefix the app does not see, and draws what
+ * arrives. Everything written into the page goes through `textContent`, never `innerHTML`.
  */
-export function page(eventsUrl: string): string {
+export function page(): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -136,7 +137,7 @@ function render(snapshot) {
   previous = { at: snapshot.at, totals, rows };
   draw(snapshot.at);
 }
-const events = new EventSource(${JSON.stringify(eventsUrl)});
+const events = new EventSource(location.pathname.replace(/\\/+$/, '') + '/events');
 const status = document.getElementById('status');
 events.addEventListener('history', (e) => {
   // Totals sampled before this page opened: the chart starts with the last minutes. Sent

@@ -2,7 +2,7 @@
 // loads, its chart moves under traffic, and a breaker opening shows (issue 18).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,33 @@ describe('dashboard in Chromium', () => {
     const at = await points();
     for (const line of at) assert.deepEqual(line, [...line].sort((a, b) => a - b), 'each line runs forward in time');
     for (const line of at) assert.equal(new Set(line).size, line.length, 'no moment drawn twice');
+  });
+
+  it('works behind a proxy that serves it under a prefix of its own', async () => {
+    // What an ingress routing /admin/* to the app with the prefix stripped does.
+    const proxy = createServer((req, res) => {
+      if (!String(req.url).startsWith('/admin/')) {
+        res.writeHead(404).end();
+        return;
+      }
+      const forward = request(`${base}${String(req.url).replace(/^\/admin/, '')}`, { method: req.method, headers: req.headers }, (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
+      });
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxied = await context.newPage();
+    try {
+      const response = await proxied.goto(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/admin/ops/governance`);
+      assert.equal(response?.status(), 200);
+      await proxied.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+      assert.equal(await proxied.locator('tr[data-resource="/foo"]').count(), 1);
+    } finally {
+      await proxied.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('passes every other request on, and answers nothing but GET on its paths', async () => {
