@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestContext } from '../engine.js';
 import type { HeaderBag } from '../request-view.js';
+import { FOREIGN_LABELS } from '../labels/traffic-labels.js';
 import { withOpenTelemetryBaggage } from './otel-baggage.js';
 
 /** The governed request being handled, through every `await`, timer and callback below it. */
@@ -107,9 +108,10 @@ export function runRequest<T>(context: RequestContext, request: RequestEmitter, 
   // The common case first, in a function with no closures: V8 allocates the captured variables
   // of a function's closures on every call, taken or not, and a small function is inlined into
   // the adapter's hook.
-  // A request without labels that arrived with baggage may carry an OpenSergo-Label member in
-  // OpenTelemetry's context (its http instrumentation extracts the header): that member goes.
-  if (!kept && context.trafficLabels.length === 0 && request.headers.baggage === undefined) return fn();
+  // A request without labels whose baggage had an OpenSergo-Label member not its own (untrusted,
+  // or dropped) may find it in OpenTelemetry's context (its http instrumentation extracts the
+  // header): the labeler said so (FOREIGN_LABELS), and that member goes.
+  if (!kept && context.trafficLabels.length === 0 && context.trafficLabels !== FOREIGN_LABELS) return fn();
   return runLabelledOrKept(context, request, fn);
 }
 
@@ -121,6 +123,6 @@ function runLabelledOrKept<T>(context: RequestContext, request: RequestEmitter, 
     const emit = request.emit;
     request.emit = (...args: [string | symbol, ...unknown[]]): boolean => storage.run(context, () => emit.apply(request, args));
   }
-  if (labelled || headers.baggage !== undefined) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
+  if (labelled || context.trafficLabels === FOREIGN_LABELS) return withOpenTelemetryBaggage(context.trafficLabels, () => storage.run(context, fn));
   return storage.run(context, fn);
 }

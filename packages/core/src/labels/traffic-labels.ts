@@ -11,6 +11,13 @@ export const LABEL_HEADER = 'x-opensergo-traffic';
 
 /** The labels of a request that has none (one shared frozen array). */
 export const NO_LABELS: readonly string[] = Object.freeze([]);
+/**
+ * No labels, though the request arrived with an `OpenSergo-Label` baggage member that is not
+ * one of its labels (incoming labels untrusted, or the member's labels dropped as no tokens):
+ * OpenTelemetry, which extracts the request's own baggage, must not carry that member on
+ * (`runRequest`). Told apart from {@link NO_LABELS} by identity, so other requests pay nothing.
+ */
+export const FOREIGN_LABELS: readonly string[] = Object.freeze([]);
 
 type Test = (view: RequestView, path: string) => boolean;
 
@@ -83,6 +90,12 @@ function splitLabels(value: string, source: string, dropped?: DroppedLabel): str
  * what was left out.
  */
 export function incomingLabels(view: RequestView, dropped?: DroppedLabel): string[] | undefined {
+  const labels = readIncoming(view, dropped);
+  return labels === FOREIGN_LABELS ? undefined : (labels as string[] | undefined);
+}
+
+/** {@link incomingLabels}, or {@link FOREIGN_LABELS} when a baggage member gave no label. */
+function readIncoming(view: RequestView, dropped?: DroppedLabel): readonly string[] | undefined {
   const header = view.header(LABEL_HEADER);
   if (header) {
     const labels = splitLabels(header, LABEL_HEADER, dropped);
@@ -93,7 +106,13 @@ export function incomingLabels(view: RequestView, dropped?: DroppedLabel): strin
   const member = labelMember(baggage);
   if (member === undefined) return undefined;
   const labels = splitLabels(member, 'baggage', dropped);
-  return labels.length ? labels : undefined;
+  return labels.length ? labels : FOREIGN_LABELS;
+}
+
+/** Whether the request's baggage has an `OpenSergo-Label` member (read when labels are untrusted). */
+function carriesLabelMember(view: RequestView): boolean {
+  const baggage = view.header('baggage');
+  return baggage !== undefined && baggage !== '' && labelMember(baggage) !== undefined;
 }
 
 // A request's labels are one array shared by everything below it: encode them once.
@@ -170,7 +189,8 @@ export class TrafficLabeler {
 
   /** Labels of the request; `path` is the normalised path. */
   labels(view: RequestView, path: string): readonly string[] {
-    let labels = this.trustIncoming ? incomingLabels(view, this.dropped) : undefined;
+    const incoming = this.trustIncoming ? readIncoming(view, this.dropped) : carriesLabelMember(view) ? FOREIGN_LABELS : undefined;
+    let labels = incoming === FOREIGN_LABELS ? undefined : (incoming as string[] | undefined);
     // Indexed loops: `for…of` runs V8's array iterator even over no rules, and `every` a closure.
     const rules = this.rules;
     for (let r = 0; r < rules.length; r++) {
@@ -179,7 +199,7 @@ export class TrafficLabeler {
       if (!labels) labels = [rule.label];
       else if (!labels.includes(rule.label) && labels.length < MAX_LABELS) labels.push(rule.label);
     }
-    return labels ?? NO_LABELS;
+    return labels ?? (incoming === FOREIGN_LABELS ? FOREIGN_LABELS : NO_LABELS);
   }
 }
 
