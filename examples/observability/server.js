@@ -11,7 +11,9 @@ import { dashboard } from '@opensergo/dashboard';
 
 const rulesFile = process.env.OPENSERGO_RULES_FILE ?? fileURLToPath(new URL('../opensergo.yaml', import.meta.url));
 const port = Number(process.env.PORT ?? 3000);
-const log = pino();
+// A per-client limit's `clientKey` is the value it counted the request under: an API key or a
+// cookie, maybe. It is a secret like them, so it stays out of the log.
+const log = pino({ redact: { paths: ['block.clientKey'], censor: (value) => (value === undefined ? undefined : '[redacted]') } });
 
 // The engine's own lines (rules loaded, warnings) go to the same log.
 const logger = { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) };
