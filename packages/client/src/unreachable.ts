@@ -8,6 +8,12 @@ import type { InstanceFilter } from './routing/balancer.js';
  */
 export class Unreachable {
   private readonly until = new Map<Instance, number>();
+  /**
+   * Filtered lists, kept while the same instance list comes in and no mark changes: the
+   * balancer takes turns per list, so a new list on every call would always choose its first.
+   */
+  private readonly kept = new WeakMap<readonly Instance[], { version: number; instances: readonly Instance[] }>();
+  private version = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -16,13 +22,23 @@ export class Unreachable {
 
   mark(instance: Instance): void {
     this.until.set(instance, this.clock.now() + this.forMs);
+    this.version += 1;
   }
 
   /** The filter for the call path: free while nothing is marked. */
   readonly filter: InstanceFilter = (_app, instances) => {
     if (this.until.size === 0) return instances;
     const now = this.clock.now();
-    for (const [instance, until] of this.until) if (until <= now) this.until.delete(instance);
-    return instances.some((i) => this.until.has(i)) ? instances.filter((i) => !this.until.has(i)) : instances;
+    for (const [instance, until] of this.until) {
+      if (until > now) continue;
+      this.until.delete(instance);
+      this.version += 1;
+    }
+    let cached = this.kept.get(instances);
+    if (cached === undefined || cached.version !== this.version) {
+      cached = { version: this.version, instances: instances.some((i) => this.until.has(i)) ? instances.filter((i) => !this.until.has(i)) : instances };
+      this.kept.set(instances, cached);
+    }
+    return cached.instances;
   };
 }

@@ -132,6 +132,29 @@ describe('label routing through createDispatcher (fetch) and createAgent (axios)
     }
   });
 
+  it('keeps balancing round robin over the instances left while one is left out as unreachable', async () => {
+    const clock = new FakeClock(1_000);
+    const local = createEngine({ logger: false, clock });
+    const down = await instance('down');
+    const { callers: list, noticed, close } = callers({ engine: local, instances: { service: [{ url: base.url }, { url: base2.url }, { url: down.url }] } });
+    try {
+      await down.stop();
+      for (const [name, call] of list) {
+        await noticed(down.port);
+        // One turn over the three finds the stopped one; its call moves on.
+        for (let i = 0; i < 3; i++) assert.notEqual((await call('http://service/x', plain)).instance, 'down', name);
+        const served: string[] = [];
+        for (let i = 0; i < 6; i++) served.push((await call('http://service/x', plain)).instance);
+        assert.deepEqual(served.filter((n) => n === 'down'), [], name);
+        assert.equal(served.filter((n) => n === 'base').length, 3, `${name}: ${served.join(' ')}`);
+        assert.equal(served.filter((n) => n === 'base2').length, 3, `${name}: ${served.join(' ')}`);
+      }
+    } finally {
+      await close();
+      await local.close();
+    }
+  });
+
   it('moves calls off a stopped instance without failing them, and back once it is up again', async () => {
     const clock = new FakeClock(1_000);
     const local = createEngine({ logger: false, clock });
