@@ -133,7 +133,8 @@ export class CallPath {
     } catch {
       return false;
     }
-    return call.endpoint !== undefined && !call.refused.includes(call.endpoint);
+    const next = call.endpoint;
+    return next !== undefined && !call.refused.some((e) => e.instance.url === next.instance.url);
   }
 
   async close(): Promise<void> {

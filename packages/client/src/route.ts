@@ -53,7 +53,7 @@ export function routeStep(setup: RouteSetup): CallStep {
       if (found instanceof Promise) throw new Pending(found);
       let instances = applyFilters(setup.filters, app, found);
       if (call.refused.length) {
-        const kept = instances.filter((i) => !call.refused.some((e) => e.instance === i));
+        const kept = instances.filter((i) => !call.refused.some((e) => e.instance.url === i.url));
         if (kept.length) instances = kept;
       }
       return instances;

@@ -7,7 +7,8 @@ import type { InstanceFilter } from './routing/balancer.js';
  * request was never sent, so the call itself moves on to another instance.
  */
 export class Unreachable {
-  private readonly until = new Map<Instance, number>();
+  /** By URL: discovery may hand out new objects for the same instance (a list that changed). */
+  private readonly until = new Map<string, number>();
   /**
    * Filtered lists, kept while the same instance list comes in and no mark changes: the
    * balancer takes turns per list, so a new list on every call would always choose its first.
@@ -21,7 +22,7 @@ export class Unreachable {
   ) {}
 
   mark(instance: Instance): void {
-    this.until.set(instance, this.clock.now() + this.forMs);
+    this.until.set(instance.url, this.clock.now() + this.forMs);
     this.version += 1;
   }
 
@@ -29,14 +30,14 @@ export class Unreachable {
   readonly filter: InstanceFilter = (_app, instances) => {
     if (this.until.size === 0) return instances;
     const now = this.clock.now();
-    for (const [instance, until] of this.until) {
+    for (const [url, until] of this.until) {
       if (until > now) continue;
-      this.until.delete(instance);
+      this.until.delete(url);
       this.version += 1;
     }
     let cached = this.kept.get(instances);
     if (cached === undefined || cached.version !== this.version) {
-      cached = { version: this.version, instances: instances.some((i) => this.until.has(i)) ? instances.filter((i) => !this.until.has(i)) : instances };
+      cached = { version: this.version, instances: instances.some((i) => this.until.has(i.url)) ? instances.filter((i) => !this.until.has(i.url)) : instances };
       this.kept.set(instances, cached);
     }
     return cached.instances;

@@ -155,6 +155,32 @@ describe('label routing through createDispatcher (fetch) and createAgent (axios)
     }
   });
 
+  it('keeps an unreachable instance left out when discovery hands out a new list that still has it', async () => {
+    const clock = new FakeClock(1_000);
+    const local = createEngine({ logger: false, clock });
+    const down = await instance('down');
+    const entry = (url: string): { url: string; labels: string[]; attributes: Record<string, string> } => ({ url, labels: [], attributes: {} });
+    let listed = [entry(down.url), entry(base.url)];
+    // A source like the Redis registry: a new list (new objects) whenever membership changes.
+    const discovery = { name: 'changing', instances: (app: string) => (app === 'service' ? listed : undefined) };
+    const { callers: list, noticed, close } = callers({ engine: local, discovery });
+    try {
+      for (const [name, call] of list) {
+        await down.stop();
+        await noticed(down.port);
+        listed = [entry(down.url), entry(base.url)];
+        for (let i = 0; i < 2; i++) assert.equal((await call('http://service/x', plain)).instance, 'base', `${name}: call ${i}`);
+        await down.start();
+        listed = [entry(down.url), entry(base.url), entry(base2.url)];
+        for (let i = 0; i < 4; i++) assert.notEqual((await call('http://service/x', plain)).instance, 'down', `${name}: call ${i} after the update, within unreachableMs`);
+      }
+    } finally {
+      await close();
+      await down.stop().catch(() => {});
+      await local.close();
+    }
+  });
+
   it('moves calls off a stopped instance without failing them, and back once it is up again', async () => {
     const clock = new FakeClock(1_000);
     const local = createEngine({ logger: false, clock });
