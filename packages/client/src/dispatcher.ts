@@ -13,9 +13,6 @@ export interface DispatcherOptions extends ClientOptions {
   readonly dispatcher?: Dispatcher;
 }
 
-/** Only a body that can be sent again may follow a call to another instance. */
-const replayable = (body: unknown): boolean => body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
-
 /**
  * A refused call's body stream is never read: it is destroyed, as undici destroys the body of a
  * call it cannot send, so that a file stream gives its descriptor back at once.
@@ -67,7 +64,9 @@ class OpenSergoDispatcher extends Dispatcher {
     if (call.endpoint === undefined) return this.sender.dispatch(options, handler);
     const attempt = this.path.attempt(call);
     const heard = attempt === undefined ? handler : observe(handler, attempt);
-    if (!replayable(options.body)) return this.sender.dispatch(options, heard);
+    // Any body may follow the call to another instance: undici reads a body (fetch's is always a
+    // stream) only once the request is written to a connection, and the failover handler moves
+    // only calls that never were.
     const retry = async (error: Error): Promise<boolean> => {
       if (!(await this.path.failover(call, error))) return false;
       this.send(call, handler);

@@ -181,6 +181,31 @@ describe('label routing through createDispatcher (fetch) and createAgent (axios)
     }
   });
 
+  it('moves a call with a body, streamed or not, off an instance that refuses it (fetch streams every body)', async () => {
+    const down = await instance('down');
+    await down.stop();
+    const dispatcher = createDispatcher({ engine, instances: { service: [{ url: down.url }, { url: base.url }] } });
+    const stream = (): ReadableStream => new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('streamed')), c.close()) });
+    try {
+      for (const [kind, body] of [['string', () => '{"a":1}'], ['bytes', () => new TextEncoder().encode('bytes')], ['stream', stream]] as const) {
+        // A new dispatcher's first call goes to the first instance, the stopped one.
+        const fresh = createDispatcher({ engine, instances: { service: [{ url: down.url }, { url: base.url }] } });
+        try {
+          const reply = await fetch('http://service/x', { dispatcher: fresh, method: 'POST', body: body(), duplex: 'half' });
+          assert.equal(((await reply.json()) as Seen).instance, 'base', kind);
+        } finally {
+          await fresh.close();
+        }
+      }
+      const { request } = await import('undici');
+      const { Readable } = await import('node:stream');
+      const reply = await request('http://service/x', { dispatcher, method: 'POST', body: Readable.from(['read', 'able']) });
+      assert.equal(((await reply.body.json()) as Seen).instance, 'base', 'undici request with a Readable');
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
   it('moves calls off a stopped instance without failing them, and back once it is up again', async () => {
     const clock = new FakeClock(1_000);
     const local = createEngine({ logger: false, clock });
