@@ -72,7 +72,8 @@ class OpenSergoAgent extends Agent {
       );
       return;
     }
-    const attempt = this.path.attempt(call);
+    // createConnection may move the call to another instance: it counts for the one it reached.
+    const attempt = this.path.attempt(call, true);
     if (attempt !== undefined) followCall(request, attempt);
     base.addRequest.call(this, request, { ...options, host: endpoint.hostname, hostname: endpoint.hostname, port: endpoint.port, [CALL]: call });
   }

@@ -101,15 +101,18 @@ export class CallPath {
    * transports tell it through the same wrappers that tell the call's admission. `undefined`
    * when nothing listens (no instance chosen, or detection off). An attempt that failed over
    * has been counted by {@link failover} already; the first outcome told is the one kept.
+   * With `untilConnected` (node:http, which moves a call to another instance under the same
+   * request while connecting), it counts for the instance the call is at when it ends.
    */
-  attempt(call: OutgoingCall): Entry | undefined {
-    const { endpoint, callee } = call;
+  attempt(call: OutgoingCall, untilConnected = false): Entry | undefined {
     const outliers = this.outliers;
-    if (outliers === undefined || endpoint === undefined || callee === undefined) return undefined;
+    if (outliers === undefined || call.endpoint === undefined || call.callee === undefined) return undefined;
+    const first = { endpoint: call.endpoint, callee: call.callee };
     let told = false;
     return {
       exit: (outcome) => {
-        if (told || call.refused.includes(endpoint)) return;
+        const { endpoint, callee } = untilConnected ? call : first;
+        if (told || endpoint === undefined || callee === undefined || call.refused.includes(endpoint)) return;
         told = true;
         if (outcome.type === 'finished') outliers.report(callee, endpoint.instance, outcome.statusCode);
         else if (outcome.type === 'failed') outliers.report(callee, endpoint.instance, outcome.statusCode ?? asError(outcome.error));

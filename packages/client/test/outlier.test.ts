@@ -121,6 +121,29 @@ describe('outlier instances through createDispatcher (fetch) and createAgent (ax
     }
   });
 
+  it('a call moved off a refusing instance counts for the instance it then reached', async () => {
+    const down = await instance('down');
+    await down.stop();
+    const options: ClientOptions = {
+      engine,
+      instances: { service: [{ url: down.url }, { url: a.url }, { url: b.url }, { url: c.url }] },
+      outlierDetection: { consecutiveFailures: 1, maxEjectionPercent: 100 },
+    };
+    const { list, close } = transports(options);
+    try {
+      for (const [name, call] of list) {
+        a.answer = 500;
+        // The first call finds `down` refusing and moves on to `a`, which answers 500: ejected.
+        assert.equal(await call('http://service/x'), 500, name);
+        const start = hits();
+        assert.deepEqual(await calls(call, 6), Array(6).fill(200), name);
+        assert.equal(since(start)[0], 0, `${name}: ${since(start).join('/')}`);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('with one instance left, it is never ejected: every call still reaches it', async () => {
     const { list, close } = transports({ engine, instances: { service: [{ url: c.url }] }, outlierDetection: { consecutiveFailures: 2 } });
     try {
