@@ -18,6 +18,12 @@ const CODE_FORMAT_ERROR = 4001;
 const CODE_HANDLER_ERROR = 4007;
 /** A stream that stayed up this long, or brought any message, starts the backoff over. */
 const STABLE_STREAM_MS = 10_000;
+/**
+ * The longest NACK message sent, in characters: a control plane takes at most 4 MB per message
+ * (grpc-go's default), and a refusal of a huge push lists a problem per rule. The whole report
+ * still reaches the engine's log and `rules:rejected`.
+ */
+const MAX_NACK_MESSAGE = 16 * 1024;
 
 const REQUEST = transportType('SubscribeRequest');
 const RESPONSE = transportType('SubscribeResponse');
@@ -68,7 +74,10 @@ class ControlPlaneSource implements RuleSource {
     const { backoff, keepalive } = this.options;
     // The channel's own reconnection backoff follows ours, so a new stream is not held back by it.
     // Keepalive pings are what notice a control plane gone silent behind an idle connection.
+    // No size limit on what we receive: a push is a kind's whole list, and one over gRPC's
+    // default 4 MB would break the stream on every reconnect, starving the other kinds too.
     this.client = new Client(this.options.endpoint, this.options.credentials, {
+      'grpc.max_receive_message_length': -1,
       'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
       'grpc.max_reconnect_backoff_ms': backoff.maxMs,
       ...(keepalive ? { 'grpc.keepalive_time_ms': keepalive.timeMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs } : {}),
@@ -253,7 +262,7 @@ class ControlPlaneSource implements RuleSource {
   }
 
   private answer(call: Call, requestId: string, code: number, message: string): void {
-    const status = message === '' ? { code } : { code, message };
+    const status = message === '' ? { code } : { code, message: shorten(message) };
     this.write(call, { responseAck: code === CODE_SUCCESS ? 'ACK' : 'NACK', status, requestId });
   }
 
@@ -261,6 +270,17 @@ class ControlPlaneSource implements RuleSource {
     if (call !== this.call || call.writableEnded || call.destroyed) return;
     call.write(request);
   }
+}
+
+/** A NACK message cut to whole lines within {@link MAX_NACK_MESSAGE}, saying how many lines were left out. */
+function shorten(message: string): string {
+  if (message.length <= MAX_NACK_MESSAGE) return message;
+  const lines = message.split('\n');
+  let kept = 0;
+  let length = 0;
+  while (kept < lines.length && length + lines[kept]!.length + 1 <= MAX_NACK_MESSAGE) length += lines[kept++]!.length + 1;
+  if (kept === 0) return `${message.slice(0, MAX_NACK_MESSAGE)}… (${message.length - MAX_NACK_MESSAGE} more characters)`;
+  return `${lines.slice(0, kept).join('\n')}\n… and ${lines.length - kept} more lines`;
 }
 
 /**

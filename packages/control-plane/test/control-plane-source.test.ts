@@ -287,3 +287,33 @@ test('invalid options are all reported at once', () => {
     },
   );
 });
+
+test('a push larger than 4 MB (tens of thousands of strategies) is received and applied, not a stream broken on every reconnect', async (t) => {
+  const { server, sink } = await setup(t);
+  const many = Array.from({ length: 35_000 }, (_, i) => rateLimit(`rate-limit-${String(i).padStart(6, '0')}-${'x'.repeat(40)}`, i + 1));
+  assert.ok(many.reduce((bytes, any) => bytes + any.value.length + any.type_url.length, 0) > 4 * 1024 * 1024, 'the push is over gRPC\'s default 4 MB');
+  server.push({ kind: RATE_LIMIT, data: many, version: 1, responseId: 'huge' });
+  // Beyond gRPC's default limit the client's stream breaks (RESOURCE_EXHAUSTED) instead of answering.
+  const answer = await Promise.race([server.answerTo('huge'), sink.waitFor('disconnected', 1).then(() => undefined)]);
+  assert.deepEqual(sink.disconnects, []);
+  assert.equal(answer?.['responseAck'], 'ACK');
+  assert.equal(sink.accepted.length, 35_000);
+});
+
+test('a refusal whose report runs to megabytes is NACKed with its first lines and a count of the rest, and the stream stays up', async (t) => {
+  const { server, sink } = await setup(t);
+  const lines = Array.from({ length: 40_000 }, (_, i) => `control-plane:x data[${i}]: RateLimitStrategy "rate-limit-${i}" threshold: expected a number ≥ 0, got -1`);
+  const refusal = new OpenSergoError('ERR_OPENSERGO_RULES_INVALID', `rules rejected:\n${lines.join('\n')}`);
+  sink.respond = () => ({ ok: false, error: refusal });
+  server.push({ kind: RATE_LIMIT, data: [rateLimit('bad', 1)], responseId: 'big-nack' });
+  // A control plane (grpc-go or grpc-js) takes at most 4 MB per message: a longer NACK would break the stream.
+  const nack = await Promise.race([server.answerTo('big-nack'), sink.waitFor('disconnected', 1).then(() => undefined)]);
+  assert.deepEqual(sink.disconnects, []);
+  const status = nack?.['status'] as Message;
+  assert.equal(status['code'], 4007);
+  const message = String(status['message']);
+  assert.ok(message.length < 20_000, `the NACK message is ${message.length} characters`);
+  assert.ok(message.startsWith(`rules rejected:\n${lines[0]}\n${lines[1]}\n`), message.slice(0, 300));
+  const shown = message.split('\n').length - 1;
+  assert.ok(message.endsWith(`… and ${40_001 - shown} more lines`), message.slice(-200));
+});
