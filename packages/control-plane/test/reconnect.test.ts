@@ -1,7 +1,7 @@
 // Issue 14: the client survives the reference control plane's habits — restarts that start
 // versions again at 1, stream bookkeeping keyed by identifier, a peer that goes silent without
 // closing, and subscriptions that get no initial data.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,7 +12,7 @@ import { createControlPlaneSource, FAULT_TOLERANCE_KINDS } from '../src/index.js
 import type { Message } from './control-plane-server.js';
 import { PartitionProxy } from './partition-proxy.js';
 import { ReferenceControlPlane } from './reference-control-plane.js';
-import { FOOA, RATE_LIMIT, RULE, admitted, applyAll, engineClient, rateLimit, type EngineClient } from './engine-client.js';
+import { FOOA, RATE_LIMIT, RULE, admitted, applyAll, engineClient, fooaRule, rateLimit, type Cr, type EngineClient } from './engine-client.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/reference-server.ts', import.meta.url));
 const quiet = { info() {}, warn() {}, error() {} };
@@ -171,4 +171,51 @@ test('an idle connection to a control plane frozen with SIGSTOP: the client noti
   await acks(7);
   clock.advance(5_000);
   assert.equal(admitted(engine, '/fooa', 5), 1, 'edits after the thaw apply');
+});
+
+/**
+ * A client that used up /fooa's window (3 of 3) against a control plane serving FOOA, which is
+ * then killed and restarted on the same port with `after` in Kubernetes; resolves once the
+ * client has re-subscribed and the new control plane has listed every kind, with the answers.
+ */
+async function restartedWith(t: TestContext, after: readonly Cr[]): Promise<{ client: EngineClient; restarted: ReferenceControlPlane; answers: Message[] }> {
+  const plane = await new ReferenceControlPlane().start();
+  applyAll(plane, FOOA);
+  const client = await engineClient(t, plane);
+  for (const kind of FAULT_TOLERANCE_KINDS) plane.list(kind);
+  await plane.waitForAnswers(3);
+  assert.equal(admitted(client.engine, '/fooa', 5), 3);
+
+  const disconnected = once(client.engine.events, 'source:disconnected');
+  plane.stop();
+  await disconnected;
+  const restarted = await new ReferenceControlPlane().start(plane.port);
+  t.after(() => restarted.stop());
+  applyAll(restarted, after);
+  await restarted.waitForSubscriptions(FAULT_TOLERANCE_KINDS.length);
+  for (const kind of FAULT_TOLERANCE_KINDS) restarted.list(kind);
+  const answers = await restarted.waitForAnswers(new Set(after.map((cr) => cr.kind)).size);
+  return { client, restarted, answers };
+}
+
+test('the same lists pushed again (a reconnect, a restarted control plane at version 1) keep the limits\' state: a used-up window stays used up', async (t) => {
+  const { client, answers } = await restartedWith(t, FOOA);
+  assert.deepEqual(answers.map((a) => a['responseAck']), ['ACK', 'ACK', 'ACK']);
+  assert.equal(admitted(client.engine, '/fooa', 5), 0, 'the window used up before the restart is still used up');
+  client.clock.advance(5_000);
+  assert.equal(admitted(client.engine, '/fooa', 5), 3);
+});
+
+test('a kind whose every CR was deleted while the client was away gets no push, so its last list stays; creating and deleting one CR of it clears it', async (t) => {
+  // The FaultToleranceRule was deleted while the control plane was down.
+  const { client, restarted } = await restartedWith(t, FOOA.filter((cr) => cr.kind !== RULE));
+  client.clock.advance(5_000);
+  assert.equal(admitted(client.engine, '/fooa', 5), 3, 'the deleted rule is still enforced: nothing said the list is empty');
+
+  const placeholder = fooaRule(['rate-limit-fooa'], '/placeholder', 'placeholder');
+  restarted.apply(RULE, placeholder.name, placeholder.data);
+  restarted.delete(RULE, placeholder.name);
+  await restarted.waitForAnswers(4);
+  client.clock.advance(5_000);
+  assert.equal(admitted(client.engine, '/fooa', 5), 5, 'the empty list pushed by the delete removed it');
 });
