@@ -85,12 +85,16 @@ export class Engine {
   ) {
     this.logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
+    // A listener that throws (an event's, an exporter's) is logged at most once a minute per kind.
     const listenerErrors = new LogLimiter(() => this.clock.now());
-    this.events = new EngineEvents((event, error) => {
-      const held = listenerErrors.take(event);
-      if (held !== undefined) this.logger.error(`a ${event} listener threw (the engine went on as if it had returned): ${String(error)}${heldBack(held)}`);
-    });
-    this.observed = new EngineMetrics(this.events, this.logger, this.clock);
+    const listenerFailed = (key: string, what: string, error: unknown): void => {
+      const held = listenerErrors.take(key);
+      if (held !== undefined) this.logger.error(`${what}: ${String(error)}${heldBack(held)}`);
+    };
+    this.events = new EngineEvents((event, error) => listenerFailed(event, `a ${event} listener threw (the engine went on as if it had returned)`, error));
+    this.observed = new EngineMetrics(this.events, (error) =>
+      listenerFailed('outcome listener', "a metrics exporter failed to record a request's outcome (the request was not affected)", error),
+    );
     this.identity = new ProcessIdentity(scope, options, initial.ruleSet, this.logger);
     this.clients = new ClientAttachments(this.logger, () => this.closed);
     this.ownedStore = options.store === undefined;

@@ -1,7 +1,4 @@
-import type { Clock } from '../clock.js';
 import type { EngineEvents } from '../events.js';
-import { heldBack, LogLimiter } from '../log-limiter.js';
-import type { Logger } from '../logger.js';
 import type { Binding } from '../matching/resource-index.js';
 import type { EngineStatus } from '../rule-sources.js';
 import type { StrategyKind } from '../rules/types.js';
@@ -86,14 +83,12 @@ export class EngineMetrics {
   /** Unavailable parts of the store and why ('' for a store without shards). */
   private readonly down = new Map<string, string | undefined>();
   private readonly late = { local: 0, refused: 0 };
-  private readonly listenerErrors: LogLimiter;
 
+  /** `listenerFailed`: told of each outcome listener that threw (the engine logs it, rate-limited). */
   constructor(
     events: EngineEvents,
-    private readonly logger: Logger,
-    clock: Clock,
+    private readonly listenerFailed: (error: unknown) => void,
   ) {
-    this.listenerErrors = new LogLimiter(() => clock.now());
     events.on('store:state', ({ available, reason, shard = '' }) => {
       if (available) this.down.delete(shard);
       else this.down.set(shard, reason);
@@ -136,8 +131,8 @@ export class EngineMetrics {
   /**
    * An exporter that throws must not reach the request that ended: the entry would stop
    * halfway (later rules' in-flight counts never fall) and the throw would surface where the
-   * response's end was heard, an uncaught exception on Express and Fastify. It is logged, at
-   * most once a minute, and the other listeners still hear the outcome.
+   * response's end was heard, an uncaught exception on Express and Fastify. It goes to
+   * `listenerFailed`, and the other listeners still hear the outcome.
    */
   private updateListener(): void {
     const all = [...this.listeners];
@@ -153,12 +148,6 @@ export class EngineMetrics {
               }
             }
           };
-  }
-
-  private listenerFailed(error: unknown): void {
-    const held = this.listenerErrors.take('outcome');
-    if (held === undefined) return;
-    this.logger.error(`a metrics exporter failed to record a request's outcome (the request was not affected): ${String(error)}${heldBack(held)}`);
   }
 
   snapshot(bindings: readonly Binding[], status: EngineStatus, store: Store): MetricsSnapshot {
