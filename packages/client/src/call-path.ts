@@ -1,5 +1,5 @@
 import { BlockedError, createEngine, keepRequestContext, type Engine, type Entry } from '@opensergo/core';
-import { runSteps, type CallStep, type OutgoingCall } from './call.js';
+import { refusedFor, runSteps, type CallStep, type OutgoingCall } from './call.js';
 import { governStep } from './govern.js';
 import { endedWith } from './outcome.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
@@ -137,7 +137,7 @@ export class CallPath {
       return false;
     }
     const next = call.endpoint;
-    return next !== undefined && !call.refused.some((e) => e.instance.url === next.instance.url);
+    return next !== undefined && !refusedFor(call, next.instance);
   }
 
   async close(): Promise<void> {

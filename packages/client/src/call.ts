@@ -64,6 +64,12 @@ export function runSteps(steps: readonly CallStep[], call: OutgoingCall, from: n
 export const NO_LABELS: readonly string[] = Object.freeze([]);
 export const NO_ENDPOINTS: readonly Endpoint[] = Object.freeze([]);
 
+/**
+ * Whether `instance` refused a connection for `call` already. By URL: discovery may hand out new
+ * objects for the same instance (a list that changed) while the call moves on.
+ */
+export const refusedFor = (call: OutgoingCall, instance: { readonly url: string }): boolean => call.refused.some((e) => e.instance.url === instance.url);
+
 /** What the steps set on a call, whatever its transport; transports' calls extend it. */
 export abstract class CallState {
   labels: readonly string[] = NO_LABELS;

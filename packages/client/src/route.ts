@@ -1,5 +1,5 @@
 import { OpenSergoError, type Discovery, type Engine, type Instance, type RouteDestination } from '@opensergo/core';
-import type { CallStep, OutgoingCall } from './call.js';
+import { refusedFor, type CallStep, type OutgoingCall } from './call.js';
 import { endpointOf } from './endpoint.js';
 import { applyFilters, type Balancer, type InstanceFilter } from './routing/balancer.js';
 import { labelLane, subsetOf } from './routing/lanes.js';
@@ -53,7 +53,7 @@ export function routeStep(setup: RouteSetup): CallStep {
       if (found instanceof Promise) throw new Pending(found);
       let instances = applyFilters(setup.filters, app, found);
       if (call.refused.length) {
-        const kept = instances.filter((i) => !call.refused.some((e) => e.instance.url === i.url));
+        const kept = instances.filter((i) => !refusedFor(call, i));
         if (kept.length) instances = kept;
       }
       return instances;
